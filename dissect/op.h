@@ -1,0 +1,86 @@
+/*
+ * op.h: one oslo operation, the record every sink reads.
+ *
+ * Correlation emits a `struct op` when an operation ends: a call at its
+ * final reply, its timeout, its eviction or the end of the capture; a cast,
+ * fanout cast or notification once it has been seen. Text, NDJSON, the
+ * report, -w and the TUI all read this and nothing below it. Strings are
+ * NUL-terminated, NULL when absent, and valid only during the callback.
+ */
+#ifndef OSLOTRACE_DISSECT_OP_H
+#define OSLOTRACE_DISSECT_OP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "common/netaddr.h"
+
+enum op_type { OP_CALL, OP_CAST, OP_FANOUT, OP_NOTIFICATION, OP_TYPE_COUNT };
+
+enum op_status {
+    OP_OK,         /* call answered with a result; casts and notifications: seen */
+    OP_ERROR,      /* call answered with a remote exception */
+    OP_TIMEOUT,    /* no final reply within the call's timeout */
+    OP_OPEN,       /* capture ended while still within its timeout */
+    OP_UNROUTABLE, /* returned by the broker (basic.return) */
+    OP_EVICTED,    /* dropped from the full pending-call table */
+    OP_STATUS_COUNT
+};
+
+/* The four legs of a call, in the order they happen. */
+enum op_leg {
+    LEG_REQUEST_PUBLISH, /* client → broker */
+    LEG_REQUEST_DELIVER, /* broker → server */
+    LEG_REPLY_PUBLISH,   /* server → broker */
+    LEG_REPLY_DELIVER,   /* broker → client */
+    LEG_COUNT
+};
+
+struct op_peer {
+    bool known;
+    struct netaddr addr;
+    const char *connection_name; /* NULL when the handshake was not seen */
+};
+
+struct op {
+    enum op_type type;
+    enum op_status status;
+    uint64_t ts_ns;               /* request publish time, else the first leg seen */
+    uint64_t timeline[LEG_COUNT]; /* ns, 0 = leg not seen */
+
+    const char *msg_id, *unique_id, *reply_q;
+    const char *exchange, *routing_key, *topic, *server;
+    const char *method, *namespace_, *version;
+    const char *request_id, *global_request_id;
+
+    bool has_latency;
+    double latency_ms;
+    enum op_leg latency_from, latency_to;
+    double queue_wait_ms; /* < 0 when not seen */
+    double server_ms;     /* < 0 when not seen */
+    double timeout_s;     /* the call's timeout (expiration or --call-timeout); 0 for non-calls */
+    bool late_reply;
+    unsigned replies;     /* reply messages seen, heartbeats included */
+    unsigned heartbeats;  /* call-monitor replies (ending: false) */
+
+    const char *error_class, *error_module, *error_message; /* status error */
+
+    struct op_peer client, server_peer;
+    unsigned fanout_receivers;
+
+    /* notifications */
+    const char *event_type, *priority, *publisher_id, *message_id;
+
+    /* Only when the pipeline was asked for them (--args, the TUI): JSON text, redacted. */
+    const char *args_json, *result_json, *context_json;
+
+    const uint64_t *pkts; /* packet numbers of every frame of the operation, for -w */
+    size_t npkts;
+};
+
+const char *op_type_name(enum op_type t);     /* "call", "cast", "fanout", "notification" */
+const char *op_status_name(enum op_status s); /* "ok", "error", ... */
+const char *op_leg_name(enum op_leg l);       /* "request_publish", ... */
+
+#endif

@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# Installs the Debian 12 packages oslotrace needs to build, test and run its lab,
+# only when one is missing (so repeated `make` calls stay fast and offline).
+set -euo pipefail
+pkgs=(build-essential cmake pkg-config clang libpcap-dev libjansson-dev libncurses-dev
+      libcmocka-dev zlib1g-dev python3 tcpdump tshark tmux time)
+missing=()
+for p in "${pkgs[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+if [ "$(id -u)" -ne 0 ]; then
+    echo "oslotrace: missing packages: ${missing[*]} (run as root or install them)" >&2
+    exit 1
+fi
+echo "oslotrace: installing ${missing[*]}" >&2
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
