@@ -77,6 +77,7 @@ struct op {
 
     const uint64_t *pkts; /* packet numbers of every frame of the operation, for -w */
     size_t npkts;
+    uint64_t leg_conn[LEG_COUNT]; /* amqp_conn_info.id of each leg's connection, 0 = unseen */
 };
 
 const char *op_type_name(enum op_type t);     /* "call", "cast", "fanout", "notification" */
