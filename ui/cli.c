@@ -1,0 +1,322 @@
+/*
+ * cli.c: getopt_long parsing of oslotrace's options, their checks and the
+ * short help. Values are validated here so a typo is a usage error (exit 2)
+ * with one line naming it, never a surprise later in the run.
+ */
+#include "ui/cli.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <jansson.h>
+#include <limits.h>
+#include <math.h>
+#include <pcap/pcap.h>
+#include <stdlib.h>
+#include <string.h>
+
+enum long_only {
+    OPT_AMQP = 256,
+    OPT_REPORT,
+    OPT_REPORT_INTERVAL,
+    OPT_TUI,
+    OPT_ARGS,
+    OPT_SHOW_SECRETS,
+    OPT_CALL_TIMEOUT,
+    OPT_MAX_PENDING,
+    OPT_MAX_BODY,
+    OPT_AMQP_PORT,
+    OPT_VERSION,
+    OPT_TOPIC,
+    OPT_METHOD,
+    OPT_SERVER,
+    OPT_STATUS,
+    OPT_TYPE,
+    OPT_MIN_LATENCY,
+    OPT_REQUEST_ID,
+    OPT_TUI_HISTORY,
+};
+
+static const struct option long_options[] = {
+    {"read", required_argument, NULL, 'r'},
+    {"interface", required_argument, NULL, 'i'},
+    {"filter", required_argument, NULL, 'f'},
+    {"count", required_argument, NULL, 'c'},
+    {"write", required_argument, NULL, 'w'},
+    {"quiet", no_argument, NULL, 'q'},
+    {"json", no_argument, NULL, 'j'},
+    {"buffer-size", required_argument, NULL, 'B'},
+    {"help", no_argument, NULL, 'h'},
+    {"amqp", no_argument, NULL, OPT_AMQP},
+    {"report", no_argument, NULL, OPT_REPORT},
+    {"report-interval", required_argument, NULL, OPT_REPORT_INTERVAL},
+    {"tui", no_argument, NULL, OPT_TUI},
+    {"args", no_argument, NULL, OPT_ARGS},
+    {"show-secrets", no_argument, NULL, OPT_SHOW_SECRETS},
+    {"call-timeout", required_argument, NULL, OPT_CALL_TIMEOUT},
+    {"max-pending", required_argument, NULL, OPT_MAX_PENDING},
+    {"max-body", required_argument, NULL, OPT_MAX_BODY},
+    {"amqp-port", required_argument, NULL, OPT_AMQP_PORT},
+    {"version", no_argument, NULL, OPT_VERSION},
+    {"topic", required_argument, NULL, OPT_TOPIC},
+    {"method", required_argument, NULL, OPT_METHOD},
+    {"server", required_argument, NULL, OPT_SERVER},
+    {"status", required_argument, NULL, OPT_STATUS},
+    {"type", required_argument, NULL, OPT_TYPE},
+    {"min-latency", required_argument, NULL, OPT_MIN_LATENCY},
+    {"request-id", required_argument, NULL, OPT_REQUEST_ID},
+    {"tui-history", required_argument, NULL, OPT_TUI_HISTORY},
+    {"relinquish-privileges", required_argument, NULL, 'Z'},
+    {NULL, 0, NULL, 0},
+};
+
+void cli_defaults(struct cli_options *o)
+{
+    memset(o, 0, sizeof *o);
+    o->call_timeout_s = 60.0;
+    o->max_pending = 1000000;
+    o->max_body = 16u << 20;
+    o->amqp_ports[0] = CLI_DEFAULT_PORT;
+    o->namqp_ports = 1;
+    o->buffer_kib = 8192;
+    o->tui_history = 100000;
+    op_filter_init(&o->filter);
+}
+
+void cli_usage(FILE *out)
+{
+    fputs("Usage: oslotrace [-r FILE]... | -i IFACE  [options]\n"
+          "Shows OpenStack oslo.messaging RPC over RabbitMQ: every call paired with its reply.\n"
+          "\n"
+          "Input:\n"
+          "  -r FILE            read a pcap/pcapng file (repeatable: merged by time; - = stdin)\n"
+          "  -i IFACE           capture live (\"any\" for all interfaces)\n"
+          "  -f EXPR            BPF capture filter (default: tcp port 5672 + --amqp-port)\n"
+          "  -c N               stop after N packets\n"
+          "  -B KiB             kernel capture buffer (default 8192)\n"
+          "  --amqp-port N      another broker port (repeatable)\n"
+          "  -Z USER            drop privileges to USER after opening the device (default nobody)\n"
+          "Output:\n"
+          "  (default)          one text line per operation\n"
+          "  -j, --json         NDJSON, one object per operation (or per method with --amqp)\n"
+          "  --amqp             AMQP method frames instead of oslo operations\n"
+          "  --report           latency report per topic and method at the end\n"
+          "  --report-interval S  live: print the report every S seconds\n"
+          "  --tui              interactive view\n"
+          "  -w FILE            write the packets of the selected operations to a pcap\n"
+          "  --args             include arguments and results (redacted)\n"
+          "  --show-secrets     do not redact tokens and passwords\n"
+          "  -q                 no per-operation lines, no progress bar\n"
+          "  -n                 accepted for tcpdump habits (addresses are always numeric)\n"
+          "Filters (every output):\n"
+          "  --topic GLOB --method GLOB --server GLOB --request-id ID\n"
+          "  --status LIST      ok,error,timeout,open,unroutable,evicted\n"
+          "  --type LIST        call,cast,fanout,notification\n"
+          "  --min-latency MS\n"
+          "Limits:\n"
+          "  --call-timeout S   timeout of calls without expiration (default 60)\n"
+          "  --max-pending N    pending calls kept (default 1000000)\n"
+          "  --max-body BYTES   body bytes kept per message (default 16 MiB)\n"
+          "  --tui-history N    operations kept in the TUI list (default 100000)\n"
+          "  -h, --help         this help (man oslotrace for more)\n"
+          "  --version          versions of oslotrace, libpcap and jansson\n"
+          "Exit status: 0 success, 1 runtime error, 2 usage error.\n",
+          out);
+}
+
+static enum cli_result usage_error(FILE *err, const char *fmt, const char *a, const char *b)
+{
+    fputs("oslotrace: ", err);
+    fprintf(err, fmt, a, b);
+    fputs("\nTry 'oslotrace -h' for more information.\n", err);
+    return CLI_USAGE;
+}
+
+static bool parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *out)
+{
+    if (!s[0] || s[0] == '-')
+        return false;
+    char *end;
+    errno = 0;
+    unsigned long long v = strtoull(s, &end, 10);
+    if (errno || *end || v < min || v > max)
+        return false;
+    *out = v;
+    return true;
+}
+
+static bool parse_seconds(const char *s, double *out)
+{
+    char *end;
+    errno = 0;
+    double v = strtod(s, &end);
+    if (errno || end == s || *end || !isfinite(v) || v < 0 || v > 1e7)
+        return false;
+    *out = v;
+    return true;
+}
+
+static void print_version(FILE *out)
+{
+    fprintf(out, "oslotrace %s\n%s\njansson %s\n", OSLOTRACE_VERSION, pcap_lib_version(),
+            jansson_version_str());
+}
+
+enum cli_result cli_parse(struct cli_options *o, int argc, char **argv, FILE *out, FILE *err)
+{
+    char msg[256];
+    uint64_t v;
+    optind = 1;
+    opterr = 0;
+    int c;
+    while ((c = getopt_long(argc, argv, ":r:i:f:c:w:qjB:hnZ:", long_options, NULL)) != -1) {
+        const char *a = optarg;
+        switch (c) {
+        case 'r':
+            if (o->nfiles == CLI_MAX_FILES)
+                return usage_error(err, "too many -r files (at most %s)%s", "64", "");
+            o->files[o->nfiles++] = a;
+            break;
+        case 'i':
+            o->iface = a;
+            break;
+        case 'f':
+            o->bpf = a;
+            break;
+        case 'c':
+            if (!parse_u64(a, 1, UINT64_MAX, &o->count))
+                return usage_error(err, "bad packet count for -c: '%s'%s", a, "");
+            break;
+        case 'w':
+            o->write_file = a;
+            break;
+        case 'q':
+            o->quiet = true;
+            break;
+        case 'j':
+            o->json = true;
+            break;
+        case 'n':
+            break;
+        case 'B':
+            if (!parse_u64(a, 1, 4u << 20, &v))
+                return usage_error(err, "bad buffer size for -B: '%s' (KiB)%s", a, "");
+            o->buffer_kib = (int)v;
+            break;
+        case 'Z':
+            o->user = a;
+            break;
+        case 'h':
+            cli_usage(out);
+            return CLI_EXIT_OK;
+        case OPT_VERSION:
+            print_version(out);
+            return CLI_EXIT_OK;
+        case OPT_AMQP:
+            o->amqp = true;
+            break;
+        case OPT_REPORT:
+            o->report = true;
+            break;
+        case OPT_REPORT_INTERVAL:
+            if (!parse_seconds(a, &o->report_interval) || o->report_interval < 0.1)
+                return usage_error(err, "bad --report-interval: '%s' (seconds, >= 0.1)%s", a, "");
+            o->report = true;
+            break;
+        case OPT_TUI:
+            o->tui = true;
+            break;
+        case OPT_ARGS:
+            o->args = true;
+            break;
+        case OPT_SHOW_SECRETS:
+            o->show_secrets = true;
+            break;
+        case OPT_CALL_TIMEOUT:
+            if (!parse_seconds(a, &o->call_timeout_s) || o->call_timeout_s <= 0)
+                return usage_error(err, "bad --call-timeout: '%s' (seconds)%s", a, "");
+            break;
+        case OPT_MAX_PENDING:
+            if (!parse_u64(a, 1, 100000000, &o->max_pending))
+                return usage_error(err, "bad --max-pending: '%s'%s", a, "");
+            break;
+        case OPT_MAX_BODY:
+            if (!parse_u64(a, 0, (uint64_t)1 << 32, &o->max_body))
+                return usage_error(err, "bad --max-body: '%s' (bytes, at most 4 GiB)%s", a, "");
+            break;
+        case OPT_AMQP_PORT:
+            if (!parse_u64(a, 1, 65535, &v))
+                return usage_error(err, "bad --amqp-port: '%s'%s", a, "");
+            if (o->namqp_ports == CLI_MAX_PORTS)
+                return usage_error(err, "too many --amqp-port (at most %s)%s", "16", "");
+            o->amqp_ports[o->namqp_ports++] = (uint16_t)v;
+            break;
+        case OPT_TUI_HISTORY:
+            if (!parse_u64(a, 1, 10000000, &o->tui_history))
+                return usage_error(err, "bad --tui-history: '%s'%s", a, "");
+            break;
+        case OPT_TOPIC:
+        case OPT_METHOD:
+        case OPT_SERVER:
+        case OPT_REQUEST_ID: {
+            char *dst = c == OPT_TOPIC    ? o->filter.topic
+                        : c == OPT_METHOD ? o->filter.method
+                        : c == OPT_SERVER ? o->filter.server
+                                          : o->filter.request_id;
+            if (!op_filter_set_glob(dst, a, msg, sizeof msg))
+                return usage_error(err, "%s%s", msg, "");
+            break;
+        }
+        case OPT_STATUS:
+            if (!op_filter_parse_status(a, &o->filter.status_mask, msg, sizeof msg))
+                return usage_error(err, "bad --status: %s%s", msg, "");
+            break;
+        case OPT_TYPE:
+            if (!op_filter_parse_type(a, &o->filter.type_mask, msg, sizeof msg))
+                return usage_error(err, "bad --type: %s%s", msg, "");
+            break;
+        case OPT_MIN_LATENCY:
+            if (!parse_seconds(a, &o->filter.min_latency_ms))
+                return usage_error(err, "bad --min-latency: '%s' (milliseconds)%s", a, "");
+            break;
+        case ':':
+            snprintf(msg, sizeof msg, "%s", optopt ? (char[]){'-', (char)optopt, 0} : argv[optind - 1]);
+            return usage_error(err, "option '%s' needs a value%s", msg, "");
+        default:
+            if (optopt)
+                snprintf(msg, sizeof msg, "-%c", optopt);
+            else
+                snprintf(msg, sizeof msg, "%s", argv[optind - 1]);
+            return usage_error(err, "unknown option '%s'%s", msg, "");
+        }
+    }
+    if (optind < argc)
+        return usage_error(err, "unexpected argument '%s'%s", argv[optind], "");
+    if (!o->nfiles && !o->iface)
+        return usage_error(err, "nothing to read: give -r FILE or -i IFACE%s%s", "", "");
+    if (o->nfiles && o->iface)
+        return usage_error(err, "-r and -i cannot be combined%s%s", "", "");
+    if (o->tui && (o->json || o->amqp))
+        return usage_error(err, "--tui cannot be combined with %s%s", o->json ? "-j" : "--amqp", "");
+    if (o->write_file && o->amqp)
+        return usage_error(err, "-w selects operations; it cannot be combined with --amqp%s%s", "", "");
+    size_t stdin_count = 0;
+    for (size_t i = 0; i < o->nfiles; i++)
+        stdin_count += strcmp(o->files[i], "-") == 0;
+    if (stdin_count > 1)
+        return usage_error(err, "stdin (-r -) can be read only once%s%s", "", "");
+    return CLI_RUN;
+}
+
+void cli_default_bpf(const struct cli_options *o, char *buf, size_t len)
+{
+    if (o->namqp_ports == 1) {
+        snprintf(buf, len, "tcp port %u", o->amqp_ports[0]);
+        return;
+    }
+    size_t used = (size_t)snprintf(buf, len, "tcp and (");
+    for (size_t i = 0; i < o->namqp_ports && used < len; i++)
+        used += (size_t)snprintf(buf + used, len - used, "%sport %u", i ? " or " : "",
+                                 o->amqp_ports[i]);
+    if (used < len)
+        snprintf(buf + used, len - used, ")");
+}

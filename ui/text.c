@@ -1,0 +1,106 @@
+/*
+ * text.c: one aligned line per operation, tcpdump style:
+ *   time type topic[.server] method status latency client > server request_id [error]
+ * The first six columns fit in 80 columns; addresses and ids follow. Colour
+ * marks the status only, and only on a terminal without NO_COLOR.
+ */
+#include "ui/text.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+void text_format_time(uint64_t ts_ns, char *buf, size_t len)
+{
+    time_t sec = (time_t)(ts_ns / 1000000000u);
+    struct tm tm;
+    localtime_r(&sec, &tm);
+    snprintf(buf, len, "%02d:%02d:%02d.%06u", tm.tm_hour, tm.tm_min, tm.tm_sec,
+             (unsigned)(ts_ns % 1000000000u / 1000u));
+}
+
+void text_format_latency(const struct op *op, char *buf, size_t len)
+{
+    if (!op->has_latency)
+        snprintf(buf, len, "-");
+    else if (op->latency_ms < 1000.0)
+        snprintf(buf, len, "%.2fms", op->latency_ms);
+    else
+        snprintf(buf, len, "%.3fs", op->latency_ms / 1000.0);
+}
+
+void text_format_target(const struct op *op, char *buf, size_t len)
+{
+    const char *topic = op->topic ? op->topic : "-";
+    if (op->server)
+        snprintf(buf, len, "%s.%s", topic, op->server);
+    else
+        snprintf(buf, len, "%s", topic);
+}
+
+bool text_use_color(FILE *f)
+{
+    const char *nc = getenv("NO_COLOR");
+    if (nc && nc[0])
+        return false;
+    return isatty(fileno(f));
+}
+
+static const char *status_color(enum op_status s)
+{
+    switch (s) {
+    case OP_OK:
+        return "\033[32m";
+    case OP_ERROR:
+    case OP_UNROUTABLE:
+        return "\033[31m";
+    case OP_TIMEOUT:
+    case OP_EVICTED:
+        return "\033[33m";
+    default:
+        return "\033[36m";
+    }
+}
+
+static const char *short_type(enum op_type t)
+{
+    return t == OP_NOTIFICATION ? "notif" : op_type_name(t);
+}
+
+static void format_peer(const struct op_peer *p, char *buf, size_t len)
+{
+    if (p->known)
+        netaddr_format(&p->addr, buf, len);
+    else
+        snprintf(buf, len, "?");
+}
+
+void text_write_op(FILE *out, const struct op *op, bool color)
+{
+    char when[32], target[256], lat[32], client[NETADDR_STRLEN], server[NETADDR_STRLEN];
+    text_format_time(op->ts_ns, when, sizeof when);
+    text_format_target(op, target, sizeof target);
+    text_format_latency(op, lat, sizeof lat);
+    format_peer(&op->client, client, sizeof client);
+    format_peer(&op->server_peer, server, sizeof server);
+    const char *method = op->type == OP_NOTIFICATION ? op->event_type : op->method;
+    const char *status = op_status_name(op->status);
+
+    fprintf(out, "%s %-6s %-18s %-16s ", when, short_type(op->type), target,
+            method ? method : "-");
+    if (color)
+        fprintf(out, "%s%-7s\033[0m", status_color(op->status), status);
+    else
+        fprintf(out, "%-7s", status);
+    fprintf(out, " %9s %s > %s", lat, client, server);
+    if (op->request_id)
+        fprintf(out, " %s", op->request_id);
+    if (op->late_reply)
+        fputs(" late-reply", out);
+    if (op->status == OP_ERROR && op->error_class)
+        fprintf(out, " %s: %.120s", op->error_class, op->error_message ? op->error_message : "");
+    if (op->type == OP_FANOUT)
+        fprintf(out, " receivers=%u", op->fanout_receivers);
+    fputc('\n', out);
+}

@@ -1,0 +1,23 @@
+/*
+ * text.h: the default output, one line per operation, like tcpdump.
+ */
+#ifndef OSLOTRACE_UI_TEXT_H
+#define OSLOTRACE_UI_TEXT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "dissect/op.h"
+
+/* "HH:MM:SS.uuuuuu" in local time, packet time (ns). buf >= 16 bytes. */
+void text_format_time(uint64_t ts_ns, char *buf, size_t len);
+/* "12.3ms", "1.25s", "-" when absent. */
+void text_format_latency(const struct op *op, char *buf, size_t len);
+/* "topic.server" or "topic", "-" when unknown. */
+void text_format_target(const struct op *op, char *buf, size_t len);
+/* Whether colour escapes belong on this stream: a TTY and NO_COLOR unset. */
+bool text_use_color(FILE *f);
+void text_write_op(FILE *out, const struct op *op, bool color);
+
+#endif
