@@ -300,6 +300,10 @@ def sc_warmup(lab, rnd):
     for i in range(10):
         lab.rpc("call", TOPICS[i % 2], "echo", {"value": "warm-%d" % i})
         lab.rpc("cast", TOPICS[i % 2], "cast_sink", {"n": i, "note": "warm"})
+    # Directed calls make sure every server has opened its reply connection.
+    for srv in SERVERS:
+        for topic in TOPICS:
+            lab.rpc("call", topic, "echo", {"value": "warm-" + srv}, server=srv)
 
 
 def sc_heartbeat(lab, rnd):
@@ -425,6 +429,8 @@ def main():
     else:
         SCENARIOS[args.scenario](lab, rnd)
     lab.close()
+    rec.emit({"ev": "client_stats", "pid": os.getpid(),
+              "unbound_driver_log_lines": lab.probe.unbound_log_lines})
     rec.close()
 
 
