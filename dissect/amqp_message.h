@@ -43,6 +43,13 @@ struct amqp_conn_info {
     uint64_t methods, messages;
     uint64_t resyncs, skipped_bytes, gaps, malformed;
     uint32_t channels_open, consumers;
+    /* Added by the AMQP stage (amqp_conn.c). */
+    char platform[64];           /* client property platform */
+    char server_platform[64];    /* server property platform ("Erlang/OTP ...") */
+    char mechanism[32];          /* SASL mechanism from connection.start-ok */
+    const uint64_t *handshake_pkts; /* packets from the protocol header through
+                                       connection.open-ok (bounded), for -w */
+    size_t nhandshake_pkts;
 };
 
 enum amqp_content_kind {

@@ -1,0 +1,1184 @@
+/*
+ * amqp_conn.c: AMQP connection and channel state, content assembly, roles.
+ *
+ * Each connection has two frame splitters (one per TCP direction) whose
+ * frames land in on_frame() below. Method frames update the connection
+ * (handshake, tune limits, roles) and channel state (consumer tags, confirm
+ * mode); content methods open an assembly on their (channel, direction),
+ * which the header and body frames complete into one amqp_message. State is
+ * allocated lazily (a connection without channels is a few hundred bytes) and
+ * every store is bounded: channels and consumer tags per connection, the body
+ * bytes of all partial contents together (oldest evicted first, counted).
+ */
+#include "dissect/amqp_conn.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/rd.h"
+#include "dissect/amqp_frame.h"
+#include "dissect/amqp_props.h"
+#include "dissect/amqp_table.h"
+
+#define MAX_BROKER_PORTS 32
+#define MAX_HANDSHAKE_PKTS 16
+#define MAX_MESSAGE_PKTS 64
+
+/* How sure we are who the broker is; a stronger source overrides a weaker one. */
+enum role_source { ROLE_GUESS, ROLE_METHOD, ROLE_PORT, ROLE_PROTOCOL_HEADER };
+
+enum asm_phase { ASM_WAIT_HEADER, ASM_WAIT_BODY };
+
+/* A content being put together on one (channel, TCP direction). */
+struct assembly {
+    struct amqp_conn *conn;
+    struct amqp_channel *ch;
+    int tcp_dir;
+    enum asm_phase phase;
+    struct assembly *older, *newer; /* dissector list of assemblies holding body bytes */
+    bool listed;
+    const struct amqp_method_def *def;
+    uint8_t *method; /* method frame payload copy (ids included) */
+    size_t method_len;
+    uint8_t *header; /* content header payload copy */
+    size_t header_len;
+    uint64_t body_size, received;
+    uint8_t *body;
+    size_t body_len, body_cap;
+    bool truncated;
+    uint64_t ts_method, ts_end;
+    uint64_t pkts[MAX_MESSAGE_PKTS];
+    size_t npkts;
+};
+
+struct amqp_channel {
+    uint16_t id;
+    bool confirm;
+    bool skip[2]; /* swallowing body frames of a content already given up, per TCP dir */
+    uint64_t last_ts;
+    uint64_t acks, nacks, rejects;
+    struct assembly *as[2];
+    char *pending_queue; /* basic.consume with a server-generated tag, until consume-ok */
+};
+
+struct consumer {
+    uint16_t channel;
+    uint8_t taglen, qlen;
+    char s[]; /* tag then queue, not NUL-terminated */
+};
+
+struct amqp_conn {
+    struct amqp_dissector *d;
+    struct amqp_conn *prev, *next;
+    struct amqp_conn_info info;
+    struct netaddr a, b;
+    bool broker_is_a;
+    uint8_t role_src; /* enum role_source */
+    int cur_dir;      /* TCP direction being fed */
+    struct amqp_frame_splitter sp[2];
+    struct amqp_channel **chans; /* sorted by id */
+    uint32_t nchans, chans_cap;
+    struct consumer **cons; /* oldest first */
+    uint32_t ncons, cons_cap;
+    uint64_t hs_pkts[MAX_HANDSHAKE_PKTS];
+    bool handshake_done;
+};
+
+struct amqp_dissector {
+    struct amqp_config cfg;
+    uint16_t ports[MAX_BROKER_PORTS];
+    size_t nports;
+    struct amqp_callbacks cb;
+    struct amqp_stats st;
+    struct amqp_conn *conns;
+    struct assembly *oldest, *newest;
+};
+
+void amqp_config_default(struct amqp_config *cfg)
+{
+    memset(cfg, 0, sizeof *cfg);
+    cfg->default_frame_max = 1u << 20;
+    cfg->max_body = 16u << 20;
+    cfg->max_channels = 2048;
+    cfg->max_consumers = 4096;
+    cfg->max_partial_bytes = 256u << 20;
+    cfg->want_methods = false;
+}
+
+struct amqp_dissector *amqp_dissector_new(const struct amqp_config *cfg,
+                                          const struct amqp_callbacks *cb)
+{
+    struct amqp_dissector *d = calloc(1, sizeof *d);
+    if (!d)
+        return NULL;
+    if (cfg)
+        d->cfg = *cfg;
+    else
+        amqp_config_default(&d->cfg);
+    struct amqp_config def;
+    amqp_config_default(&def);
+    if (d->cfg.default_frame_max < 4096)
+        d->cfg.default_frame_max = def.default_frame_max;
+    if (d->cfg.max_channels == 0)
+        d->cfg.max_channels = def.max_channels;
+    if (d->cfg.max_consumers == 0)
+        d->cfg.max_consumers = def.max_consumers;
+    if (d->cfg.max_partial_bytes == 0)
+        d->cfg.max_partial_bytes = def.max_partial_bytes;
+    if (d->cfg.nbroker_ports == 0 || !d->cfg.broker_ports) {
+        d->ports[0] = 5672;
+        d->ports[1] = 5671;
+        d->nports = 2;
+    } else {
+        d->nports = d->cfg.nbroker_ports < MAX_BROKER_PORTS ? d->cfg.nbroker_ports : MAX_BROKER_PORTS;
+        memcpy(d->ports, d->cfg.broker_ports, d->nports * sizeof d->ports[0]);
+    }
+    d->cfg.broker_ports = NULL; /* the caller's array need not outlive this call */
+    if (cb)
+        d->cb = *cb;
+    return d;
+}
+
+/* ---- errors and counters ---- */
+
+static void count_error(struct amqp_conn *c, enum amqp_err e)
+{
+    c->d->st.errors[e]++;
+    switch (e) {
+    case AMQP_ERR_OVERSIZE_FRAME:
+        c->d->st.oversize_frames++;
+        c->info.malformed++;
+        break;
+    case AMQP_ERR_BAD_FRAME_TYPE:
+    case AMQP_ERR_BAD_FRAME_END:
+    case AMQP_ERR_BAD_PROTOCOL_HEADER:
+    case AMQP_ERR_SHORT_METHOD:
+    case AMQP_ERR_BAD_ARGS:
+    case AMQP_ERR_BAD_TABLE:
+    case AMQP_ERR_TABLE_TOO_DEEP:
+    case AMQP_ERR_BAD_CONTENT_HEADER:
+        c->d->st.malformed_frames++;
+        c->info.malformed++;
+        break;
+    default:
+        break;
+    }
+}
+
+/* ---- roles ---- */
+
+static bool is_broker_port(const struct amqp_dissector *d, uint16_t port)
+{
+    for (size_t i = 0; i < d->nports; i++)
+        if (d->ports[i] == port)
+            return true;
+    return false;
+}
+
+/* AMQP direction (0 = to the broker) of bytes sent in TCP direction tcp_dir. */
+static int amqp_dir(const struct amqp_conn *c, int tcp_dir)
+{
+    return c->broker_is_a ? 1 - tcp_dir : tcp_dir;
+}
+
+static void notify_conn(struct amqp_conn *c, enum amqp_conn_event ev)
+{
+    if (c->d->cb.on_conn)
+        c->d->cb.on_conn(c->d->cb.user, &c->info, ev);
+}
+
+static void set_role(struct amqp_conn *c, bool broker_is_a, enum role_source src)
+{
+    if (src <= c->role_src)
+        return;
+    bool changed = c->broker_is_a != broker_is_a || !c->info.broker_known;
+    c->role_src = (uint8_t)src;
+    c->broker_is_a = broker_is_a;
+    c->info.broker = broker_is_a ? c->a : c->b;
+    c->info.client = broker_is_a ? c->b : c->a;
+    c->info.broker_known = true;
+    if (changed)
+        notify_conn(c, AMQP_CONN_UPDATE);
+}
+
+/* ---- frame sink ---- */
+
+static void on_frame(void *user, const struct amqp_frame *f);
+
+static void on_protocol_header(void *user, const uint8_t hdr[8], uint64_t ts_ns, uint64_t pkt)
+{
+    struct amqp_conn *c = user;
+    c->d->st.protocol_headers++;
+    /* The client speaks first; a broker only echoes one when refusing the version. */
+    set_role(c, c->cur_dir == 1, ROLE_PROTOCOL_HEADER);
+    if (c->info.nhandshake_pkts < MAX_HANDSHAKE_PKTS)
+        c->hs_pkts[c->info.nhandshake_pkts++] = pkt;
+}
+
+static void drop_direction(struct amqp_conn *c, int tcp_dir, enum amqp_err why);
+
+static void on_error(void *user, enum amqp_err err)
+{
+    struct amqp_conn *c = user;
+    count_error(c, err);
+    /* Frames of this direction may have been lost with the bad bytes. */
+    drop_direction(c, c->cur_dir, AMQP_ERR_CONTENT_GAP);
+}
+
+static void on_skip(void *user, uint64_t n)
+{
+    struct amqp_conn *c = user;
+    c->d->st.skipped_bytes += n;
+    c->info.skipped_bytes += n;
+}
+
+static void on_resync(void *user)
+{
+    struct amqp_conn *c = user;
+    c->d->st.resyncs++;
+    c->info.resyncs++;
+}
+
+static const struct amqp_frame_sink frame_sink = {
+    .on_frame = on_frame,
+    .on_protocol_header = on_protocol_header,
+    .on_error = on_error,
+    .on_skip = on_skip,
+    .on_resync = on_resync,
+};
+
+/* ---- connections ---- */
+
+struct amqp_conn *amqp_conn_open(struct amqp_dissector *d, uint64_t flow_id, const struct netaddr *a,
+                                 const struct netaddr *b, uint64_t ts_ns)
+{
+    struct amqp_conn *c = calloc(1, sizeof *c);
+    if (!c)
+        return NULL;
+    c->d = d;
+    c->a = *a;
+    c->b = *b;
+    c->info.id = flow_id;
+    c->info.first_ts = c->info.last_ts = ts_ns;
+    c->info.handshake_pkts = c->hs_pkts;
+    /* Until something says otherwise, a (the SYN sender or first talker) is the client. */
+    c->broker_is_a = false;
+    c->info.client = *a;
+    c->info.broker = *b;
+    bool pa = is_broker_port(d, a->port), pb = is_broker_port(d, b->port);
+    if (pa != pb) {
+        /* Known from the start: no UPDATE event before OPEN. */
+        c->role_src = ROLE_PORT;
+        c->broker_is_a = pa;
+        c->info.broker = pa ? *a : *b;
+        c->info.client = pa ? *b : *a;
+        c->info.broker_known = true;
+    }
+    for (int i = 0; i < 2; i++)
+        amqp_frame_init(&c->sp[i], d->cfg.default_frame_max, &frame_sink, c);
+    c->next = d->conns;
+    if (d->conns)
+        d->conns->prev = c;
+    d->conns = c;
+    d->st.connections_open++;
+    d->st.connections_total++;
+    notify_conn(c, AMQP_CONN_OPEN);
+    return c;
+}
+
+const struct amqp_conn_info *amqp_conn_get_info(const struct amqp_conn *c)
+{
+    return &c->info;
+}
+
+size_t amqp_conn_footprint(const struct amqp_conn *c)
+{
+    size_t n = sizeof *c + c->chans_cap * sizeof *c->chans + c->cons_cap * sizeof *c->cons;
+    for (uint32_t i = 0; i < c->nchans; i++)
+        n += sizeof(struct amqp_channel);
+    for (uint32_t i = 0; i < c->ncons; i++)
+        n += sizeof(struct consumer) + c->cons[i]->taglen + c->cons[i]->qlen;
+    for (int i = 0; i < 2; i++)
+        n += c->sp[i].cap + (c->sp[i].pkts ? AMQP_FRAME_MAX_PKTS * sizeof(uint64_t) : 0);
+    return n;
+}
+
+void amqp_conn_data(struct amqp_conn *c, int tcp_dir, const uint8_t *data, size_t len,
+                    uint64_t ts_ns, uint64_t pkt_index)
+{
+    if (!c || tcp_dir < 0 || tcp_dir > 1)
+        return;
+    c->cur_dir = tcp_dir;
+    c->info.last_ts = ts_ns;
+    c->info.bytes[amqp_dir(c, tcp_dir)] += len;
+    c->d->st.bytes += len;
+    amqp_frame_feed(&c->sp[tcp_dir], data, len, ts_ns, pkt_index);
+}
+
+void amqp_conn_gap(struct amqp_conn *c, int tcp_dir, uint64_t missing_bytes, uint64_t ts_ns)
+{
+    if (!c || tcp_dir < 0 || tcp_dir > 1)
+        return;
+    c->cur_dir = tcp_dir;
+    c->info.gaps++;
+    c->d->st.gaps++;
+    amqp_frame_gap(&c->sp[tcp_dir]);
+    drop_direction(c, tcp_dir, AMQP_ERR_CONTENT_GAP);
+}
+
+/* ---- channels ---- */
+
+static size_t chan_search(const struct amqp_conn *c, uint16_t id, bool *found)
+{
+    size_t lo = 0, hi = c->nchans;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (c->chans[mid]->id == id) {
+            *found = true;
+            return mid;
+        }
+        if (c->chans[mid]->id < id)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    *found = false;
+    return lo;
+}
+
+static void assembly_free(struct amqp_dissector *d, struct assembly *as);
+
+static void channel_free(struct amqp_conn *c, struct amqp_channel *ch)
+{
+    for (int i = 0; i < 2; i++)
+        if (ch->as[i])
+            assembly_free(c->d, ch->as[i]);
+    free(ch->pending_queue);
+    free(ch);
+}
+
+static void channel_remove_at(struct amqp_conn *c, size_t i)
+{
+    channel_free(c, c->chans[i]);
+    memmove(&c->chans[i], &c->chans[i + 1], (c->nchans - i - 1) * sizeof *c->chans);
+    c->nchans--;
+    c->info.channels_open = c->nchans;
+}
+
+static void emit_incomplete(struct amqp_conn *c, struct assembly *as);
+
+/* Full table: the channel quiet the longest goes (its half content is dropped). */
+static void channel_evict_one(struct amqp_conn *c)
+{
+    size_t victim = 0;
+    for (size_t i = 1; i < c->nchans; i++)
+        if (c->chans[i]->last_ts < c->chans[victim]->last_ts)
+            victim = i;
+    struct amqp_channel *ch = c->chans[victim];
+    for (int i = 0; i < 2; i++)
+        if (ch->as[i]) {
+            c->d->st.contents_dropped++;
+            emit_incomplete(c, ch->as[i]);
+        }
+    c->d->st.channels_evicted++;
+    channel_remove_at(c, victim);
+}
+
+static struct amqp_channel *channel_get(struct amqp_conn *c, uint16_t id, uint64_t ts, bool create)
+{
+    bool found;
+    size_t i = chan_search(c, id, &found);
+    if (found) {
+        c->chans[i]->last_ts = ts;
+        return c->chans[i];
+    }
+    if (!create)
+        return NULL;
+    if (c->nchans >= c->d->cfg.max_channels) {
+        channel_evict_one(c);
+        i = chan_search(c, id, &found);
+    }
+    if (c->nchans == c->chans_cap) {
+        uint32_t cap = c->chans_cap ? c->chans_cap * 2 : 4;
+        if (cap > c->d->cfg.max_channels)
+            cap = c->d->cfg.max_channels;
+        struct amqp_channel **n = realloc(c->chans, cap * sizeof *n);
+        if (!n)
+            return NULL;
+        c->chans = n;
+        c->chans_cap = cap;
+    }
+    struct amqp_channel *ch = calloc(1, sizeof *ch);
+    if (!ch)
+        return NULL;
+    ch->id = id;
+    ch->last_ts = ts;
+    memmove(&c->chans[i + 1], &c->chans[i], (c->nchans - i) * sizeof *c->chans);
+    c->chans[i] = ch;
+    c->nchans++;
+    c->info.channels_open = c->nchans;
+    return ch;
+}
+
+/* ---- consumers ---- */
+
+static struct consumer *consumer_find(struct amqp_conn *c, uint16_t channel, struct amqp_bytes tag,
+                                      size_t *idx)
+{
+    for (uint32_t i = 0; i < c->ncons; i++) {
+        struct consumer *k = c->cons[i];
+        if (k->channel == channel && k->taglen == tag.len && memcmp(k->s, tag.p, tag.len) == 0) {
+            if (idx)
+                *idx = i;
+            return k;
+        }
+    }
+    return NULL;
+}
+
+static void consumer_remove_at(struct amqp_conn *c, size_t i)
+{
+    free(c->cons[i]);
+    memmove(&c->cons[i], &c->cons[i + 1], (c->ncons - i - 1) * sizeof *c->cons);
+    c->ncons--;
+    c->info.consumers = c->ncons;
+}
+
+static void consumer_add(struct amqp_conn *c, uint16_t channel, struct amqp_bytes tag,
+                         const char *queue, size_t qlen)
+{
+    size_t idx;
+    if (tag.len == 0 || tag.len > 255 || qlen > 255)
+        return;
+    if (consumer_find(c, channel, tag, &idx))
+        consumer_remove_at(c, idx);
+    if (c->ncons >= c->d->cfg.max_consumers) {
+        consumer_remove_at(c, 0);
+        c->d->st.consumers_evicted++;
+    }
+    if (c->ncons == c->cons_cap) {
+        uint32_t cap = c->cons_cap ? c->cons_cap * 2 : 4;
+        if (cap > c->d->cfg.max_consumers)
+            cap = c->d->cfg.max_consumers;
+        struct consumer **n = realloc(c->cons, cap * sizeof *n);
+        if (!n)
+            return;
+        c->cons = n;
+        c->cons_cap = cap;
+    }
+    struct consumer *k = malloc(sizeof *k + tag.len + qlen);
+    if (!k)
+        return;
+    k->channel = channel;
+    k->taglen = (uint8_t)tag.len;
+    k->qlen = (uint8_t)qlen;
+    memcpy(k->s, tag.p, tag.len);
+    if (qlen)
+        memcpy(k->s + tag.len, queue, qlen);
+    c->cons[c->ncons++] = k;
+    c->info.consumers = c->ncons;
+}
+
+static void consumers_drop_channel(struct amqp_conn *c, uint16_t channel)
+{
+    for (uint32_t i = c->ncons; i-- > 0;)
+        if (c->cons[i]->channel == channel)
+            consumer_remove_at(c, i);
+}
+
+/* ---- content assembly ---- */
+
+static void lru_unlink(struct amqp_dissector *d, struct assembly *as)
+{
+    if (!as->listed)
+        return;
+    if (as->older)
+        as->older->newer = as->newer;
+    else
+        d->oldest = as->newer;
+    if (as->newer)
+        as->newer->older = as->older;
+    else
+        d->newest = as->older;
+    as->older = as->newer = NULL;
+    as->listed = false;
+}
+
+static void assembly_free(struct amqp_dissector *d, struct assembly *as)
+{
+    lru_unlink(d, as);
+    d->st.partial_bytes -= as->body_cap;
+    as->ch->as[as->tcp_dir] = NULL;
+    free(as->method);
+    free(as->header);
+    free(as->body);
+    free(as);
+}
+
+static void add_pkts(uint64_t *list, size_t *n, size_t max, const uint64_t *pkts, size_t np)
+{
+    for (size_t i = 0; i < np; i++) {
+        bool dup = false;
+        for (size_t j = *n; j-- > 0 && !dup;)
+            dup = list[j] == pkts[i];
+        if (!dup && *n < max)
+            list[(*n)++] = pkts[i];
+    }
+}
+
+static void fill_event_base(struct amqp_conn *c, struct amqp_method_event *ev, int tcp_dir,
+                            uint16_t channel, uint64_t ts)
+{
+    memset(ev, 0, sizeof *ev);
+    ev->conn = &c->info;
+    ev->dir = amqp_dir(c, tcp_dir);
+    ev->channel = channel;
+    ev->ts_ns = ts;
+}
+
+/* Emits the method event of a content method whose content was given up. */
+static void emit_incomplete(struct amqp_conn *c, struct assembly *as)
+{
+    if (!c->d->cfg.want_methods || !c->d->cb.on_method)
+        return;
+    struct amqp_method_event ev;
+    struct amqp_content_header hdr;
+    fill_event_base(c, &ev, as->tcp_dir, as->ch->id, as->ts_method);
+    ev.class_id = as->def->class_id;
+    ev.method_id = as->def->method_id;
+    ev.method = as->def;
+    ev.nargs = as->def->nargs;
+    amqp_method_decode_args(as->def, as->method + 4, as->method_len - 4, ev.args);
+    ev.has_content = true;
+    ev.content_complete = false;
+    if (as->header && amqp_content_header_parse(as->header, as->header_len, &hdr) == AMQP_OK) {
+        ev.props = &hdr.props;
+        ev.body_size = hdr.body_size;
+    }
+    ev.body_len = as->body_len;
+    ev.body_truncated = true;
+    ev.pkts = as->pkts;
+    ev.npkts = as->npkts;
+    c->d->cb.on_method(c->d->cb.user, &ev);
+}
+
+/* Gives up the content on (channel, dir): counted, its remaining body frames swallowed. */
+static void assembly_drop(struct amqp_conn *c, struct assembly *as, enum amqp_err why)
+{
+    struct amqp_channel *ch = as->ch;
+    int dir = as->tcp_dir;
+    c->d->st.errors[why]++;
+    c->d->st.contents_dropped++;
+    emit_incomplete(c, as);
+    assembly_free(c->d, as);
+    ch->skip[dir] = true;
+}
+
+static void drop_direction(struct amqp_conn *c, int tcp_dir, enum amqp_err why)
+{
+    for (uint32_t i = 0; i < c->nchans; i++) {
+        struct amqp_channel *ch = c->chans[i];
+        if (ch->as[tcp_dir])
+            assembly_drop(c, ch->as[tcp_dir], why);
+    }
+}
+
+static bool bytes_eq(struct amqp_bytes b, const char *s)
+{
+    size_t n = strlen(s);
+    return b.len == n && (n == 0 || memcmp(b.p, s, n) == 0);
+}
+
+static void arg_bytes(const struct amqp_method_def *m, const struct amqp_arg_value *args,
+                      const char *name, struct amqp_bytes *out)
+{
+    int i = amqp_method_arg_index(m, name);
+    if (i >= 0)
+        *out = args[i].bytes;
+}
+
+static uint64_t arg_u(const struct amqp_method_def *m, const struct amqp_arg_value *args,
+                      const char *name)
+{
+    int i = amqp_method_arg_index(m, name);
+    return i >= 0 ? args[i].u : 0;
+}
+
+static void assembly_complete(struct amqp_conn *c, struct assembly *as, const uint8_t *body,
+                              size_t body_len)
+{
+    struct amqp_dissector *d = c->d;
+    struct amqp_message msg;
+    struct amqp_content_header hdr;
+    struct amqp_method_event ev;
+    const struct amqp_method_def *m = as->def;
+    fill_event_base(c, &ev, as->tcp_dir, as->ch->id, as->ts_method);
+    ev.class_id = m->class_id;
+    ev.method_id = m->method_id;
+    ev.method = m;
+    ev.nargs = m->nargs;
+    /* Both were decoded successfully when their frames arrived. */
+    amqp_method_decode_args(m, as->method + 4, as->method_len - 4, ev.args);
+    amqp_content_header_parse(as->header, as->header_len, &hdr);
+
+    memset(&msg, 0, sizeof msg);
+    switch (m->method_id) {
+    case 40: msg.kind = AMQP_CONTENT_PUBLISH; break;
+    case 50: msg.kind = AMQP_CONTENT_RETURN; break;
+    case 60: msg.kind = AMQP_CONTENT_DELIVER; break;
+    default: msg.kind = AMQP_CONTENT_GET_OK; break;
+    }
+    msg.conn = &c->info;
+    msg.dir = ev.dir;
+    msg.channel = as->ch->id;
+    msg.ts_ns = as->ts_method;
+    msg.ts_end_ns = as->ts_end;
+    arg_bytes(m, ev.args, "exchange", &msg.exchange);
+    arg_bytes(m, ev.args, "routing_key", &msg.routing_key);
+    arg_bytes(m, ev.args, "consumer_tag", &msg.consumer_tag);
+    arg_bytes(m, ev.args, "reply_text", &msg.reply_text);
+    msg.delivery_tag = arg_u(m, ev.args, "delivery_tag");
+    msg.redelivered = arg_u(m, ev.args, "redelivered") != 0;
+    msg.mandatory = arg_u(m, ev.args, "mandatory") != 0;
+    msg.reply_code = (uint16_t)arg_u(m, ev.args, "reply_code");
+    if (msg.consumer_tag.len) {
+        struct consumer *k = consumer_find(c, as->ch->id, msg.consumer_tag, NULL);
+        if (k && k->qlen) {
+            msg.queue.p = (const uint8_t *)k->s + k->taglen;
+            msg.queue.len = k->qlen;
+        }
+    }
+    msg.props = hdr.props;
+    msg.body = body;
+    msg.body_len = body_len;
+    msg.body_size = as->body_size;
+    msg.body_truncated = as->truncated;
+    msg.pkts = as->pkts;
+    msg.npkts = as->npkts;
+
+    ev.has_content = true;
+    ev.content_complete = true;
+    ev.props = &hdr.props;
+    ev.body_size = as->body_size;
+    ev.body_len = body_len;
+    ev.body_truncated = as->truncated;
+    ev.pkts = as->pkts;
+    ev.npkts = as->npkts;
+
+    if (as->truncated)
+        d->st.bodies_truncated++;
+    d->st.messages++;
+    c->info.messages++;
+    if (d->cfg.want_methods && d->cb.on_method)
+        d->cb.on_method(d->cb.user, &ev);
+    if (d->cb.on_message)
+        d->cb.on_message(d->cb.user, &msg);
+    assembly_free(d, as);
+}
+
+static void evict_oldest_partial(struct amqp_dissector *d)
+{
+    struct assembly *as = d->oldest;
+    d->st.partial_evicted++;
+    /* Dropped through its own connection so the event names the right one. */
+    struct amqp_conn *c = as->conn;
+    struct amqp_channel *ch = as->ch;
+    int dir = as->tcp_dir;
+    d->st.contents_dropped++;
+    emit_incomplete(c, as);
+    assembly_free(d, as);
+    ch->skip[dir] = true;
+}
+
+/* Makes room for the body to hold `want` bytes; returns how many it can hold. */
+static size_t body_reserve(struct amqp_dissector *d, struct assembly *as, size_t want)
+{
+    if (want <= as->body_cap)
+        return want;
+    uint64_t limit64 = as->body_size < d->cfg.max_body ? as->body_size : d->cfg.max_body;
+    size_t limit = limit64 > SIZE_MAX ? SIZE_MAX : (size_t)limit64;
+    size_t cap = as->body_cap ? as->body_cap * 2 : 4096;
+    if (cap < want)
+        cap = want;
+    if (cap > limit)
+        cap = limit;
+    size_t grow = cap - as->body_cap;
+    while (d->st.partial_bytes + grow > d->cfg.max_partial_bytes && d->oldest && d->oldest != as)
+        evict_oldest_partial(d);
+    if (d->st.partial_bytes + grow > d->cfg.max_partial_bytes) {
+        /* Alone over the limit: keep what fits. */
+        uint64_t room = d->cfg.max_partial_bytes > d->st.partial_bytes
+                            ? d->cfg.max_partial_bytes - d->st.partial_bytes
+                            : 0;
+        grow = room < grow ? (size_t)room : grow;
+        cap = as->body_cap + grow;
+    }
+    if (cap > as->body_cap) {
+        uint8_t *nb = realloc(as->body, cap);
+        if (nb) {
+            as->body = nb;
+            d->st.partial_bytes += cap - as->body_cap;
+            as->body_cap = cap;
+        }
+    }
+    if (!as->listed) {
+        as->older = d->newest;
+        as->newer = NULL;
+        if (d->newest)
+            d->newest->newer = as;
+        else
+            d->oldest = as;
+        d->newest = as;
+        as->listed = true;
+    }
+    return want < as->body_cap ? want : as->body_cap;
+}
+
+static void body_append(struct amqp_dissector *d, struct assembly *as, const uint8_t *p, size_t n)
+{
+    uint64_t keep_limit = d->cfg.max_body;
+    if (as->body_len >= keep_limit) {
+        as->truncated = true;
+        return;
+    }
+    size_t room = (size_t)(keep_limit - as->body_len);
+    size_t take = n < room ? n : room;
+    size_t can = body_reserve(d, as, as->body_len + take);
+    if (can < as->body_len + take)
+        take = can > as->body_len ? can - as->body_len : 0;
+    if (take < n)
+        as->truncated = true;
+    if (take)
+        memcpy(as->body + as->body_len, p, take);
+    as->body_len += take;
+}
+
+static void on_content_method(struct amqp_conn *c, struct amqp_channel *ch,
+                              const struct amqp_method_def *m, const struct amqp_frame *f)
+{
+    int dir = c->cur_dir;
+    struct assembly *as = calloc(1, sizeof *as);
+    if (!as) {
+        c->d->st.contents_dropped++;
+        ch->skip[dir] = true;
+        return;
+    }
+    as->method = malloc(f->size);
+    if (!as->method) {
+        free(as);
+        c->d->st.contents_dropped++;
+        ch->skip[dir] = true;
+        return;
+    }
+    memcpy(as->method, f->payload, f->size);
+    as->method_len = f->size;
+    as->conn = c;
+    as->ch = ch;
+    as->tcp_dir = dir;
+    as->def = m;
+    as->phase = ASM_WAIT_HEADER;
+    as->ts_method = as->ts_end = f->ts_ns;
+    add_pkts(as->pkts, &as->npkts, MAX_MESSAGE_PKTS, f->pkts, f->npkts);
+    ch->as[dir] = as;
+}
+
+static void on_header_frame(struct amqp_conn *c, const struct amqp_frame *f)
+{
+    int dir = c->cur_dir;
+    struct amqp_channel *ch = channel_get(c, f->channel, f->ts_ns, false);
+    struct assembly *as = ch ? ch->as[dir] : NULL;
+    if (!as || as->phase != ASM_WAIT_HEADER) {
+        if (as)
+            assembly_drop(c, as, AMQP_ERR_CONTENT_INTERRUPTED);
+        else {
+            /* Capture began between the method and its header: count once, skip the body. */
+            c->d->st.errors[AMQP_ERR_HEADER_WITHOUT_METHOD]++;
+            c->d->st.contents_dropped++;
+        }
+        ch = channel_get(c, f->channel, f->ts_ns, true);
+        if (ch)
+            ch->skip[dir] = true;
+        return;
+    }
+    struct amqp_content_header hdr;
+    enum amqp_err e = amqp_content_header_parse(f->payload, f->size, &hdr);
+    if (e == AMQP_OK && hdr.class_id != as->def->class_id)
+        e = AMQP_ERR_BAD_CONTENT_HEADER;
+    if (e != AMQP_OK) {
+        c->d->st.malformed_frames++;
+        c->info.malformed++;
+        assembly_drop(c, as, e);
+        return;
+    }
+    as->header = malloc(f->size ? f->size : 1);
+    if (!as->header) {
+        assembly_drop(c, as, AMQP_ERR_CONTENT_UNFINISHED);
+        return;
+    }
+    memcpy(as->header, f->payload, f->size);
+    as->header_len = f->size;
+    as->body_size = hdr.body_size;
+    as->ts_end = f->ts_ns;
+    add_pkts(as->pkts, &as->npkts, MAX_MESSAGE_PKTS, f->pkts, f->npkts);
+    as->phase = ASM_WAIT_BODY;
+    if (as->body_size == 0)
+        assembly_complete(c, as, NULL, 0);
+}
+
+static void on_body_frame(struct amqp_conn *c, const struct amqp_frame *f)
+{
+    int dir = c->cur_dir;
+    struct amqp_channel *ch = channel_get(c, f->channel, f->ts_ns, false);
+    struct assembly *as = ch ? ch->as[dir] : NULL;
+    if (!as) {
+        if (ch && ch->skip[dir])
+            return; /* rest of a content already counted as dropped */
+        c->d->st.errors[AMQP_ERR_BODY_WITHOUT_HEADER]++;
+        c->d->st.contents_dropped++;
+        ch = channel_get(c, f->channel, f->ts_ns, true);
+        if (ch)
+            ch->skip[dir] = true;
+        return;
+    }
+    if (as->phase != ASM_WAIT_BODY) {
+        assembly_drop(c, as, AMQP_ERR_BODY_WITHOUT_HEADER);
+        return;
+    }
+    if (f->size > as->body_size - as->received) {
+        assembly_drop(c, as, AMQP_ERR_BODY_OVERRUN);
+        return;
+    }
+    add_pkts(as->pkts, &as->npkts, MAX_MESSAGE_PKTS, f->pkts, f->npkts);
+    as->ts_end = f->ts_ns;
+    if (as->received == 0 && f->size == as->body_size) {
+        /* The whole body in one frame: hand it out in place. */
+        size_t keep = f->size;
+        if (keep > c->d->cfg.max_body) {
+            keep = (size_t)c->d->cfg.max_body;
+            as->truncated = true;
+        }
+        as->received = f->size;
+        assembly_complete(c, as, f->payload, keep);
+        return;
+    }
+    body_append(c->d, as, f->payload, f->size);
+    as->received += f->size;
+    if (as->received == as->body_size)
+        assembly_complete(c, as, as->body, as->body_len);
+}
+
+/* ---- handshake and per-method state ---- */
+
+static void copy_str(char *dst, size_t cap, struct amqp_bytes b)
+{
+    size_t n = b.len < cap - 1 ? b.len : cap - 1;
+    if (n)
+        memcpy(dst, b.p, n);
+    dst[n] = '\0';
+}
+
+static void note_handshake_pkts(struct amqp_conn *c, const struct amqp_frame *f)
+{
+    if (c->handshake_done)
+        return;
+    size_t n = c->info.nhandshake_pkts;
+    add_pkts(c->hs_pkts, &n, MAX_HANDSHAKE_PKTS, f->pkts, f->npkts);
+    c->info.nhandshake_pkts = n;
+}
+
+/* PLAIN: "authzid\0user\0password"; AMQPLAIN: a table with LOGIN and PASSWORD.
+ * Only the user is kept. */
+static void parse_login(struct amqp_conn *c, struct amqp_bytes mech, struct amqp_bytes resp)
+{
+    if (bytes_eq(mech, "PLAIN")) {
+        const uint8_t *z1 = resp.len ? memchr(resp.p, 0, resp.len) : NULL;
+        if (!z1)
+            return;
+        const uint8_t *user = z1 + 1;
+        size_t left = resp.len - (size_t)(user - resp.p);
+        const uint8_t *z2 = memchr(user, 0, left);
+        struct amqp_bytes u = {user, z2 ? (size_t)(z2 - user) : left};
+        copy_str(c->info.user, sizeof c->info.user, u);
+    } else if (bytes_eq(mech, "AMQPLAIN")) {
+        amqp_table_find_str(resp.p, resp.len, "LOGIN", c->info.user, sizeof c->info.user);
+    }
+}
+
+static void wipe_arg(const struct amqp_frame *f, const struct amqp_arg_value *v)
+{
+    if (f->wipe && v->bytes.p && v->bytes.len)
+        memset(f->wipe + (v->bytes.p - f->payload), 0, v->bytes.len);
+}
+
+static void on_connection_method(struct amqp_conn *c, const struct amqp_method_def *m,
+                                 const struct amqp_arg_value *a, const struct amqp_frame *f)
+{
+    struct amqp_conn_info *in = &c->info;
+    if (m->method_id <= 41)
+        note_handshake_pkts(c, f);
+    switch (m->method_id) {
+    case 10: /* start */
+        amqp_table_find_str(a[2].bytes.p, a[2].bytes.len, "product", in->server_product,
+                            sizeof in->server_product);
+        amqp_table_find_str(a[2].bytes.p, a[2].bytes.len, "version", in->server_version,
+                            sizeof in->server_version);
+        amqp_table_find_str(a[2].bytes.p, a[2].bytes.len, "platform", in->server_platform,
+                            sizeof in->server_platform);
+        break;
+    case 11: /* start-ok */
+        amqp_table_find_str(a[0].bytes.p, a[0].bytes.len, "product", in->product,
+                            sizeof in->product);
+        amqp_table_find_str(a[0].bytes.p, a[0].bytes.len, "version", in->client_version,
+                            sizeof in->client_version);
+        amqp_table_find_str(a[0].bytes.p, a[0].bytes.len, "platform", in->platform,
+                            sizeof in->platform);
+        amqp_table_find_str(a[0].bytes.p, a[0].bytes.len, "connection_name", in->connection_name,
+                            sizeof in->connection_name);
+        copy_str(in->mechanism, sizeof in->mechanism, a[1].bytes);
+        parse_login(c, a[1].bytes, a[2].bytes);
+        notify_conn(c, AMQP_CONN_UPDATE);
+        break;
+    case 31: /* tune-ok: what both sides now use */
+        in->channel_max = (uint16_t)a[0].u;
+        in->frame_max = (uint32_t)a[1].u;
+        in->heartbeat = (uint16_t)a[2].u;
+        for (int i = 0; i < 2; i++)
+            amqp_frame_set_limits(&c->sp[i], in->frame_max, in->channel_max);
+        notify_conn(c, AMQP_CONN_UPDATE);
+        break;
+    case 40: /* open */
+        copy_str(in->vhost, sizeof in->vhost, a[0].bytes);
+        break;
+    case 41: /* open-ok */
+        in->handshake_seen = true;
+        c->handshake_done = true;
+        notify_conn(c, AMQP_CONN_UPDATE);
+        break;
+    default:
+        break;
+    }
+}
+
+static void wipe_secrets(const struct amqp_method_def *m, const struct amqp_arg_value *a,
+                         const struct amqp_frame *f)
+{
+    if (m->class_id != 10)
+        return;
+    if (m->method_id == 11)
+        wipe_arg(f, &a[2]);
+    else if (m->method_id == 21 || m->method_id == 70)
+        wipe_arg(f, &a[0]);
+}
+
+static void on_channel_state(struct amqp_conn *c, struct amqp_channel *ch,
+                             const struct amqp_method_def *m, const struct amqp_arg_value *a)
+{
+    uint32_t key = (uint32_t)m->class_id << 16 | m->method_id;
+    switch (key) {
+    case 60u << 16 | 20: { /* basic.consume */
+        struct amqp_bytes q = a[1].bytes, tag = a[2].bytes;
+        if (tag.len) {
+            consumer_add(c, ch->id, tag, (const char *)q.p, q.len);
+        } else {
+            free(ch->pending_queue);
+            ch->pending_queue = malloc(q.len + 1);
+            if (ch->pending_queue) {
+                if (q.len)
+                    memcpy(ch->pending_queue, q.p, q.len);
+                ch->pending_queue[q.len] = '\0';
+            }
+        }
+        break;
+    }
+    case 60u << 16 | 21: /* basic.consume-ok: the tag the broker chose */
+        if (ch->pending_queue) {
+            consumer_add(c, ch->id, a[0].bytes, ch->pending_queue, strlen(ch->pending_queue));
+            free(ch->pending_queue);
+            ch->pending_queue = NULL;
+        } else if (!consumer_find(c, ch->id, a[0].bytes, NULL)) {
+            consumer_add(c, ch->id, a[0].bytes, NULL, 0);
+        }
+        break;
+    case 60u << 16 | 31: { /* basic.cancel-ok */
+        size_t idx;
+        if (consumer_find(c, ch->id, a[0].bytes, &idx))
+            consumer_remove_at(c, idx);
+        break;
+    }
+    case 60u << 16 | 80:
+        ch->acks++;
+        break;
+    case 60u << 16 | 120:
+        ch->nacks++;
+        break;
+    case 60u << 16 | 90:
+        ch->rejects++;
+        break;
+    case 85u << 16 | 10:
+        ch->confirm = true;
+        break;
+    default:
+        break;
+    }
+}
+
+static void on_method_frame(struct amqp_conn *c, const struct amqp_frame *f)
+{
+    struct amqp_dissector *d = c->d;
+    int dir = c->cur_dir;
+    uint16_t cid, mid;
+    if (amqp_method_ids(f->payload, f->size, &cid, &mid) != AMQP_OK) {
+        count_error(c, AMQP_ERR_SHORT_METHOD);
+        return;
+    }
+    d->st.methods++;
+    c->info.methods++;
+    struct amqp_channel *ch = NULL;
+    if (f->channel != 0 || cid != 10) {
+        ch = channel_get(c, f->channel, f->ts_ns, true);
+        if (ch) {
+            ch->skip[dir] = false;
+            if (ch->as[dir])
+                assembly_drop(c, ch->as[dir], AMQP_ERR_CONTENT_INTERRUPTED);
+        }
+    }
+    const struct amqp_method_def *m = amqp_method_find(cid, mid);
+    struct amqp_method_event ev;
+    fill_event_base(c, &ev, dir, f->channel, f->ts_ns);
+    ev.class_id = cid;
+    ev.method_id = mid;
+    ev.pkts = f->pkts;
+    ev.npkts = f->npkts;
+    if (!m) {
+        d->st.unknown_methods++;
+        count_error(c, AMQP_ERR_UNKNOWN_METHOD);
+        if (d->cfg.want_methods && d->cb.on_method)
+            d->cb.on_method(d->cb.user, &ev);
+        return;
+    }
+    enum amqp_err e = amqp_method_decode_args(m, f->payload + 4, f->size - 4, ev.args);
+    if (e != AMQP_OK) {
+        count_error(c, e);
+        if (m->content && ch)
+            ch->skip[dir] = true;
+        return;
+    }
+    if (m->flow == AMQP_FLOW_TO_BROKER || m->flow == AMQP_FLOW_TO_CLIENT) {
+        /* sender is the client for TO_BROKER; a sends in TCP dir 0 */
+        bool sender_is_broker = m->flow == AMQP_FLOW_TO_CLIENT;
+        bool sender_is_a = dir == 0;
+        set_role(c, sender_is_a == sender_is_broker, ROLE_METHOD);
+        ev.dir = amqp_dir(c, dir);
+    }
+    if (cid == 10)
+        on_connection_method(c, m, ev.args, f);
+    if (ch)
+        on_channel_state(c, ch, m, ev.args);
+    if (m->content && ch) {
+        on_content_method(c, ch, m, f);
+    } else if (d->cfg.want_methods && d->cb.on_method) {
+        ev.method = m;
+        ev.nargs = m->nargs;
+        d->cb.on_method(d->cb.user, &ev);
+    }
+    /* Channel state ends with its close handshake. */
+    if (ch && cid == 20 && mid == 41) {
+        bool found;
+        size_t i = chan_search(c, f->channel, &found);
+        if (found) {
+            consumers_drop_channel(c, f->channel);
+            channel_remove_at(c, i);
+        }
+    }
+    wipe_secrets(m, ev.args, f);
+}
+
+static void on_frame(void *user, const struct amqp_frame *f)
+{
+    struct amqp_conn *c = user;
+    c->d->st.frames++;
+    c->info.frames++;
+    switch (f->type) {
+    case AMQP_FRAME_METHOD:
+        on_method_frame(c, f);
+        break;
+    case AMQP_FRAME_HEADER:
+        on_header_frame(c, f);
+        break;
+    case AMQP_FRAME_BODY:
+        on_body_frame(c, f);
+        break;
+    case AMQP_FRAME_HEARTBEAT:
+        c->d->st.heartbeats++;
+        break;
+    default:
+        break;
+    }
+}
+
+/* ---- teardown ---- */
+
+/* Contents still being assembled are counted (and reported as incomplete
+ * method events when report is set), never emitted as messages. */
+static void drop_unfinished(struct amqp_conn *c, bool report)
+{
+    for (uint32_t i = 0; i < c->nchans; i++) {
+        struct amqp_channel *ch = c->chans[i];
+        for (int k = 0; k < 2; k++) {
+            if (!ch->as[k])
+                continue;
+            c->d->st.errors[AMQP_ERR_CONTENT_UNFINISHED]++;
+            c->d->st.contents_dropped++;
+            if (report)
+                emit_incomplete(c, ch->as[k]);
+            assembly_free(c->d, ch->as[k]);
+        }
+    }
+}
+
+static void conn_release(struct amqp_conn *c, bool report)
+{
+    struct amqp_dissector *d = c->d;
+    drop_unfinished(c, report);
+    for (uint32_t i = 0; i < c->nchans; i++)
+        channel_free(c, c->chans[i]);
+    free(c->chans);
+    for (uint32_t i = 0; i < c->ncons; i++)
+        free(c->cons[i]);
+    free(c->cons);
+    for (int i = 0; i < 2; i++)
+        amqp_frame_release(&c->sp[i]);
+    if (c->prev)
+        c->prev->next = c->next;
+    else
+        d->conns = c->next;
+    if (c->next)
+        c->next->prev = c->prev;
+    d->st.connections_open--;
+    free(c);
+}
+
+void amqp_conn_close(struct amqp_conn *c, uint64_t ts_ns)
+{
+    if (!c)
+        return;
+    if (ts_ns > c->info.last_ts)
+        c->info.last_ts = ts_ns;
+    drop_unfinished(c, true);
+    notify_conn(c, AMQP_CONN_CLOSE);
+    conn_release(c, false);
+}
+
+void amqp_dissector_get_stats(const struct amqp_dissector *d, struct amqp_stats *out)
+{
+    *out = d->st;
+}
+
+void amqp_dissector_free(struct amqp_dissector *d)
+{
+    if (!d)
+        return;
+    while (d->conns)
+        conn_release(d->conns, false);
+    free(d);
+}
