@@ -1,0 +1,292 @@
+/*
+ * amqp_view.c: --amqp lines and JSON objects from AMQP method events.
+ *
+ * The text line keeps to what an operator scans for (exchange, routing key,
+ * queue, consumer tag, delivery tag, reply code/text, body size); methods with
+ * none of those print their scalar arguments instead (tune, qos, ...). The
+ * JSON object carries every argument, tables as objects, bits as booleans.
+ * Wire strings are not trusted to be UTF-8 or printable: text escapes them,
+ * JSON replaces invalid bytes with \xNN so jansson never rejects a string.
+ */
+#include "ui/amqp_view.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/netaddr.h"
+#include "dissect/amqp_props.h"
+#include "dissect/amqp_table.h"
+#include "ui/text.h"
+
+#define SECRET_MASK "***"
+
+static const char *const main_args[] = {"exchange", "routing_key", "queue", "consumer_tag",
+                                        "delivery_tag", "reply_code", "reply_text"};
+
+static bool is_secret(const struct amqp_method_event *ev, const char *arg)
+{
+    if (ev->class_id != 10)
+        return false;
+    return strcmp(arg, "response") == 0 || strcmp(arg, "new_secret") == 0 ||
+           strcmp(arg, "challenge") == 0;
+}
+
+static void write_escaped(FILE *out, struct amqp_bytes b)
+{
+    bool plain = b.len > 0;
+    for (size_t i = 0; i < b.len && plain; i++) {
+        uint8_t ch = b.p[i];
+        plain = ch > 0x20 && ch < 0x7f && ch != '"' && ch != '\\';
+    }
+    if (plain) {
+        fwrite(b.p, 1, b.len, out);
+        return;
+    }
+    fputc('"', out);
+    for (size_t i = 0; i < b.len; i++) {
+        uint8_t ch = b.p[i];
+        if (ch == '"' || ch == '\\')
+            fprintf(out, "\\%c", ch);
+        else if (ch >= 0x20 && ch < 0x7f)
+            fputc(ch, out);
+        else
+            fprintf(out, "\\x%02x", ch);
+    }
+    fputc('"', out);
+}
+
+static void write_arg(FILE *out, const struct amqp_method_event *ev, size_t i)
+{
+    const struct amqp_arg_def *def = &ev->method->args[i];
+    const struct amqp_arg_value *v = &ev->args[i];
+    fprintf(out, " %s=", def->name);
+    if (is_secret(ev, def->name)) {
+        fputs(SECRET_MASK, out);
+        return;
+    }
+    switch (def->type) {
+    case AMQP_ARG_SHORTSTR:
+    case AMQP_ARG_LONGSTR:
+        write_escaped(out, v->bytes);
+        break;
+    case AMQP_ARG_TABLE:
+        fprintf(out, "{%zu bytes}", v->bytes.len);
+        break;
+    case AMQP_ARG_BIT:
+        fputs(v->u ? "true" : "false", out);
+        break;
+    default:
+        fprintf(out, "%llu", (unsigned long long)v->u);
+        break;
+    }
+}
+
+static void endpoints(const struct amqp_method_event *ev, char *src, char *dst)
+{
+    const struct netaddr *from = ev->dir == 0 ? &ev->conn->client : &ev->conn->broker;
+    const struct netaddr *to = ev->dir == 0 ? &ev->conn->broker : &ev->conn->client;
+    netaddr_format(from, src, NETADDR_STRLEN);
+    netaddr_format(to, dst, NETADDR_STRLEN);
+}
+
+void amqp_view_text(FILE *out, const struct amqp_method_event *ev)
+{
+    char ts[32], src[NETADDR_STRLEN], dst[NETADDR_STRLEN];
+    text_format_time(ev->ts_ns, ts, sizeof ts);
+    endpoints(ev, src, dst);
+    fprintf(out, "%s %s > %s ch %u ", ts, src, dst, ev->channel);
+    if (!ev->method) {
+        fprintf(out, "unknown-method %u.%u\n", ev->class_id, ev->method_id);
+        return;
+    }
+    fputs(ev->method->name, out);
+    bool any = false;
+    for (size_t i = 0; i < ev->nargs; i++)
+        for (size_t k = 0; k < sizeof main_args / sizeof main_args[0]; k++)
+            if (strcmp(ev->method->args[i].name, main_args[k]) == 0) {
+                write_arg(out, ev, i);
+                any = true;
+            }
+    if (!any)
+        for (size_t i = 0; i < ev->nargs; i++)
+            if (ev->method->args[i].type != AMQP_ARG_TABLE)
+                write_arg(out, ev, i);
+    if (ev->has_content) {
+        fprintf(out, " body=%llu", (unsigned long long)ev->body_size);
+        if (!ev->content_complete)
+            fputs(" (incomplete)", out);
+        else if (ev->body_truncated)
+            fputs(" (truncated)", out);
+    }
+    fputc('\n', out);
+}
+
+/* A JSON string from wire bytes; bytes that are not valid UTF-8 become "\xNN". */
+static json_t *json_bytes(struct amqp_bytes b)
+{
+    json_t *s = json_stringn(b.len ? (const char *)b.p : "", b.len);
+    if (s)
+        return s;
+    /* Not UTF-8 (or has NUL): escape every byte outside printable ASCII. */
+    size_t cap = b.len * 4 + 1;
+    char *buf = malloc(cap);
+    if (!buf)
+        return json_null();
+    size_t n = 0;
+    for (size_t i = 0; i < b.len; i++) {
+        uint8_t ch = b.p[i];
+        if (ch >= 0x20 && ch < 0x7f)
+            buf[n++] = (char)ch;
+        else
+            n += (size_t)snprintf(buf + n, cap - n, "\\x%02x", ch);
+    }
+    s = json_stringn(buf, n);
+    free(buf);
+    return s ? s : json_null();
+}
+
+static json_t *json_number_or_null(double d)
+{
+    return isfinite(d) ? json_real(d) : json_null();
+}
+
+static json_t *table_json(const uint8_t *p, size_t len, bool array, unsigned depth);
+
+static json_t *value_json(const struct amqp_table_value *v, unsigned depth)
+{
+    switch (v->kind) {
+    case AMQP_VAL_BOOL: return json_boolean(v->v.b);
+    case AMQP_VAL_INT: return json_integer((json_int_t)v->v.i);
+    case AMQP_VAL_UINT:
+    case AMQP_VAL_TIMESTAMP:
+        return v->v.u > (uint64_t)INT64_MAX ? json_real((double)v->v.u)
+                                            : json_integer((json_int_t)v->v.u);
+    case AMQP_VAL_FLOAT: return json_number_or_null(v->v.f);
+    case AMQP_VAL_DOUBLE: return json_number_or_null(v->v.d);
+    case AMQP_VAL_DECIMAL:
+        return json_number_or_null(v->v.dec.value / pow(10.0, v->v.dec.scale));
+    case AMQP_VAL_STRING:
+    case AMQP_VAL_BYTES: return json_bytes(v->bytes);
+    case AMQP_VAL_TABLE: return table_json(v->bytes.p, v->bytes.len, false, depth + 1);
+    case AMQP_VAL_ARRAY: return table_json(v->bytes.p, v->bytes.len, true, depth + 1);
+    case AMQP_VAL_VOID: return json_null();
+    }
+    return json_null();
+}
+
+static json_t *table_json(const uint8_t *p, size_t len, bool array, unsigned depth)
+{
+    json_t *out = array ? json_array() : json_object();
+    if (depth > AMQP_TABLE_MAX_DEPTH) {
+        if (!array)
+            json_object_set_new(out, "_malformed", json_true());
+        return out;
+    }
+    struct amqp_table_iter it;
+    struct amqp_bytes key;
+    struct amqp_table_value val;
+    int rc;
+    amqp_table_iter_init(&it, p, len, array);
+    while ((rc = amqp_table_next(&it, &key, &val)) == 1) {
+        json_t *j = value_json(&val, depth);
+        if (array) {
+            json_array_append_new(out, j);
+            continue;
+        }
+        /* Keys are wire bytes too: json_bytes makes them valid UTF-8. */
+        json_t *ek = json_bytes(key);
+        json_object_set_new(out, json_is_string(ek) ? json_string_value(ek) : "?", j);
+        json_decref(ek);
+    }
+    if (rc < 0 && !array)
+        json_object_set_new(out, "_malformed", json_true());
+    return out;
+}
+
+json_t *amqp_view_table_json(const uint8_t *p, size_t len, bool array)
+{
+    return table_json(p, len, array, 0);
+}
+
+static json_t *arg_json(const struct amqp_method_event *ev, size_t i, bool show_secrets)
+{
+    const struct amqp_arg_value *v = &ev->args[i];
+    if (is_secret(ev, ev->method->args[i].name))
+        return json_string(SECRET_MASK); /* never kept, so not even show_secrets can show it */
+    switch (v->type) {
+    case AMQP_ARG_BIT: return json_boolean(v->u != 0);
+    case AMQP_ARG_SHORTSTR:
+    case AMQP_ARG_LONGSTR: return json_bytes(v->bytes);
+    case AMQP_ARG_TABLE: return table_json(v->bytes.p, v->bytes.len, false, 0);
+    default:
+        return v->u > (uint64_t)INT64_MAX ? json_real((double)v->u) : json_integer((json_int_t)v->u);
+    }
+}
+
+static json_t *props_json(const struct amqp_basic_props *bp)
+{
+    json_t *o = json_object();
+    size_t n;
+    const struct amqp_prop_def *defs = amqp_props_table(&n);
+    for (size_t i = 0; i < n; i++) {
+        const struct amqp_prop_def *d = &defs[i];
+        if (!(bp->present & d->present_bit))
+            continue;
+        const char *field = (const char *)bp + d->offset;
+        json_t *j;
+        if (d->type == AMQP_ARG_SHORTSTR || d->type == AMQP_ARG_TABLE) {
+            struct amqp_bytes b;
+            memcpy(&b, field, sizeof b);
+            j = d->type == AMQP_ARG_TABLE ? table_json(b.p, b.len, false, 0) : json_bytes(b);
+        } else if (d->type == AMQP_ARG_OCTET) {
+            uint8_t u;
+            memcpy(&u, field, sizeof u);
+            j = json_integer(u);
+        } else {
+            uint64_t u;
+            memcpy(&u, field, sizeof u);
+            j = u > (uint64_t)INT64_MAX ? json_real((double)u) : json_integer((json_int_t)u);
+        }
+        json_object_set_new(o, d->name, j);
+    }
+    return o;
+}
+
+json_t *amqp_view_json(const struct amqp_method_event *ev, bool show_secrets)
+{
+    char cl[NETADDR_STRLEN], br[NETADDR_STRLEN];
+    netaddr_format(&ev->conn->client, cl, sizeof cl);
+    netaddr_format(&ev->conn->broker, br, sizeof br);
+    json_t *o = json_object();
+    json_object_set_new(o, "schema", json_integer(1));
+    json_object_set_new(o, "type", json_string("amqp"));
+    json_object_set_new(o, "ts", json_real((double)ev->ts_ns / 1e9));
+    json_object_set_new(o, "client", json_string(cl));
+    json_object_set_new(o, "broker", json_string(br));
+    json_object_set_new(o, "broker_known", json_boolean(ev->conn->broker_known));
+    json_object_set_new(o, "dir", json_string(ev->dir == 0 ? "to_broker" : "to_client"));
+    json_object_set_new(o, "channel", json_integer(ev->channel));
+    if (!ev->method) {
+        json_object_set_new(o, "method", json_string("unknown"));
+        json_object_set_new(o, "class_id", json_integer(ev->class_id));
+        json_object_set_new(o, "method_id", json_integer(ev->method_id));
+        return o;
+    }
+    json_object_set_new(o, "method", json_string(ev->method->name));
+    json_t *args = json_object();
+    for (size_t i = 0; i < ev->nargs; i++)
+        json_object_set_new(args, ev->method->args[i].name, arg_json(ev, i, show_secrets));
+    json_object_set_new(o, "args", args);
+    if (ev->has_content) {
+        if (ev->props)
+            json_object_set_new(o, "properties", props_json(ev->props));
+        json_object_set_new(o, "body_size", ev->body_size > (uint64_t)INT64_MAX
+                                                ? json_real((double)ev->body_size)
+                                                : json_integer((json_int_t)ev->body_size));
+        json_object_set_new(o, "body_truncated", json_boolean(ev->body_truncated));
+        if (!ev->content_complete)
+            json_object_set_new(o, "incomplete", json_true());
+    }
+    return o;
+}

@@ -1,0 +1,25 @@
+/*
+ * amqp_view.h: the --amqp output, one AMQP method per line (text) or per
+ * JSON object (NDJSON with -j). It reads struct amqp_method_event only; it
+ * never looks at frames. docs/amqp-json.md describes the JSON object.
+ */
+#ifndef OSLOTRACE_UI_AMQP_VIEW_H
+#define OSLOTRACE_UI_AMQP_VIEW_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stdio.h>
+
+#include "dissect/amqp_conn.h"
+
+/* One line, newline included:
+ * "HH:MM:SS.uuuuuu 127.0.0.1:40522 > 127.0.0.1:5672 ch 1 basic.publish exchange=... body=742" */
+void amqp_view_text(FILE *out, const struct amqp_method_event *ev);
+/* The caller dumps and decrefs. Secrets (the SASL response, update-secret's
+ * new_secret) are always "***": the AMQP stage never keeps them. */
+json_t *amqp_view_json(const struct amqp_method_event *ev, bool show_secrets);
+/* A field table (without its length prefix) as a JSON object; an array as a
+ * JSON array. Malformed input yields what could be read plus "_malformed": true. */
+json_t *amqp_view_table_json(const uint8_t *p, size_t len, bool array);
+
+#endif
