@@ -246,6 +246,21 @@ def sc_bigmsg(lab, rnd):
             note="~1 MB result, many body frames")
 
 
+def sc_cutsrc(lab, rnd):
+    """Source of the `cut` capture: small calls, one ~200 KB request whose body
+    spans several packets (the cut lands inside it), then more small traffic."""
+    for i in range(30):
+        lab.rpc("call", TOPICS[i % 2], "echo", {"value": "before-%d" % i})
+    lab.rpc("call", "compute", "echo", {"value": "c" * 200000},
+            note="~200 KB args: the cut capture starts inside this body")
+    for i in range(60):
+        lab.rpc("call", TOPICS[i % 2], "echo", {"value": {"after": i}},
+                server=SERVERS[i % 2] if i % 6 == 0 else None)
+        if i % 3 == 0:
+            lab.rpc("cast", TOPICS[i % 2], "cast_sink", {"n": i})
+    lab.rpc("call", "compute", "fail_custom", {"msg": "after the cut"})
+
+
 def sc_notifications(lab, rnd, n_v2=45, n_v1=12):
     prios = ["info", "warn", "error", "audit", "debug", "critical"]
     ops = ["messagingv2"] * n_v2 + ["messaging"] * n_v1
@@ -391,6 +406,7 @@ SCENARIOS = {
     "basic": sc_basic, "errors": sc_errors, "concurrency": sc_concurrency,
     "notifications": sc_notifications, "mixed": sc_mixed, "midconn": sc_midconn_main,
     "heartbeat": sc_heartbeat, "compression": sc_compression, "bigmsg": sc_bigmsg,
+    "cutsrc": sc_cutsrc,
 }
 
 

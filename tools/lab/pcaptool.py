@@ -251,12 +251,12 @@ def payload_packets(pcap):
     return out
 
 
-def make_lossy(src, dst, every, truth):
+def make_lossy(src, dst, every, truth, slack=2):
     """Drop every `every`-th packet that carries TCP payload; list the ops touched.
 
     An op is 'affected' when one of its messages had a byte in a dropped packet,
-    or is the next message on the same direction after a drop (a decoder that
-    lost its frame boundary may need it to resynchronise)."""
+    or is one of the next `slack` messages on the same direction after a drop
+    (a decoder that lost its frame boundary may need them to resynchronise)."""
     p = Pcap(src)
     msgs, _ = amqp_messages(p)
     pay = payload_packets(p)
@@ -270,7 +270,7 @@ def make_lossy(src, dst, every, truth):
         by_dir.setdefault(m["dir"], []).append(m)
     for lst in by_dir.values():
         for i, m in enumerate(lst):
-            if m.get("hit") or (i > 0 and lst[i - 1].get("hit")):
+            if any(x.get("hit") for x in lst[max(0, i - slack):i + 1]):
                 for k in ("msg_id", "unique_id", "message_id"):
                     if m.get(k):
                         affected.add(m[k])
@@ -282,6 +282,8 @@ def make_lossy(src, dst, every, truth):
             "removed_rule": "every %dth packet that carries TCP payload (1-based frame numbers of %s)"
                             % (every, src.rsplit("/", 1)[-1]),
             "packets_in": len(p.packets), "packets_out": len(keep),
+            "affected_rule": "ops with a message that lost bytes, or among the %d messages "
+                             "after such a loss on the same TCP direction" % slack,
             "affected_ids": aff_ids, "affected_ops": len(aff_ids)}
 
 
