@@ -163,12 +163,13 @@ static size_t scan(struct amqp_frame_splitter *s, const uint8_t *d, size_t n, bo
             if (v == V_NO) {
                 pos++;
                 skipped++;
+                s->lost_sync = true; /* remembered across deliveries: one resync per hunt */
                 continue;
             }
             s->mode = AMQP_FRAME_SYNC;
             if (skipped && s->sink->on_skip)
                 s->sink->on_skip(s->user, skipped);
-            if ((skipped || s->lost_sync) && s->sink->on_resync)
+            if (s->lost_sync && s->sink->on_resync)
                 s->sink->on_resync(s->user);
             skipped = 0;
             s->lost_sync = false;

@@ -73,7 +73,7 @@ struct amqp_frame_splitter {
     uint32_t default_bound;
     uint16_t channel_max;
     uint8_t mode;      /* enum amqp_frame_mode */
-    bool lost_sync;    /* an error or gap happened since the last sync */
+    bool lost_sync;    /* an error, a gap or skipped bytes since the last sync */
     uint64_t ts_ns, pkt; /* the delivery being processed */
 };
 
