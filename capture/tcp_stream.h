@@ -49,6 +49,8 @@ struct tcp_stream_callbacks {
     void *user;
 };
 
+/* Fields left 0 take their default. Out-of-order bytes are charged with a
+ * per-segment overhead so that many tiny segments cannot dodge the limits. */
 struct tcp_stream_config {
     size_t max_flows;              /* default 65536 */
     size_t max_ooo_bytes_per_flow; /* out-of-order bytes buffered per direction, default 4 MiB */
@@ -67,8 +69,14 @@ struct tcp_stream_stats {
     uint64_t gaps, gap_bytes;
     uint64_t ooo_bytes_buffered;  /* current */
     uint64_t ooo_dropped_bytes;   /* dropped for the buffer limits */
+    uint64_t no_flow_segments;    /* no payload, no SYN, no flow (trailing ACK/FIN/RST): ignored */
+    uint64_t out_of_window;       /* segments more than 1 GiB ahead of the next byte: dropped */
+    uint64_t flows_reused;        /* a new SYN replaced a live flow (closed as EVICTED) */
 };
 
+/* Callbacks must not call back into the same tcp_stream. on_data's ts_ns and
+ * pkt_index are those of the packet that carried the bytes (also when they
+ * were buffered out of order). */
 void tcp_stream_config_default(struct tcp_stream_config *cfg);
 struct tcp_stream *tcp_stream_new(const struct tcp_stream_config *cfg,
                                   const struct tcp_stream_callbacks *cb);
@@ -78,6 +86,7 @@ void tcp_stream_tick(struct tcp_stream *ts, uint64_t now_ns);
 /* End of capture: deliver what can be, report remaining holes as gaps, close every flow. */
 void tcp_stream_finish(struct tcp_stream *ts);
 void tcp_stream_get_stats(const struct tcp_stream *ts, struct tcp_stream_stats *out);
+/* Closes flows still open (on_close TCP_CLOSE_END, buffered data not delivered) and frees. */
 void tcp_stream_free(struct tcp_stream *ts);
 
 #endif

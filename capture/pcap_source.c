@@ -1,0 +1,376 @@
+/*
+ * pcap_source.c: packets from capture files or a live interface, via libpcap.
+ *
+ * Offline, several files (pcap or pcapng, "-" = stdin) are read as one
+ * capture: a k-way merge keeps one pending packet per file and hands out the
+ * earliest. A file is read again only when the caller comes back for the
+ * next packet after its pending one was handed out, so each pending packet
+ * stays in its own pcap_t's buffer untouched and nothing needs copying.
+ * A damaged file ends that file, the others are still delivered, and the
+ * error is reported once the merge runs dry. Live, pcap_create/activate with
+ * immediate mode, ns timestamps where the kernel has them and a read timeout
+ * so next() can answer AGAIN and the UI keeps polling. Timestamps are always
+ * packet time in ns.
+ */
+#include "capture/pcap_source.h"
+
+#include <pcap/pcap.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#define ERRLEN 512
+
+struct input {
+    const char *name;
+    pcap_t *p;
+    int linktype;
+    bool nano;          /* timestamps in ns (else µs) */
+    bool done;          /* no more packets from this file */
+    bool has_pending;   /* hdr/data hold its next packet */
+    struct pcap_pkthdr hdr;
+    const u_char *data; /* in p's buffer, valid until p is read again */
+    uint64_t ts_ns;
+    uint64_t packets;   /* read from this file */
+    uint64_t size;      /* file size, 0 when unknown (stdin, pipe) */
+};
+
+struct pcap_source {
+    struct input *in;
+    size_t nin;
+    bool live;
+    int last;                   /* input whose packet was handed out last, -1 none */
+    volatile sig_atomic_t stop; /* set by pcap_source_break */
+    uint64_t index;
+    struct pcap_source_stats st;
+    char err[ERRLEN];           /* first error; the source keeps going after it offline */
+    bool failed;
+};
+
+__attribute__((format(printf, 3, 4))) static void fail(char *err, size_t errlen,
+                                                       const char *fmt, ...)
+{
+    if (!err || !errlen)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(err, errlen, fmt, ap);
+    va_end(ap);
+}
+
+static uint64_t to_ns(const struct pcap_pkthdr *h, bool nano)
+{
+    if (h->ts.tv_sec < 0 || h->ts.tv_usec < 0)
+        return 0;
+    return (uint64_t)h->ts.tv_sec * 1000000000ull + (uint64_t)h->ts.tv_usec * (nano ? 1 : 1000);
+}
+
+/* The filter is compiled per input since each may have its own link type. */
+static bool apply_filter(pcap_t *p, const char *name, const char *bpf, char *err, size_t errlen)
+{
+    if (!bpf || !*bpf)
+        return true;
+    struct bpf_program prog;
+    if (pcap_compile(p, &prog, bpf, 1, PCAP_NETMASK_UNKNOWN) < 0) {
+        fail(err, errlen, "%s: bad filter: %s", name, pcap_geterr(p));
+        return false;
+    }
+    int rc = pcap_setfilter(p, &prog);
+    pcap_freecode(&prog);
+    if (rc < 0) {
+        fail(err, errlen, "%s: cannot set filter: %s", name, pcap_geterr(p));
+        return false;
+    }
+    return true;
+}
+
+static bool check_linktype(struct input *in, char *err, size_t errlen)
+{
+    in->linktype = pcap_datalink(in->p);
+    if (packet_linktype_supported(in->linktype))
+        return true;
+    const char *lname = pcap_datalink_val_to_name(in->linktype);
+    fail(err, errlen, "%s: unsupported link type %s (%d)", in->name, lname ? lname : "unknown",
+         in->linktype);
+    return false;
+}
+
+static bool open_file(struct input *in, const struct pcap_source_config *cfg, char *err,
+                      size_t errlen)
+{
+    char ebuf[PCAP_ERRBUF_SIZE] = "";
+    in->p = pcap_open_offline_with_tstamp_precision(in->name, PCAP_TSTAMP_PRECISION_NANO, ebuf);
+    if (!in->p) {
+        /* libpcap says "unknown file format" for what is not a capture at all. */
+        if (strstr(ebuf, "unknown file format"))
+            fail(err, errlen, "%s: not a pcap or pcapng capture (%s)", in->name, ebuf);
+        else
+            fail(err, errlen, "%s: %s", in->name, ebuf);
+        return false;
+    }
+    in->nano = pcap_get_tstamp_precision(in->p) == PCAP_TSTAMP_PRECISION_NANO;
+    if (!check_linktype(in, err, errlen))
+        return false;
+    struct stat sb;
+    if (strcmp(in->name, "-") != 0 && stat(in->name, &sb) == 0 && S_ISREG(sb.st_mode))
+        in->size = (uint64_t)sb.st_size;
+    return apply_filter(in->p, in->name, cfg->bpf, err, errlen);
+}
+
+static bool open_live(struct input *in, const struct pcap_source_config *cfg, char *err,
+                      size_t errlen)
+{
+    char ebuf[PCAP_ERRBUF_SIZE] = "";
+    in->p = pcap_create(in->name, ebuf);
+    if (!in->p) {
+        fail(err, errlen, "%s: %s", in->name, ebuf);
+        return false;
+    }
+    int snaplen = cfg->snaplen > 0 ? cfg->snaplen : 262144;
+    int buffer_kib = cfg->buffer_kib > 0 ? cfg->buffer_kib : 8192;
+    int timeout_ms = cfg->timeout_ms > 0 ? cfg->timeout_ms : 100;
+    pcap_set_snaplen(in->p, snaplen);
+    pcap_set_immediate_mode(in->p, 1);
+    pcap_set_timeout(in->p, timeout_ms);
+    if (buffer_kib <= INT32_MAX / 1024)
+        pcap_set_buffer_size(in->p, buffer_kib * 1024);
+    /* ns when the platform has it; otherwise µs and to_ns() scales. */
+    if (pcap_set_tstamp_precision(in->p, PCAP_TSTAMP_PRECISION_NANO) != 0)
+        pcap_set_tstamp_precision(in->p, PCAP_TSTAMP_PRECISION_MICRO);
+    int rc = pcap_activate(in->p);
+    if (rc < 0) {
+        const char *why = rc == PCAP_ERROR ? pcap_geterr(in->p) : pcap_statustostr(rc);
+        if (rc == PCAP_ERROR_NO_SUCH_DEVICE || rc == PCAP_ERROR_PERM_DENIED)
+            fail(err, errlen, "%s: %s", in->name, pcap_geterr(in->p)[0] ? pcap_geterr(in->p) : why);
+        else
+            fail(err, errlen, "%s: %s", in->name, why);
+        return false;
+    }
+    in->nano = pcap_get_tstamp_precision(in->p) == PCAP_TSTAMP_PRECISION_NANO;
+    if (!check_linktype(in, err, errlen))
+        return false;
+    return apply_filter(in->p, in->name, cfg->bpf, err, errlen);
+}
+
+struct pcap_source *pcap_source_open(const struct pcap_source_config *cfg, char *err,
+                                     size_t errlen)
+{
+    if (err && errlen)
+        err[0] = '\0';
+    bool live = cfg->iface != NULL;
+    size_t n = live ? 1 : cfg->nfiles;
+    if (n == 0) {
+        fail(err, errlen, "no capture file or interface given");
+        return NULL;
+    }
+    size_t stdin_uses = 0;
+    for (size_t i = 0; !live && i < n; i++)
+        stdin_uses += strcmp(cfg->files[i], "-") == 0;
+    if (stdin_uses > 1) {
+        fail(err, errlen, "-: standard input can be read only once");
+        return NULL;
+    }
+    struct pcap_source *src = calloc(1, sizeof *src);
+    if (!src || !(src->in = calloc(n, sizeof *src->in))) {
+        free(src);
+        fail(err, errlen, "out of memory opening the capture");
+        return NULL;
+    }
+    src->nin = n;
+    src->live = live;
+    src->last = -1;
+    for (size_t i = 0; i < n; i++) {
+        struct input *in = &src->in[i];
+        in->name = live ? cfg->iface : cfg->files[i];
+        bool ok = live ? open_live(in, cfg, err, errlen) : open_file(in, cfg, err, errlen);
+        if (!ok) {
+            pcap_source_close(src);
+            return NULL;
+        }
+        src->st.bytes_total += in->size;
+    }
+    return src;
+}
+
+__attribute__((format(printf, 2, 3))) static void set_error(struct pcap_source *src,
+                                                            const char *fmt, ...)
+{
+    src->st.bad_records++;
+    if (src->failed)
+        return; /* the first error is the one worth reading */
+    src->failed = true;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(src->err, sizeof src->err, fmt, ap);
+    va_end(ap);
+}
+
+/* Reads the next packet of one file into its pending slot. */
+static void refill(struct pcap_source *src, struct input *in)
+{
+    in->has_pending = false;
+    if (in->done)
+        return;
+    struct pcap_pkthdr *h;
+    const u_char *d;
+    int rc = pcap_next_ex(in->p, &h, &d);
+    if (rc == 1) {
+        in->hdr = *h;
+        in->data = d;
+        in->ts_ns = to_ns(h, in->nano);
+        in->has_pending = true;
+        in->packets++;
+        return;
+    }
+    in->done = true;
+    if (rc == PCAP_ERROR) {
+        const char *why = pcap_geterr(in->p);
+        if (strstr(why, "truncated"))
+            set_error(src, "%s: truncated capture after packet %llu", in->name,
+                      (unsigned long long)in->packets);
+        else
+            set_error(src, "%s: damaged record after packet %llu: %s", in->name,
+                      (unsigned long long)in->packets, why);
+    }
+}
+
+static enum pcap_source_status next_live(struct pcap_source *src, struct packet *out)
+{
+    struct input *in = &src->in[0];
+    struct pcap_pkthdr *h;
+    const u_char *d;
+    int rc = pcap_next_ex(in->p, &h, &d);
+    if (rc == 0)
+        return PCAP_SOURCE_AGAIN;
+    if (rc == PCAP_ERROR_BREAK || src->stop)
+        return PCAP_SOURCE_END;
+    if (rc != 1) {
+        snprintf(src->err, sizeof src->err, "%s: %s", in->name, pcap_geterr(in->p));
+        src->failed = true;
+        return PCAP_SOURCE_ERROR;
+    }
+    in->hdr = *h;
+    in->data = d;
+    in->ts_ns = to_ns(h, in->nano);
+    in->packets++;
+    src->last = 0;
+    return PCAP_SOURCE_PACKET;
+}
+
+enum pcap_source_status pcap_source_next(struct pcap_source *src, struct packet *out)
+{
+    if (src->stop)
+        return PCAP_SOURCE_END;
+    int pick = -1;
+    if (src->live) {
+        enum pcap_source_status s = next_live(src, out);
+        if (s != PCAP_SOURCE_PACKET)
+            return s;
+        pick = 0;
+    } else {
+        if (src->last < 0) { /* first call: prime every file */
+            for (size_t i = 0; i < src->nin; i++)
+                refill(src, &src->in[i]);
+        } else {
+            refill(src, &src->in[src->last]);
+        }
+        /* Earliest first; equal timestamps keep the order of the files given. */
+        for (size_t i = 0; i < src->nin; i++) {
+            const struct input *in = &src->in[i];
+            if (in->has_pending && (pick < 0 || in->ts_ns < src->in[pick].ts_ns))
+                pick = (int)i;
+        }
+        if (pick < 0) {
+            src->last = 0;
+            for (size_t i = 0; i < src->nin; i++)
+                src->in[i].done = true;
+            return src->failed ? PCAP_SOURCE_ERROR : PCAP_SOURCE_END;
+        }
+        src->last = pick;
+    }
+    const struct input *in = &src->in[pick];
+    out->ts_ns = in->ts_ns;
+    out->index = ++src->index;
+    out->caplen = in->hdr.caplen;
+    out->wirelen = in->hdr.len;
+    out->linktype = in->linktype;
+    out->data = in->data;
+    src->st.packets++;
+    if (in->hdr.caplen < in->hdr.len)
+        src->st.truncated++;
+    return PCAP_SOURCE_PACKET;
+}
+
+const char *pcap_source_error(const struct pcap_source *src)
+{
+    return src->err;
+}
+
+int pcap_source_fd(const struct pcap_source *src)
+{
+    return src->live ? pcap_get_selectable_fd(src->in[0].p) : -1;
+}
+
+bool pcap_source_is_live(const struct pcap_source *src)
+{
+    return src->live;
+}
+
+int pcap_source_linktype(const struct pcap_source *src)
+{
+    return src->in[0].linktype;
+}
+
+int pcap_source_snaplen(const struct pcap_source *src)
+{
+    return pcap_snapshot(src->in[0].p);
+}
+
+void pcap_source_get_stats(struct pcap_source *src, struct pcap_source_stats *out)
+{
+    if (src->live) {
+        struct pcap_stat ps;
+        if (pcap_stats(src->in[0].p, &ps) == 0) {
+            src->st.ps_recv = ps.ps_recv;
+            src->st.ps_drop = ps.ps_drop;
+            src->st.ps_ifdrop = ps.ps_ifdrop;
+        }
+    } else {
+        /* ftell costs a system call, so progress is computed here, not per packet. */
+        uint64_t read = 0;
+        for (size_t i = 0; i < src->nin; i++) {
+            struct input *in = &src->in[i];
+            if (in->done) {
+                read += in->size;
+                continue;
+            }
+            FILE *f = pcap_file(in->p);
+            long pos = f && in->size ? ftell(f) : -1;
+            if (pos > 0)
+                read += (uint64_t)pos < in->size ? (uint64_t)pos : in->size;
+        }
+        src->st.bytes_read = read;
+    }
+    *out = src->st;
+}
+
+void pcap_source_break(struct pcap_source *src)
+{
+    src->stop = 1;
+    if (src->live && src->in[0].p)
+        pcap_breakloop(src->in[0].p);
+}
+
+void pcap_source_close(struct pcap_source *src)
+{
+    if (!src)
+        return;
+    for (size_t i = 0; i < src->nin; i++)
+        if (src->in[i].p)
+            pcap_close(src->in[i].p);
+    free(src->in);
+    free(src);
+}
