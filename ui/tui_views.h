@@ -1,0 +1,82 @@
+/*
+ * tui_views.h: the four views and what the event loop shares with them.
+ *
+ * tui.c owns the terminal, the pipeline and the keys; the views only read
+ * the store, the aggregation and a snapshot of the counters (struct
+ * tui_status) and draw one frame with curses. Scroll positions live in
+ * struct tui_ui so that a view keeps its place when the operator leaves
+ * and comes back.
+ */
+#ifndef OSLOTRACE_UI_TUI_VIEWS_H
+#define OSLOTRACE_UI_TUI_VIEWS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "ui/tui_agg.h"
+#include "ui/tui_format.h"
+#include "ui/tui_store.h"
+
+enum tui_view { TUI_VIEW_CALLS, TUI_VIEW_DETAIL, TUI_VIEW_TOPICS, TUI_VIEW_CONNS, TUI_VIEW_COUNT };
+
+enum tui_prompt { TUI_PROMPT_NONE, TUI_PROMPT_FILTER, TUI_PROMPT_WRITE };
+
+#define TUI_INPUT_MAX 256
+
+/* The counters of the status line, sampled by the event loop. */
+struct tui_status {
+    char source[160];      /* "file basic.pcap" or "iface lo" */
+    bool live;
+    bool loading;          /* offline and not at the end yet */
+    double progress;       /* 0..1 of the file(s) read, < 0 unknown */
+    uint64_t packets;
+    double pkt_rate;       /* packets per second of wall time, recent */
+    uint64_t ps_drop, ps_ifdrop;
+    uint64_t ops, pending; /* operations out, calls still waiting for a reply */
+    uint64_t evicted;      /* pending calls evicted + TUI history evicted */
+    uint64_t errors;       /* malformed packets and frames, resyncs, bad records */
+    uint64_t now_ts;       /* newest packet time */
+    const char *error;     /* the pipeline's error, NULL when none */
+};
+
+struct tui_list {
+    size_t sel, top;
+};
+
+struct tui_ui {
+    enum tui_view view, back;    /* back: where Esc returns from Detail */
+    bool follow, paused, help, utf8, color;
+    uint64_t pause_seq;          /* while paused: the newest entry shown */
+    uint64_t sel_seq;            /* the Calls view's selected entry, 0 = none */
+    struct tui_list calls, topics, conns;
+    enum tui_agg_sort sort;
+    struct tui_lines detail;
+    uint64_t detail_seq;         /* the entry the detail lines were built for */
+    int detail_wrap;
+    size_t detail_top;
+    enum tui_prompt prompt;
+    char input[TUI_INPUT_MAX];
+    size_t input_len;
+    char message[256];
+    bool message_error;
+    int rows, cols;              /* the list area of the last frame, for paging */
+};
+
+void tui_ui_init(struct tui_ui *ui, bool utf8, bool color);
+void tui_ui_free(struct tui_ui *ui);
+
+/* Number of Calls entries on screen (the visible list, or up to pause_seq). */
+size_t tui_views_calls_count(const struct tui_ui *ui, const struct tui_store *s);
+/* Index of the selected entry in that list (follow: the last). */
+size_t tui_views_calls_selected(const struct tui_ui *ui, const struct tui_store *s);
+/* (Re)builds the detail lines when the selection or the width changed. */
+void tui_views_prepare_detail(struct tui_ui *ui, const struct tui_store *s, int width);
+
+/* Sets up colour pairs (after start_color). */
+void tui_views_init_colors(void);
+/* Draws one whole frame on stdscr. */
+void tui_views_draw(struct tui_ui *ui, const struct tui_store *s, struct tui_agg *a,
+                    const struct tui_status *st);
+
+#endif
