@@ -928,8 +928,11 @@ static void on_connection_method(struct amqp_conn *c, const struct amqp_method_d
     case 11: /* start-ok */
         amqp_table_find_str(a[0].bytes.p, a[0].bytes.len, "product", in->product,
                             sizeof in->product);
-        amqp_table_find_str(a[0].bytes.p, a[0].bytes.len, "version", in->client_version,
-                            sizeof in->client_version);
+        /* py-amqp says product_version, most other clients version */
+        if (!amqp_table_find_str(a[0].bytes.p, a[0].bytes.len, "version", in->client_version,
+                                 sizeof in->client_version))
+            amqp_table_find_str(a[0].bytes.p, a[0].bytes.len, "product_version",
+                                in->client_version, sizeof in->client_version);
         amqp_table_find_str(a[0].bytes.p, a[0].bytes.len, "platform", in->platform,
                             sizeof in->platform);
         amqp_table_find_str(a[0].bytes.p, a[0].bytes.len, "connection_name", in->connection_name,

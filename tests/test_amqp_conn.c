@@ -380,6 +380,9 @@ static void test_handshake(void **state)
     w_sstr(&cp, "product");
     w_u8(&cp, 'S');
     w_lstr(&cp, "py-amqp", 7);
+    w_sstr(&cp, "product_version");
+    w_u8(&cp, 'S');
+    w_lstr(&cp, "5.1.1", 5);
     w_sstr(&cp, "connection_name");
     w_u8(&cp, 'S');
     w_lstr(&cp, "nova-compute:42", 15);
@@ -421,6 +424,7 @@ static void test_handshake(void **state)
     assert_string_equal(in->server_product, "RabbitMQ");
     assert_string_equal(in->server_version, "3.10.8");
     assert_string_equal(in->product, "py-amqp");
+    assert_string_equal(in->client_version, "5.1.1");
     assert_string_equal(in->connection_name, "nova-compute:42");
     assert_string_equal(in->user, "stackrabbit");
     assert_string_equal(in->mechanism, "PLAIN");
