@@ -5,11 +5,14 @@ and derive the `lossy` and `cut` captures from whole ones while knowing exactly
 which operations each removed packet touched.
 
 Deliberately separate from the C code under test (written in Python, simple,
-whole-file, no resync logic): a capture made by tcpdump on loopback has no
-loss, so plain in-order reassembly by sequence number is enough here.  For
+whole-file): a capture made by tcpdump on loopback has no loss, so plain
+in-order reassembly by sequence number is enough here.  For
 every AMQP message (basic.publish / basic.deliver + header + body frames) it
 records the packets that carried its bytes and the oslo ids inside its body
 (_msg_id, _unique_id, message_id; gzip/zlib bodies are decompressed).
+
+Holes (lossy captures) are zero-filled and the frame walker resynchronises
+after them or after a mid-frame start; that is enough to find ids, nothing more.
 
 CLI: pcaptool.py messages F | lossy IN OUT EVERY | cut IN OUT | verify F TRUTH
 """
@@ -131,6 +134,7 @@ class _Dir:
         self.buf = bytearray()
         self.owner = []  # (stream offset where a packet's new bytes start, packet index)
         self.gaps = 0
+        self.resyncs = 0
 
     def add(self, seq, payload, pkt_index):
         if self.isn is None:
@@ -140,8 +144,11 @@ class _Dir:
         if rel + len(payload) <= have:
             return  # retransmission
         if rel > have:
+            # A hole (lossy capture): fill it with zeros so stream offsets stay
+            # true; the frame walker resynchronises after it.
             self.gaps += 1
-            return  # a hole: this simple mapper does not reassemble past it
+            self.buf += bytes(rel - have)
+            have = rel
         new = payload[have - rel:]
         self.owner.append((have, pkt_index))
         self.buf += new
@@ -156,15 +163,39 @@ class _Dir:
         return out
 
 
-def _frames(buf):
-    """Yield (offset, type, channel, payload) of AMQP frames in a stream."""
+def _frame_end(buf, off):
+    """End offset of a plausible AMQP frame at off, or None."""
+    if off + 8 > len(buf):
+        return None
+    ftype, _, size = struct.unpack(">BHI", buf[off:off + 7])
+    if ftype not in (1, 2, 3, 8) or size > (1 << 22):
+        return None
+    end = off + 7 + size
+    if end >= len(buf) or buf[end] != 0xCE:
+        return None
+    return end + 1
+
+
+def _frames(buf, d):
+    """Yield (offset, type, channel, payload) of AMQP frames in a stream.  After
+    garbage (a capture that starts mid-frame, a zero-filled hole) it scans for a
+    plausible frame confirmed by the one after it, and counts the resync."""
     off = 8 if buf[:4] == b"AMQP" else 0
-    while off + 7 <= len(buf):
-        ftype, ch, size = struct.unpack(">BHI", buf[off:off + 7])
-        if off + 8 + size > len(buf) or buf[off + 7 + size] != 0xCE:
-            return
-        yield off, ftype, ch, bytes(buf[off + 7:off + 7 + size])
-        off += 8 + size
+    synced = off == 8 or _frame_end(buf, 0) is not None
+    if not synced:
+        d.resyncs += 1
+    while off + 8 <= len(buf):
+        end = _frame_end(buf, off)
+        if end is not None and (synced or end == len(buf) or _frame_end(buf, end) is not None):
+            ftype, ch, size = struct.unpack(">BHI", buf[off:off + 7])
+            yield off, ftype, ch, bytes(buf[off + 7:off + 7 + size])
+            off = end
+            synced = True
+            continue
+        if synced:
+            d.resyncs += 1
+        synced = False
+        off += 1
 
 
 def amqp_messages(pcap):
@@ -185,7 +216,7 @@ def amqp_messages(pcap):
     msgs = []
     for key, d in dirs.items():
         pending = {}  # channel -> message under construction
-        for off, ftype, ch, payload in _frames(d.buf):
+        for off, ftype, ch, payload in _frames(d.buf, d):
             if ftype == 1 and len(payload) >= 4:
                 cls, meth = struct.unpack(">HH", payload[:4])
                 if cls == 60 and meth in (40, 60):
@@ -336,6 +367,27 @@ def verify(path, truth):
         if k not in seen:
             missing.append(k)
     calls = [o for o in truth if o["kind"] == "call" and o.get("in_capture")]
+    # Latency on the wire (request publish -> final reply deliver) must lie in
+    # the client's own window [t_start, t_end]: checks clocks and ids together.
+    pub, fin = {}, {}
+    for m in msgs:
+        mid = m.get("msg_id")
+        if not mid:
+            continue
+        if m["method"] == "publish" and not m.get("is_reply"):
+            pub.setdefault(mid, m["t"])
+        if m["method"] == "deliver" and m.get("is_reply") and m.get("ending"):
+            fin.setdefault(mid, m["t"])
+    outside, measured = [], 0
+    for o in calls:
+        if o["outcome"] not in ("result", "remote_error"):
+            continue
+        a, b = pub.get(o["msg_id"]), fin.get(o["msg_id"])
+        if a is None or b is None:
+            continue
+        measured += 1
+        if not (o["t_start"] - 1e-6 <= a <= b <= o["t_end"] + 1e-6):
+            outside.append(o["msg_id"])
     raw_ok = sum(1 for o in calls if o["msg_id"].encode() in raw)
     publishes = sum(1 for m in msgs if m["method"] == "publish")
     delivers = sum(1 for m in msgs if m["method"] == "deliver")
@@ -345,7 +397,9 @@ def verify(path, truth):
             "missing_on_wire": missing[:20],
             "calls_msg_id_in_raw_bytes": raw_ok, "calls_in_capture": len(calls),
             "token_marker_in_raw_bytes": raw.count(b"HARNESSFAKETOKEN"),
-            "tcp_gaps_seen": sum(d.gaps for d in dirs.values())}
+            "tcp_gaps_seen": sum(d.gaps for d in dirs.values()),
+            "frame_resyncs": sum(d.resyncs for d in dirs.values()),
+            "latency_measured": measured, "latency_outside_client_window": outside[:20]}
 
 
 def _load_truth(path):

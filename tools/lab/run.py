@@ -264,6 +264,9 @@ def check_verify(name, v, truth, allow_missing=False):
     if v["missing_on_wire"] and not allow_missing:
         problems.append("%d in-capture ops not on the wire: %s" % (
             v["in_capture_ops"] - v["in_capture_ops_on_wire"], v["missing_on_wire"][:5]))
+    if v["latency_outside_client_window"]:
+        problems.append("wire latency outside the client's [t_start, t_end] for %s"
+                        % v["latency_outside_client_window"][:5])
     if v["token_marker_in_raw_bytes"] == 0:
         problems.append("fake token marker not in the capture")
     return problems
