@@ -14,7 +14,6 @@ Each process writes its own JSONL event file; run.py merges them.
 """
 import json
 import logging
-import os
 import re
 import threading
 import time

@@ -135,6 +135,7 @@ def main():
                     done["late"] += 1
                 continue
             i += 1
+        elapsed = time.time() - t0
     finally:
         for _ in ths:
             todo.put(None)
@@ -145,8 +146,8 @@ def main():
         stop_servers(procs)
         if not args.events:
             shutil.rmtree(work, ignore_errors=True)
-    print("traffic.py: %d operations in %.1f s (%d schedule slips)"
-          % (done["ops"], time.time() - t0, done["late"]))
+    print("traffic.py: %d operations issued over %.1f s (%d schedule slips)"
+          % (done["ops"], elapsed, done["late"]))
 
 
 if __name__ == "__main__":
