@@ -130,7 +130,8 @@ struct amqp_dissector *amqp_dissector_new(const struct amqp_config *cfg,
         d->ports[1] = 5671;
         d->nports = 2;
     } else {
-        d->nports = d->cfg.nbroker_ports < MAX_BROKER_PORTS ? d->cfg.nbroker_ports : MAX_BROKER_PORTS;
+        d->nports =
+            d->cfg.nbroker_ports < MAX_BROKER_PORTS ? d->cfg.nbroker_ports : MAX_BROKER_PORTS;
         memcpy(d->ports, d->cfg.broker_ports, d->nports * sizeof d->ports[0]);
     }
     d->cfg.broker_ports = NULL; /* the caller's array need not outlive this call */
@@ -249,8 +250,8 @@ static const struct amqp_frame_sink frame_sink = {
 
 /* ---- connections ---- */
 
-struct amqp_conn *amqp_conn_open(struct amqp_dissector *d, uint64_t flow_id, const struct netaddr *a,
-                                 const struct netaddr *b, uint64_t ts_ns)
+struct amqp_conn *amqp_conn_open(struct amqp_dissector *d, uint64_t flow_id,
+                                 const struct netaddr *a, const struct netaddr *b, uint64_t ts_ns)
 {
     struct amqp_conn *c = calloc(1, sizeof *c);
     if (!c)
@@ -623,10 +624,18 @@ static void assembly_complete(struct amqp_conn *c, struct assembly *as, const ui
 
     memset(&msg, 0, sizeof msg);
     switch (m->method_id) {
-    case 40: msg.kind = AMQP_CONTENT_PUBLISH; break;
-    case 50: msg.kind = AMQP_CONTENT_RETURN; break;
-    case 60: msg.kind = AMQP_CONTENT_DELIVER; break;
-    default: msg.kind = AMQP_CONTENT_GET_OK; break;
+    case 40:
+        msg.kind = AMQP_CONTENT_PUBLISH;
+        break;
+    case 50:
+        msg.kind = AMQP_CONTENT_RETURN;
+        break;
+    case 60:
+        msg.kind = AMQP_CONTENT_DELIVER;
+        break;
+    default:
+        msg.kind = AMQP_CONTENT_GET_OK;
+        break;
     }
     msg.conn = &c->info;
     msg.dir = ev.dir;
@@ -931,8 +940,8 @@ static void on_connection_method(struct amqp_conn *c, const struct amqp_method_d
         /* py-amqp says product_version, most other clients version */
         if (!amqp_table_find_str(a[0].bytes.p, a[0].bytes.len, "version", in->client_version,
                                  sizeof in->client_version))
-            amqp_table_find_str(a[0].bytes.p, a[0].bytes.len, "product_version",
-                                in->client_version, sizeof in->client_version);
+            amqp_table_find_str(a[0].bytes.p, a[0].bytes.len, "product_version", in->client_version,
+                                sizeof in->client_version);
         amqp_table_find_str(a[0].bytes.p, a[0].bytes.len, "platform", in->platform,
                             sizeof in->platform);
         amqp_table_find_str(a[0].bytes.p, a[0].bytes.len, "connection_name", in->connection_name,

@@ -23,28 +23,32 @@
 #include "dissect/amqp_method.h"
 
 struct amqp_config {
-    uint32_t default_frame_max;  /* frame bound before/without tune, default 1 MiB */
-    uint64_t max_body;           /* --max-body, default 16 MiB: longer bodies keep their first bytes */
+    uint32_t default_frame_max; /* frame bound before/without tune, default 1 MiB */
+    uint64_t max_body; /* --max-body, default 16 MiB: longer bodies keep their first bytes */
     const uint16_t *broker_ports; /* default {5672, 5671} when nbroker_ports == 0 */
     size_t nbroker_ports;
-    uint32_t max_channels;       /* channels tracked per connection, default 2048 */
-    uint32_t max_consumers;      /* consumer tag -> queue entries per connection, default 4096 */
-    uint64_t max_partial_bytes;  /* all partial bodies together, default 256 MiB */
-    bool want_methods;           /* call on_method for every method frame (--amqp) */
+    uint32_t max_channels;      /* channels tracked per connection, default 2048 */
+    uint32_t max_consumers;     /* consumer tag -> queue entries per connection, default 4096 */
+    uint64_t max_partial_bytes; /* all partial bodies together, default 256 MiB */
+    bool want_methods;          /* call on_method for every method frame (--amqp) */
 };
 
 void amqp_config_default(struct amqp_config *cfg);
 
-enum amqp_conn_event { AMQP_CONN_OPEN, AMQP_CONN_UPDATE /* handshake info learned */, AMQP_CONN_CLOSE };
+enum amqp_conn_event {
+    AMQP_CONN_OPEN,
+    AMQP_CONN_UPDATE /* handshake info learned */,
+    AMQP_CONN_CLOSE
+};
 
 /* One method frame, for the --amqp view. Content methods (publish, deliver,
  * get-ok, return) come when their content is complete, carrying its
  * properties and size; other methods at once. Valid during the callback. */
 struct amqp_method_event {
     const struct amqp_conn_info *conn;
-    int dir;                             /* 0 = to the broker, 1 = to the client */
+    int dir; /* 0 = to the broker, 1 = to the client */
     uint16_t channel;
-    uint64_t ts_ns;                      /* the method frame's time */
+    uint64_t ts_ns; /* the method frame's time */
     uint16_t class_id, method_id;
     const struct amqp_method_def *method; /* NULL: not in the table (no args) */
     size_t nargs;
@@ -70,14 +74,14 @@ struct amqp_callbacks {
 struct amqp_stats {
     uint64_t bytes, frames, methods, messages, heartbeats, protocol_headers;
     uint64_t resyncs, skipped_bytes;
-    uint64_t malformed_frames;   /* framing, argument, table or header errors */
+    uint64_t malformed_frames; /* framing, argument, table or header errors */
     uint64_t oversize_frames;
-    uint64_t bodies_truncated;   /* kept only the first max_body bytes (or what memory allowed) */
-    uint64_t partial_evicted;    /* partial contents dropped for max_partial_bytes */
-    uint64_t partial_bytes;      /* body bytes held by partial contents now */
+    uint64_t bodies_truncated; /* kept only the first max_body bytes (or what memory allowed) */
+    uint64_t partial_evicted;  /* partial contents dropped for max_partial_bytes */
+    uint64_t partial_bytes;    /* body bytes held by partial contents now */
     uint64_t channels_evicted, consumers_evicted;
     uint64_t unknown_methods;
-    uint64_t contents_dropped;   /* contents never emitted as messages (errors[] says why) */
+    uint64_t contents_dropped; /* contents never emitted as messages (errors[] says why) */
     uint64_t gaps;
     uint64_t connections_open, connections_total;
     uint64_t errors[AMQP_ERR_COUNT]; /* by reason */
@@ -86,8 +90,8 @@ struct amqp_stats {
 struct amqp_dissector *amqp_dissector_new(const struct amqp_config *cfg,
                                           const struct amqp_callbacks *cb);
 /* a = the TCP flow's dir-0 sender, b = dir-1 sender (see capture/tcp_stream.h) */
-struct amqp_conn *amqp_conn_open(struct amqp_dissector *d, uint64_t flow_id, const struct netaddr *a,
-                                 const struct netaddr *b, uint64_t ts_ns);
+struct amqp_conn *amqp_conn_open(struct amqp_dissector *d, uint64_t flow_id,
+                                 const struct netaddr *a, const struct netaddr *b, uint64_t ts_ns);
 void amqp_conn_data(struct amqp_conn *c, int tcp_dir, const uint8_t *data, size_t len,
                     uint64_t ts_ns, uint64_t pkt_index);
 void amqp_conn_gap(struct amqp_conn *c, int tcp_dir, uint64_t missing_bytes, uint64_t ts_ns);

@@ -53,7 +53,8 @@ static bool frame_type_ok(uint8_t t)
 }
 
 /* Would a frame header start at d? Strong checks where the bytes allow. */
-static enum verdict header_plausible(const struct amqp_frame_splitter *s, const uint8_t *d, size_t n)
+static enum verdict header_plausible(const struct amqp_frame_splitter *s, const uint8_t *d,
+                                     size_t n)
 {
     struct rd r = rd_make(d, n);
     uint8_t type = rd_u8(&r);

@@ -65,15 +65,15 @@ enum amqp_frame_mode { AMQP_FRAME_HUNT, AMQP_FRAME_SYNC };
 struct amqp_frame_splitter {
     const struct amqp_frame_sink *sink;
     void *user;
-    uint8_t *buf;      /* bytes kept across deliveries; NULL when none */
+    uint8_t *buf; /* bytes kept across deliveries; NULL when none */
     size_t len, cap;
-    uint64_t *pkts;    /* packets behind buf's bytes (allocated with buf) */
+    uint64_t *pkts; /* packets behind buf's bytes (allocated with buf) */
     size_t npkts;
-    uint32_t bound;    /* largest payload accepted */
+    uint32_t bound; /* largest payload accepted */
     uint32_t default_bound;
     uint16_t channel_max;
-    uint8_t mode;      /* enum amqp_frame_mode */
-    bool lost_sync;    /* an error, a gap or skipped bytes since the last sync */
+    uint8_t mode;        /* enum amqp_frame_mode */
+    bool lost_sync;      /* an error, a gap or skipped bytes since the last sync */
     uint64_t ts_ns, pkt; /* the delivery being processed */
 };
 

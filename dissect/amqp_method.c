@@ -28,6 +28,7 @@
 #define BOTH AMQP_FLOW_BOTH
 
 /* {class, method, name, content, flow, nargs, {args}} */
+/* clang-format off */
 #define M(c, m, name, content, flow, n, ...) {c, m, name, content, flow, n, {__VA_ARGS__}}
 #define CLOSE_ARGS {"reply_code", SHORT}, {"reply_text", SSTR}, {"class_id", SHORT}, {"method_id", SHORT}
 
@@ -135,6 +136,7 @@ static const struct amqp_method_def methods[] = {
     M(90, 30, "tx.rollback", false, TO_B, 0, {NULL, BIT}),
     M(90, 31, "tx.rollback-ok", false, TO_C, 0, {NULL, BIT}),
 };
+/* clang-format on */
 
 const struct amqp_method_def *amqp_method_table(size_t *count)
 {
@@ -167,15 +169,24 @@ const struct amqp_method_def *amqp_method_find(uint16_t class_id, uint16_t metho
 const char *amqp_class_name(uint16_t class_id)
 {
     switch (class_id) {
-    case 10: return "connection";
-    case 20: return "channel";
-    case 30: return "access";
-    case 40: return "exchange";
-    case 50: return "queue";
-    case 60: return "basic";
-    case 85: return "confirm";
-    case 90: return "tx";
-    default: return NULL;
+    case 10:
+        return "connection";
+    case 20:
+        return "channel";
+    case 30:
+        return "access";
+    case 40:
+        return "exchange";
+    case 50:
+        return "queue";
+    case 60:
+        return "basic";
+    case 85:
+        return "confirm";
+    case 90:
+        return "tx";
+    default:
+        return NULL;
     }
 }
 
@@ -190,15 +201,24 @@ int amqp_method_arg_index(const struct amqp_method_def *m, const char *name)
 const char *amqp_arg_type_name(enum amqp_arg_type t)
 {
     switch (t) {
-    case AMQP_ARG_BIT: return "bit";
-    case AMQP_ARG_OCTET: return "octet";
-    case AMQP_ARG_SHORT: return "short";
-    case AMQP_ARG_LONG: return "long";
-    case AMQP_ARG_LONGLONG: return "longlong";
-    case AMQP_ARG_SHORTSTR: return "shortstr";
-    case AMQP_ARG_LONGSTR: return "longstr";
-    case AMQP_ARG_TABLE: return "table";
-    case AMQP_ARG_TIMESTAMP: return "timestamp";
+    case AMQP_ARG_BIT:
+        return "bit";
+    case AMQP_ARG_OCTET:
+        return "octet";
+    case AMQP_ARG_SHORT:
+        return "short";
+    case AMQP_ARG_LONG:
+        return "long";
+    case AMQP_ARG_LONGLONG:
+        return "longlong";
+    case AMQP_ARG_SHORTSTR:
+        return "shortstr";
+    case AMQP_ARG_LONGSTR:
+        return "longstr";
+    case AMQP_ARG_TABLE:
+        return "table";
+    case AMQP_ARG_TIMESTAMP:
+        return "timestamp";
     }
     return "?";
 }
@@ -232,11 +252,19 @@ enum amqp_err amqp_method_decode_args(const struct amqp_method_def *m, const uin
         }
         bitpos = 8; /* any other argument closes the octet of bits */
         switch (v->type) {
-        case AMQP_ARG_OCTET: v->u = rd_u8(&r); break;
-        case AMQP_ARG_SHORT: v->u = rd_be16(&r); break;
-        case AMQP_ARG_LONG: v->u = rd_be32(&r); break;
+        case AMQP_ARG_OCTET:
+            v->u = rd_u8(&r);
+            break;
+        case AMQP_ARG_SHORT:
+            v->u = rd_be16(&r);
+            break;
+        case AMQP_ARG_LONG:
+            v->u = rd_be32(&r);
+            break;
         case AMQP_ARG_LONGLONG:
-        case AMQP_ARG_TIMESTAMP: v->u = rd_be64(&r); break;
+        case AMQP_ARG_TIMESTAMP:
+            v->u = rd_be64(&r);
+            break;
         case AMQP_ARG_SHORTSTR: {
             uint8_t n = rd_u8(&r);
             v->bytes.p = rd_bytes(&r, n);
@@ -250,7 +278,8 @@ enum amqp_err amqp_method_decode_args(const struct amqp_method_def *m, const uin
             v->bytes.len = n;
             break;
         }
-        case AMQP_ARG_BIT: break;
+        case AMQP_ARG_BIT:
+            break;
         }
         if (!r.ok)
             return AMQP_ERR_BAD_ARGS;

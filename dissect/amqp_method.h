@@ -22,7 +22,7 @@
 #define AMQP_METHOD_MAX_ARGS 10
 
 enum amqp_arg_type {
-    AMQP_ARG_BIT,       /* packed: consecutive bits share an octet, lowest bit first */
+    AMQP_ARG_BIT, /* packed: consecutive bits share an octet, lowest bit first */
     AMQP_ARG_OCTET,
     AMQP_ARG_SHORT,
     AMQP_ARG_LONG,

@@ -14,7 +14,10 @@
 #include "common/rd.h"
 #include "dissect/amqp_table.h"
 
-#define P(name, type, bit, field) {name, type, bit, offsetof(struct amqp_basic_props, field)}
+#define P(name, type, bit, field)                                                                  \
+    {                                                                                              \
+        name, type, bit, offsetof(struct amqp_basic_props, field)                                  \
+    }
 
 static const struct amqp_prop_def props[AMQP_BASIC_NPROPS] = {
     P("content_type", AMQP_ARG_SHORTSTR, AMQP_PROP_CONTENT_TYPE, content_type),

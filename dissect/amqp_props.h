@@ -28,7 +28,7 @@ struct amqp_prop_def {
 struct amqp_content_header {
     uint16_t class_id, weight;
     uint64_t body_size;
-    unsigned flag_words;     /* property flag words read (1 + continuations) */
+    unsigned flag_words; /* property flag words read (1 + continuations) */
     struct amqp_basic_props props;
 };
 

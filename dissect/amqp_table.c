@@ -108,7 +108,8 @@ void amqp_table_iter_init(struct amqp_table_iter *it, const uint8_t *p, size_t l
     it->array = array;
 }
 
-int amqp_table_next(struct amqp_table_iter *it, struct amqp_bytes *key, struct amqp_table_value *val)
+int amqp_table_next(struct amqp_table_iter *it, struct amqp_bytes *key,
+                    struct amqp_table_value *val)
 {
     if (!it->r.ok)
         return -1;
@@ -140,8 +141,8 @@ static enum amqp_err validate(const uint8_t *p, size_t len, bool array, unsigned
     amqp_table_iter_init(&it, p, len, array);
     while ((rc = amqp_table_next(&it, &key, &val)) == 1) {
         if (val.kind == AMQP_VAL_TABLE || val.kind == AMQP_VAL_ARRAY) {
-            enum amqp_err e = validate(val.bytes.p, val.bytes.len, val.kind == AMQP_VAL_ARRAY,
-                                       depth_left - 1);
+            enum amqp_err e =
+                validate(val.bytes.p, val.bytes.len, val.kind == AMQP_VAL_ARRAY, depth_left - 1);
             if (e != AMQP_OK)
                 return e;
         }
@@ -167,8 +168,7 @@ bool amqp_table_find(const uint8_t *tbl, size_t len, const char *key, struct amq
     return false;
 }
 
-bool amqp_table_find_str(const uint8_t *tbl, size_t len, const char *key, char *buf,
-                         size_t buflen)
+bool amqp_table_find_str(const uint8_t *tbl, size_t len, const char *key, char *buf, size_t buflen)
 {
     struct amqp_table_value v;
     if (buflen == 0 || !amqp_table_find(tbl, len, key, &v))

@@ -66,7 +66,8 @@ struct amqp_table_iter {
 /* p/len: the table (or array) body, without its 4-byte length prefix. */
 void amqp_table_iter_init(struct amqp_table_iter *it, const uint8_t *p, size_t len, bool array);
 /* 1 = an item (key is empty for arrays), 0 = end, -1 = malformed (the iterator stays failed). */
-int amqp_table_next(struct amqp_table_iter *it, struct amqp_bytes *key, struct amqp_table_value *val);
+int amqp_table_next(struct amqp_table_iter *it, struct amqp_bytes *key,
+                    struct amqp_table_value *val);
 
 /* Reads one value of type `letter` from r (used for table items and array elements). */
 bool amqp_table_read_value(struct rd *r, char letter, struct amqp_table_value *val);
@@ -81,7 +82,6 @@ bool amqp_table_find(const uint8_t *tbl, size_t len, const char *key, struct amq
 
 /* Convenience: copies the string value of `key` (S, or x) NUL-terminated into buf,
  * cut to buflen-1 bytes; false when absent or not a string. */
-bool amqp_table_find_str(const uint8_t *tbl, size_t len, const char *key, char *buf,
-                         size_t buflen);
+bool amqp_table_find_str(const uint8_t *tbl, size_t len, const char *key, char *buf, size_t buflen);
 
 #endif

@@ -33,7 +33,10 @@ static inline void w_raw(struct wbuf *b, const void *d, size_t n)
         memcpy(b->p + b->len, d, n);
     b->len += n;
 }
-static inline void w_u8(struct wbuf *b, uint8_t v) { w_raw(b, &v, 1); }
+static inline void w_u8(struct wbuf *b, uint8_t v)
+{
+    w_raw(b, &v, 1);
+}
 static inline void w_be16(struct wbuf *b, uint16_t v)
 {
     uint8_t x[2] = {(uint8_t)(v >> 8), (uint8_t)v};
@@ -97,18 +100,29 @@ static inline void w_args(struct wbuf *b, const struct amqp_method_def *m,
             w_u8(b, bits);
         nbits = -1;
         switch (t) {
-        case AMQP_ARG_OCTET: w_u8(b, (uint8_t)v[i].u); break;
-        case AMQP_ARG_SHORT: w_be16(b, (uint16_t)v[i].u); break;
-        case AMQP_ARG_LONG: w_be32(b, (uint32_t)v[i].u); break;
+        case AMQP_ARG_OCTET:
+            w_u8(b, (uint8_t)v[i].u);
+            break;
+        case AMQP_ARG_SHORT:
+            w_be16(b, (uint16_t)v[i].u);
+            break;
+        case AMQP_ARG_LONG:
+            w_be32(b, (uint32_t)v[i].u);
+            break;
         case AMQP_ARG_LONGLONG:
-        case AMQP_ARG_TIMESTAMP: w_be64(b, v[i].u); break;
+        case AMQP_ARG_TIMESTAMP:
+            w_be64(b, v[i].u);
+            break;
         case AMQP_ARG_SHORTSTR:
             w_u8(b, (uint8_t)v[i].bytes.len);
             w_raw(b, v[i].bytes.p, v[i].bytes.len);
             break;
         case AMQP_ARG_LONGSTR:
-        case AMQP_ARG_TABLE: w_lstr(b, v[i].bytes.p, v[i].bytes.len); break;
-        default: break;
+        case AMQP_ARG_TABLE:
+            w_lstr(b, v[i].bytes.p, v[i].bytes.len);
+            break;
+        default:
+            break;
         }
     }
     if (nbits > 0)

@@ -6,10 +6,13 @@
  * orphans, gaps, eviction under the partial-body limit and the channel and
  * consumer limits, malformed tables, basic.return, unknown methods.
  */
+/* cmocka needs these first, in this order */
+/* clang-format off */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <cmocka.h>
+/* clang-format on */
 
 #include <stdio.h>
 
@@ -433,7 +436,8 @@ static void test_handshake(void **state)
     assert_int_equal(in->frame_max, 131072);
     assert_int_equal(in->heartbeat, 60);
     assert_true(in->handshake_seen);
-    assert_int_equal(in->nhandshake_pkts, 6); /* header, start, start-ok x2, tune-ok+open, open-ok */
+    assert_int_equal(in->nhandshake_pkts,
+                     6); /* header, start, start-ok x2, tune-ok+open, open-ok */
     assert_null(memmem(in, sizeof *in, "SECRETPASSWORD", 14));
     assert_true(f->g.updates >= 3);
     /* after tune-ok, a frame over frame_max is refused */

@@ -5,10 +5,13 @@
  * claim 4 GB are refused without allocating; the end-of-data rule (accept a
  * method/header/heartbeat, wait on a body) holds; in-place frames are zero-copy.
  */
+/* cmocka needs these first, in this order */
+/* clang-format off */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <cmocka.h>
+/* clang-format on */
 
 #include <stdio.h>
 

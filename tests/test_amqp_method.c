@@ -4,10 +4,13 @@
  * argument and decoded back; a few methods are also checked against literal
  * bytes written from the spec, so a wrong row cannot pass by symmetry.
  */
+/* cmocka needs these first, in this order */
+/* clang-format off */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <cmocka.h>
+/* clang-format on */
 
 #include <stdio.h>
 
@@ -20,7 +23,8 @@ static void test_table_sorted_and_complete(void **state)
     (void)state;
     size_t n;
     const struct amqp_method_def *t = amqp_method_table(&n);
-    assert_int_equal(n, 66); /* 14 connection, 6 channel, 2 access, 8 exchange, 10 queue, 18 basic, 2 confirm, 6 tx */
+    assert_int_equal(n, 66); /* 14 connection, 6 channel, 2 access, 8 exchange, 10 queue, 18 basic,
+                                2 confirm, 6 tx */
     for (size_t i = 1; i < n; i++) {
         uint32_t a = (uint32_t)t[i - 1].class_id << 16 | t[i - 1].method_id;
         uint32_t b = (uint32_t)t[i].class_id << 16 | t[i].method_id;
@@ -65,12 +69,22 @@ static void test_every_row_roundtrip(void **state)
         for (unsigned i = 0; i < m->nargs; i++) {
             in[i].type = m->args[i].type;
             switch (m->args[i].type) {
-            case AMQP_ARG_BIT: in[i].u = (r + i) & 1u; break;
-            case AMQP_ARG_OCTET: in[i].u = 0x80 + i; break;
-            case AMQP_ARG_SHORT: in[i].u = 0x8100 + i; break;
-            case AMQP_ARG_LONG: in[i].u = 0x82000000u + i; break;
+            case AMQP_ARG_BIT:
+                in[i].u = (r + i) & 1u;
+                break;
+            case AMQP_ARG_OCTET:
+                in[i].u = 0x80 + i;
+                break;
+            case AMQP_ARG_SHORT:
+                in[i].u = 0x8100 + i;
+                break;
+            case AMQP_ARG_LONG:
+                in[i].u = 0x82000000u + i;
+                break;
             case AMQP_ARG_LONGLONG:
-            case AMQP_ARG_TIMESTAMP: in[i].u = 0x8300000000000000ull + i; break;
+            case AMQP_ARG_TIMESTAMP:
+                in[i].u = 0x8300000000000000ull + i;
+                break;
             case AMQP_ARG_SHORTSTR:
             case AMQP_ARG_LONGSTR:
                 snprintf(strs[i], sizeof strs[i], "a%zu-%u", r, i);
@@ -123,9 +137,9 @@ static void decode_literal(uint16_t c, uint16_t mid, const uint8_t *p, size_t le
 static void test_literal_publish(void **state)
 {
     (void)state;
-    static const uint8_t p[] = {0x00, 0x3c, 0x00, 0x28, 0x00, 0x00, 9, 'o', 'p', 'e', 'n', 's',
-                                't',  'a',  'c',  'k',  7,    'c',  'o', 'm', 'p', 'u', 't', 'e',
-                                0x01};
+    static const uint8_t p[] = {0x00, 0x3c, 0x00, 0x28, 0x00, 0x00, 9,   'o', 'p',
+                                'e',  'n',  's',  't',  'a',  'c',  'k', 7,   'c',
+                                'o',  'm',  'p',  'u',  't',  'e',  0x01};
     struct amqp_arg_value a[AMQP_METHOD_MAX_ARGS];
     decode_literal(60, 40, p, sizeof p, a);
     assert_memory_equal(a[1].bytes.p, "openstack", 9);
@@ -165,8 +179,8 @@ static void test_literal_packed_bits(void **state)
     assert_int_equal(a[1].u, 1);
     assert_int_equal(a[2].u, 1);
     /* basic.deliver: the bit between delivery_tag and exchange takes its own octet */
-    static const uint8_t dl[] = {0, 60, 0, 60, 1, 'c', 0, 0, 0, 0, 0, 0, 0, 9,
-                                 0x01, 1, 'x', 2, 'r', 'k'};
+    static const uint8_t dl[] = {0, 60, 0, 60, 1,    'c', 0,   0, 0,   0,
+                                 0, 0,  0, 9,  0x01, 1,   'x', 2, 'r', 'k'};
     decode_literal(60, 60, dl, sizeof dl, a);
     assert_int_equal(a[1].u, 9);
     assert_int_equal(a[2].u, 1);

@@ -9,10 +9,13 @@
  * The same capture fed through the stage in 1-byte and 7-byte slices of every
  * delivery must give identical counts (chunking invariance on real data).
  */
+/* cmocka needs these first, in this order */
+/* clang-format off */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <cmocka.h>
+/* clang-format on */
 
 #include <dirent.h>
 #include <jansson.h>
@@ -27,7 +30,7 @@
 
 struct run {
     struct amqp_dissector *amqp;
-    size_t slice; /* 0 = deliver as TCP gave it */
+    size_t slice;   /* 0 = deliver as TCP gave it */
     json_t *counts; /* method name -> count */
     uint64_t messages;
 };
@@ -151,14 +154,16 @@ static void check_capture(const char *file, const char *expected_path)
     bool partial = strstr(file, "mid") || strstr(file, "cut") || strstr(file, "lossy");
     const char *name;
     json_t *tv;
-    json_object_foreach(tmethods, name, tv) {
+    json_object_foreach(tmethods, name, tv)
+    {
         json_t *ov = json_object_get(r.counts, name);
         json_int_t ours = ov ? json_integer_value(ov) : 0, theirs = json_integer_value(tv);
         if (partial ? ours < theirs : ours != theirs)
             fail_msg("%s: %s ours %lld tshark %lld", file, name, (long long)ours,
                      (long long)theirs);
     }
-    json_object_foreach(r.counts, name, tv) {
+    json_object_foreach(r.counts, name, tv)
+    {
         if (!partial && !json_object_get(tmethods, name))
             fail_msg("%s: %s ours %lld tshark 0", file, name, (long long)json_integer_value(tv));
     }

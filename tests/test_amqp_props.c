@@ -2,10 +2,13 @@
  * test_amqp_props.c: content headers: every one of basic's 14 properties,
  * property flag continuation words, the 64-bit body size and bad headers.
  */
+/* cmocka needs these first, in this order */
+/* clang-format off */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <cmocka.h>
+/* clang-format on */
 
 #include "amqp_test_util.h"
 #include "dissect/amqp_props.h"
@@ -88,11 +91,20 @@ static void test_each_property_alone(void **state)
         w_be64(&b, 5);
         w_be16(&b, (uint16_t)(1u << (15 - i)));
         switch (defs[i].type) {
-        case AMQP_ARG_SHORTSTR: w_sstr(&b, "x"); break;
-        case AMQP_ARG_OCTET: w_u8(&b, 1); break;
-        case AMQP_ARG_TIMESTAMP: w_be64(&b, 1); break;
-        case AMQP_ARG_TABLE: w_be32(&b, 0); break;
-        default: fail();
+        case AMQP_ARG_SHORTSTR:
+            w_sstr(&b, "x");
+            break;
+        case AMQP_ARG_OCTET:
+            w_u8(&b, 1);
+            break;
+        case AMQP_ARG_TIMESTAMP:
+            w_be64(&b, 1);
+            break;
+        case AMQP_ARG_TABLE:
+            w_be32(&b, 0);
+            break;
+        default:
+            fail();
         }
         struct amqp_content_header h;
         assert_int_equal(amqp_content_header_parse(b.p, b.len, &h), AMQP_OK);
@@ -148,16 +160,18 @@ static void test_huge_body_size_and_bad_table(void **state)
     assert_int_equal(amqp_content_header_parse(p, sizeof p, &h), AMQP_OK);
     assert_int_equal(h.body_size, 1ull << 63);
     /* headers table running past its length */
-    static const uint8_t t[] = {0, 60, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0x20, 0x00,
-                                0, 0, 0, 4, 1, 'k', 'S', 0};
+    static const uint8_t t[] = {0, 60,   0,    0, 0, 0, 0, 0, 0,   0,   0,
+                                1, 0x20, 0x00, 0, 0, 0, 4, 1, 'k', 'S', 0};
     assert_int_equal(amqp_content_header_parse(t, sizeof t, &h), AMQP_ERR_BAD_TABLE);
 }
 
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_every_property), cmocka_unit_test(test_each_property_alone),
-        cmocka_unit_test(test_continuation), cmocka_unit_test(test_unknown_flag_bit),
+        cmocka_unit_test(test_every_property),
+        cmocka_unit_test(test_each_property_alone),
+        cmocka_unit_test(test_continuation),
+        cmocka_unit_test(test_unknown_flag_bit),
         cmocka_unit_test(test_huge_body_size_and_bad_table),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -3,10 +3,13 @@
  * writes (plus py-amqp's U and L), nesting, the depth bound, overruns and
  * the lookup helper the oslo stage uses for `compression`.
  */
+/* cmocka needs these first, in this order */
+/* clang-format off */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <cmocka.h>
+/* clang-format on */
 
 #include <math.h>
 
@@ -21,30 +24,52 @@ static void key(struct wbuf *b, const char *k, char letter)
 
 static void build_all_types(struct wbuf *t)
 {
-    key(t, "t", 't'); w_u8(t, 1);
-    key(t, "b", 'b'); w_u8(t, 0xFE);             /* -2 */
-    key(t, "B", 'B'); w_u8(t, 0xFE);             /* 254 */
-    key(t, "s", 's'); w_be16(t, 0xFFFD);         /* -3 */
-    key(t, "u", 'u'); w_be16(t, 0xFFFD);         /* 65533 */
-    key(t, "I", 'I'); w_be32(t, 0xFFFFFFFC);     /* -4 */
-    key(t, "i", 'i'); w_be32(t, 0xFFFFFFFC);     /* 4294967292 */
-    key(t, "l", 'l'); w_be64(t, (uint64_t)-5);   /* -5 */
-    key(t, "f", 'f'); w_be32(t, 0x3FC00000);     /* 1.5f */
-    key(t, "d", 'd'); w_be64(t, 0x4004000000000000ull); /* 2.5 */
-    key(t, "D", 'D'); w_u8(t, 2); w_be32(t, 12345);     /* 123.45 */
-    key(t, "S", 'S'); w_lstr(t, "hello", 5);
-    key(t, "x", 'x'); w_lstr(t, "\x00\x01", 2);
-    key(t, "T", 'T'); w_be64(t, 1700000000);
+    key(t, "t", 't');
+    w_u8(t, 1);
+    key(t, "b", 'b');
+    w_u8(t, 0xFE); /* -2 */
+    key(t, "B", 'B');
+    w_u8(t, 0xFE); /* 254 */
+    key(t, "s", 's');
+    w_be16(t, 0xFFFD); /* -3 */
+    key(t, "u", 'u');
+    w_be16(t, 0xFFFD); /* 65533 */
+    key(t, "I", 'I');
+    w_be32(t, 0xFFFFFFFC); /* -4 */
+    key(t, "i", 'i');
+    w_be32(t, 0xFFFFFFFC); /* 4294967292 */
+    key(t, "l", 'l');
+    w_be64(t, (uint64_t)-5); /* -5 */
+    key(t, "f", 'f');
+    w_be32(t, 0x3FC00000); /* 1.5f */
+    key(t, "d", 'd');
+    w_be64(t, 0x4004000000000000ull); /* 2.5 */
+    key(t, "D", 'D');
+    w_u8(t, 2);
+    w_be32(t, 12345); /* 123.45 */
+    key(t, "S", 'S');
+    w_lstr(t, "hello", 5);
+    key(t, "x", 'x');
+    w_lstr(t, "\x00\x01", 2);
+    key(t, "T", 'T');
+    w_be64(t, 1700000000);
     key(t, "V", 'V');
-    key(t, "U", 'U'); w_be16(t, 0xFFFF);         /* -1 */
-    key(t, "L", 'L'); w_be64(t, (uint64_t)-6);
+    key(t, "U", 'U');
+    w_be16(t, 0xFFFF); /* -1 */
+    key(t, "L", 'L');
+    w_be64(t, (uint64_t)-6);
     struct wbuf arr = {0};
-    w_u8(&arr, 'I'); w_be32(&arr, 7);
-    w_u8(&arr, 'S'); w_lstr(&arr, "x", 1);
-    key(t, "A", 'A'); w_lstr(t, arr.p, arr.len);
+    w_u8(&arr, 'I');
+    w_be32(&arr, 7);
+    w_u8(&arr, 'S');
+    w_lstr(&arr, "x", 1);
+    key(t, "A", 'A');
+    w_lstr(t, arr.p, arr.len);
     struct wbuf inner = {0};
-    key(&inner, "compression", 'S'); w_lstr(&inner, "gzip", 4);
-    key(t, "F", 'F'); w_lstr(t, inner.p, inner.len);
+    key(&inner, "compression", 'S');
+    w_lstr(&inner, "gzip", 4);
+    key(t, "F", 'F');
+    w_lstr(t, inner.p, inner.len);
     w_free(&arr);
     w_free(&inner);
 }
@@ -65,23 +90,60 @@ static void test_every_type(void **state)
         assert_int_equal(k.len, 1);
         assert_int_equal(k.p[0], (uint8_t)v.letter);
         switch (v.letter) {
-        case 't': assert_true(v.v.b); break;
-        case 'b': assert_int_equal(v.v.i, -2); break;
-        case 'B': assert_int_equal(v.v.u, 254); break;
-        case 's': assert_int_equal(v.v.i, -3); break;
-        case 'u': assert_int_equal(v.v.u, 65533); break;
-        case 'I': assert_int_equal(v.v.i, -4); break;
-        case 'i': assert_int_equal(v.v.u, 4294967292u); break;
-        case 'l': assert_int_equal(v.v.i, -5); break;
-        case 'f': assert_true(fabsf(v.v.f - 1.5f) < 1e-6f); break;
-        case 'd': assert_true(fabs(v.v.d - 2.5) < 1e-12); break;
-        case 'D': assert_int_equal(v.v.dec.scale, 2); assert_int_equal(v.v.dec.value, 12345); break;
-        case 'S': assert_int_equal(v.kind, AMQP_VAL_STRING); assert_memory_equal(v.bytes.p, "hello", 5); break;
-        case 'x': assert_int_equal(v.kind, AMQP_VAL_BYTES); assert_int_equal(v.bytes.len, 2); break;
-        case 'T': assert_int_equal(v.v.u, 1700000000); break;
-        case 'V': assert_int_equal(v.kind, AMQP_VAL_VOID); break;
-        case 'U': assert_int_equal(v.v.i, -1); break;
-        case 'L': assert_int_equal(v.v.i, -6); break;
+        case 't':
+            assert_true(v.v.b);
+            break;
+        case 'b':
+            assert_int_equal(v.v.i, -2);
+            break;
+        case 'B':
+            assert_int_equal(v.v.u, 254);
+            break;
+        case 's':
+            assert_int_equal(v.v.i, -3);
+            break;
+        case 'u':
+            assert_int_equal(v.v.u, 65533);
+            break;
+        case 'I':
+            assert_int_equal(v.v.i, -4);
+            break;
+        case 'i':
+            assert_int_equal(v.v.u, 4294967292u);
+            break;
+        case 'l':
+            assert_int_equal(v.v.i, -5);
+            break;
+        case 'f':
+            assert_true(fabsf(v.v.f - 1.5f) < 1e-6f);
+            break;
+        case 'd':
+            assert_true(fabs(v.v.d - 2.5) < 1e-12);
+            break;
+        case 'D':
+            assert_int_equal(v.v.dec.scale, 2);
+            assert_int_equal(v.v.dec.value, 12345);
+            break;
+        case 'S':
+            assert_int_equal(v.kind, AMQP_VAL_STRING);
+            assert_memory_equal(v.bytes.p, "hello", 5);
+            break;
+        case 'x':
+            assert_int_equal(v.kind, AMQP_VAL_BYTES);
+            assert_int_equal(v.bytes.len, 2);
+            break;
+        case 'T':
+            assert_int_equal(v.v.u, 1700000000);
+            break;
+        case 'V':
+            assert_int_equal(v.kind, AMQP_VAL_VOID);
+            break;
+        case 'U':
+            assert_int_equal(v.v.i, -1);
+            break;
+        case 'L':
+            assert_int_equal(v.v.i, -6);
+            break;
         case 'A': {
             struct amqp_table_iter ai;
             struct amqp_bytes ak;
@@ -95,8 +157,11 @@ static void test_every_type(void **state)
             assert_int_equal(amqp_table_next(&ai, &ak, &av), 0);
             break;
         }
-        case 'F': assert_int_equal(v.kind, AMQP_VAL_TABLE); break;
-        default: fail_msg("unexpected letter %c", v.letter);
+        case 'F':
+            assert_int_equal(v.kind, AMQP_VAL_TABLE);
+            break;
+        default:
+            fail_msg("unexpected letter %c", v.letter);
         }
         n++;
     }
@@ -195,7 +260,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_every_type), cmocka_unit_test(test_find),
-        cmocka_unit_test(test_overruns), cmocka_unit_test(test_depth),
+        cmocka_unit_test(test_overruns),   cmocka_unit_test(test_depth),
         cmocka_unit_test(test_empty),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -4,10 +4,13 @@
  * direction arrows, every argument in JSON (bits as booleans, tables as
  * objects), properties, body size, and the SASL response always masked.
  */
+/* cmocka needs these first, in this order */
+/* clang-format off */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <cmocka.h>
+/* clang-format on */
 
 #include <stdio.h>
 
@@ -74,7 +77,8 @@ static void test_publish_line_and_json(void **state)
     w_be16(&pl, 60);
     w_be16(&pl, 0);
     w_be64(&pl, 742);
-    w_be16(&pl, 0x8000 | 0x2000 | 0x1000 | 0x0100); /* content_type headers delivery_mode expiration */
+    w_be16(&pl,
+           0x8000 | 0x2000 | 0x1000 | 0x0100); /* content_type headers delivery_mode expiration */
     w_sstr(&pl, "application/json");
     struct wbuf t = {0};
     w_sstr(&t, "x-n");
@@ -115,7 +119,8 @@ static void test_publish_line_and_json(void **state)
     assert_int_equal(json_object_size(props), 4);
     assert_string_equal(json_string_value(json_object_get(props, "expiration")), "60000");
     assert_int_equal(json_integer_value(json_object_get(props, "delivery_mode")), 2);
-    assert_int_equal(json_integer_value(json_object_get(json_object_get(props, "headers"), "x-n")), 5);
+    assert_int_equal(json_integer_value(json_object_get(json_object_get(props, "headers"), "x-n")),
+                     5);
     assert_int_equal(json_integer_value(json_object_get(j, "body_size")), 742);
     assert_true(json_is_false(json_object_get(j, "body_truncated")));
     assert_null(json_object_get(j, "incomplete"));

@@ -21,8 +21,8 @@
 
 #define SECRET_MASK "***"
 
-static const char *const main_args[] = {"exchange", "routing_key", "queue", "consumer_tag",
-                                        "delivery_tag", "reply_code", "reply_text"};
+static const char *const main_args[] = {"exchange",     "routing_key", "queue",     "consumer_tag",
+                                        "delivery_tag", "reply_code",  "reply_text"};
 
 static bool is_secret(const struct amqp_method_event *ev, const char *arg)
 {
@@ -156,21 +156,29 @@ static json_t *table_json(const uint8_t *p, size_t len, bool array, unsigned dep
 static json_t *value_json(const struct amqp_table_value *v, unsigned depth)
 {
     switch (v->kind) {
-    case AMQP_VAL_BOOL: return json_boolean(v->v.b);
-    case AMQP_VAL_INT: return json_integer((json_int_t)v->v.i);
+    case AMQP_VAL_BOOL:
+        return json_boolean(v->v.b);
+    case AMQP_VAL_INT:
+        return json_integer((json_int_t)v->v.i);
     case AMQP_VAL_UINT:
     case AMQP_VAL_TIMESTAMP:
         return v->v.u > (uint64_t)INT64_MAX ? json_real((double)v->v.u)
                                             : json_integer((json_int_t)v->v.u);
-    case AMQP_VAL_FLOAT: return json_number_or_null(v->v.f);
-    case AMQP_VAL_DOUBLE: return json_number_or_null(v->v.d);
+    case AMQP_VAL_FLOAT:
+        return json_number_or_null(v->v.f);
+    case AMQP_VAL_DOUBLE:
+        return json_number_or_null(v->v.d);
     case AMQP_VAL_DECIMAL:
         return json_number_or_null(v->v.dec.value / pow(10.0, v->v.dec.scale));
     case AMQP_VAL_STRING:
-    case AMQP_VAL_BYTES: return json_bytes(v->bytes);
-    case AMQP_VAL_TABLE: return table_json(v->bytes.p, v->bytes.len, false, depth + 1);
-    case AMQP_VAL_ARRAY: return table_json(v->bytes.p, v->bytes.len, true, depth + 1);
-    case AMQP_VAL_VOID: return json_null();
+    case AMQP_VAL_BYTES:
+        return json_bytes(v->bytes);
+    case AMQP_VAL_TABLE:
+        return table_json(v->bytes.p, v->bytes.len, false, depth + 1);
+    case AMQP_VAL_ARRAY:
+        return table_json(v->bytes.p, v->bytes.len, true, depth + 1);
+    case AMQP_VAL_VOID:
+        return json_null();
     }
     return json_null();
 }
@@ -215,12 +223,16 @@ static json_t *arg_json(const struct amqp_method_event *ev, size_t i, bool show_
     if (is_secret(ev, ev->method->args[i].name))
         return json_string(SECRET_MASK); /* never kept, so not even show_secrets can show it */
     switch (v->type) {
-    case AMQP_ARG_BIT: return json_boolean(v->u != 0);
+    case AMQP_ARG_BIT:
+        return json_boolean(v->u != 0);
     case AMQP_ARG_SHORTSTR:
-    case AMQP_ARG_LONGSTR: return json_bytes(v->bytes);
-    case AMQP_ARG_TABLE: return table_json(v->bytes.p, v->bytes.len, false, 0);
+    case AMQP_ARG_LONGSTR:
+        return json_bytes(v->bytes);
+    case AMQP_ARG_TABLE:
+        return table_json(v->bytes.p, v->bytes.len, false, 0);
     default:
-        return v->u > (uint64_t)INT64_MAX ? json_real((double)v->u) : json_integer((json_int_t)v->u);
+        return v->u > (uint64_t)INT64_MAX ? json_real((double)v->u)
+                                          : json_integer((json_int_t)v->u);
     }
 }
 
@@ -281,9 +293,10 @@ json_t *amqp_view_json(const struct amqp_method_event *ev, bool show_secrets)
     if (ev->has_content) {
         if (ev->props)
             json_object_set_new(o, "properties", props_json(ev->props));
-        json_object_set_new(o, "body_size", ev->body_size > (uint64_t)INT64_MAX
-                                                ? json_real((double)ev->body_size)
-                                                : json_integer((json_int_t)ev->body_size));
+        json_object_set_new(o, "body_size",
+                            ev->body_size > (uint64_t)INT64_MAX
+                                ? json_real((double)ev->body_size)
+                                : json_integer((json_int_t)ev->body_size));
         json_object_set_new(o, "body_truncated", json_boolean(ev->body_truncated));
         if (!ev->content_complete)
             json_object_set_new(o, "incomplete", json_true());
