@@ -1,14 +1,15 @@
 #!/bin/sh
 # bench/make_captures.sh — make the big benchmark captures on demand (never
-# committed): bench/data/bench-bytes.pcap (>= 300 MB, >= 10,000 calls with
+# committed): bench/data/bytes-heavy.pcap (>= 300 MB, >= 10,000 calls with
 # ~8 KB args and ~8 KB results, so every call moves ~33 KB over four legs) and
-# bench/data/bench-msgs.pcap (>= 200,000 small operations: calls, casts and
+# bench/data/message-heavy.pcap (>= 200,000 small operations: calls, casts and
 # notifications from 4 client processes x 8 threads), each with .truth.jsonl
 # and .meta.json in the same format as pcaps/.  Real oslo.messaging over the
 # lab broker (tools/lab/broker.sh), captured by tcpdump like every lab capture.
 #
 #   bench/make_captures.sh [bytes|msgs|all]     (default all)
 #   SCALE=0.05 bench/make_captures.sh           (5% of the sizes, for a quick check)
+#   BENCH_DATA=DIR bench/make_captures.sh       (write there instead of bench/data)
 #
 # Time on the 2-core lab machine, see pcaps/README.md.  The broker is left
 # running; stop it with tools/lab/broker.sh stop.
@@ -16,8 +17,9 @@ set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(dirname "$here")
 SCALE=${SCALE:-1}
-out="$here/data"
+out=${BENCH_DATA:-$here/data}
 mkdir -p "$out"
+out=$(cd "$out" && pwd)
 "$root/tools/lab/broker.sh" start >/dev/null
 what=${1:-all}
 run() {
@@ -29,8 +31,8 @@ run() {
     echo "== $1 took $(( $(date +%s) - start )) s; $(du -h "$out/$1.pcap" | cut -f1)"
 }
 case "$what" in
-    bytes) run bench-bytes ;;
-    msgs) run bench-msgs ;;
-    all) run bench-bytes; run bench-msgs ;;
+    bytes) run bytes-heavy ;;
+    msgs) run message-heavy ;;
+    all) run bytes-heavy; run message-heavy ;;
     *) echo "usage: $0 [bytes|msgs|all]" >&2; exit 2 ;;
 esac

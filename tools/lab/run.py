@@ -50,9 +50,9 @@ SCENARIOS = {
     "cutsrc": dict(client="cutsrc"),
     "lossy": dict(derive="lossy", source="basic", every=50),
     # bench/make_captures.sh (not committed; scaled by --scale)
-    "bench-bytes": dict(client="bulk", clients=2,
+    "bytes-heavy": dict(client="bulk", clients=2,
                         bulk=dict(ops=10000, bytes=8000, threads=4)),
-    "bench-msgs": dict(client="bulk", clients=4,
+    "message-heavy": dict(client="bulk", clients=4,
                        bulk=dict(ops=200000, bytes=0, threads=8, notif_every=10, cast_every=4)),
     "cut": dict(derive="cut", source="cutsrc"),
 }
