@@ -373,10 +373,10 @@ static void calls_cols(struct col *c, int width)
 {
     const struct col def[CC_N] = {
         {"TIME", 15, 0, 0, false, 0, true},   {"TYPE", 6, 0, 0, false, 0, true},
-        {"TOPIC[.SERVER]", 12, 11, 40, false, 0, true},
-        {"METHOD", 10, 9, 32, false, 0, true}, {"STATUS", 7, 0, 0, false, 0, true},
+        {"TOPIC[.SERVER]", 16, 11, 40, false, 0, true},
+        {"METHOD", 14, 9, 32, false, 0, true}, {"STATUS", 7, 0, 0, false, 0, true},
         {"LATENCY", 9, 0, 0, true, 0, true},  {"REQUEST_ID", 40, 0, 0, false, 2, true},
-        {"CLIENT", 21, 1, 46, false, 1, true},
+        {"CLIENT", 21, 1, 46, false, 3, true},
     };
     memcpy(c, def, sizeof def);
     layout(c, CC_N, width);
