@@ -23,6 +23,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "capture/packet.h"
 #include "capture/tcp_stream.h"
@@ -148,6 +149,12 @@ static void check_capture(const char *file, const char *expected_path)
     json_t *tmethods = json_object_get(exp, "methods");
     char path[4096];
     snprintf(path, sizeof path, "%s/%s", pcaps_dir(), file);
+    struct stat sb;
+    assert_int_equal(stat(path, &sb), 0);
+    json_t *bytes = json_object_get(exp, "capture_bytes");
+    if (!bytes || json_integer_value(bytes) != (json_int_t)sb.st_size)
+        fail_msg("%s changed since %s was written: run tools/tshark_amqp_counts.py", file,
+                 expected_path);
     struct run r;
     struct amqp_stats st;
     run_capture(path, 0, &r, &st);
