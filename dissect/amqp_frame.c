@@ -122,6 +122,49 @@ static enum verdict candidate(const struct amqp_frame_splitter *s, const uint8_t
     return header_plausible(s, d + end + 1, rest);
 }
 
+/* While the candidate at the hunt position waits for bytes, is there a later
+ * position q (from `from` on) holding a method, header or heartbeat frame that
+ * is complete and followed by a plausible header, all within d[0..n)? Such a
+ * strongly confirmed frame beats an unconfirmed candidate: without this, one
+ * false body-frame candidate in binary data (it has no inner structure to
+ * check) claiming a megabyte would hide every frame behind it until a
+ * megabyte had arrived. Returns q, or 0 with *resume = the first position
+ * that more bytes could still confirm. */
+static size_t lookahead(const struct amqp_frame_splitter *s, const uint8_t *d, size_t n,
+                        size_t from, size_t *resume)
+{
+    *resume = n;
+    for (size_t q = from; q < n; q++) {
+        const uint8_t *c = d + q;
+        size_t left = n - q;
+        if (c[0] == AMQP_FRAME_BODY || !frame_type_ok(c[0]))
+            continue;
+        enum verdict v = header_plausible(s, c, left);
+        if (v == V_NO)
+            continue;
+        if (v == V_NEED) {
+            if (*resume == n)
+                *resume = q;
+            continue;
+        }
+        uint32_t size = (uint32_t)c[3] << 24 | (uint32_t)c[4] << 16 | (uint32_t)c[5] << 8 | c[6];
+        size_t end = 7 + (size_t)size;
+        if (left <= end + 1) {
+            if (*resume == n)
+                *resume = q;
+            continue;
+        }
+        if (c[end] != AMQP_FRAME_END)
+            continue;
+        v = header_plausible(s, c + end + 1, left - end - 1);
+        if (v == V_YES)
+            return q;
+        if (v == V_NEED && *resume == n)
+            *resume = q;
+    }
+    return 0;
+}
+
 static void report_error(struct amqp_frame_splitter *s, enum amqp_err e)
 {
     s->mode = AMQP_FRAME_HUNT;
@@ -159,18 +202,28 @@ static size_t scan(struct amqp_frame_splitter *s, const uint8_t *d, size_t n, bo
         size_t left = n - pos;
         if (s->mode == AMQP_FRAME_HUNT) {
             enum verdict v = candidate(s, p, left);
-            if (v == V_NEED)
-                break;
-            if (v == V_NO) {
+            if (v == V_NEED) {
+                size_t resume, from = s->ahead ? s->ahead : 1;
+                size_t q = from < left ? lookahead(s, p, left, from, &resume) : 0;
+                if (q == 0) {
+                    s->ahead = from < left ? resume : from;
+                    break;
+                }
+                pos += q;
+                skipped += q;
+                v = V_YES;
+            } else if (v == V_NO) {
                 pos++;
                 skipped++;
+                s->ahead = 0;
                 s->lost_sync = true; /* remembered across deliveries: one resync per hunt */
                 continue;
             }
+            s->ahead = 0;
             s->mode = AMQP_FRAME_SYNC;
             if (skipped && s->sink->on_skip)
                 s->sink->on_skip(s->user, skipped);
-            if (s->lost_sync && s->sink->on_resync)
+            if ((s->lost_sync || skipped) && s->sink->on_resync)
                 s->sink->on_resync(s->user);
             skipped = 0;
             s->lost_sync = false;
@@ -224,6 +277,7 @@ static size_t scan(struct amqp_frame_splitter *s, const uint8_t *d, size_t n, bo
 
 static void drop_buffer(struct amqp_frame_splitter *s)
 {
+    s->ahead = 0;
     free(s->buf);
     free(s->pkts);
     s->buf = NULL;

@@ -73,6 +73,8 @@ struct amqp_frame_splitter {
     uint32_t default_bound;
     uint16_t channel_max;
     uint8_t mode;        /* enum amqp_frame_mode */
+    size_t ahead;        /* hunting: where the lookahead past a waiting candidate resumes,
+                            relative to that candidate (0 = from the next byte) */
     bool lost_sync;      /* an error, a gap or skipped bytes since the last sync */
     uint64_t ts_ns, pkt; /* the delivery being processed */
 };

@@ -354,6 +354,36 @@ static void test_protocol_header_while_hunting(void **state)
     w_free(&b);
 }
 
+static void test_false_candidate_does_not_hide_frames(void **state)
+{
+    (void)state;
+    /* Mid-frame start inside binary data that happens to look like a body frame header
+     * claiming 500 KB; real frames follow at once. They must come out now, not after
+     * 500 KB have arrived. */
+    struct wbuf b = {0};
+    w_raw(&b, "\x9c\x03\x00\x05\x00\x07\xa1\x20\x11", 9);
+    for (int i = 0; i < 3; i++) {
+        w_basic_publish(&b, 1, "openstack", "compute");
+        w_header(&b, 1, 0, NULL);
+    }
+    size_t sizes[] = {b.len, 1, 7};
+    for (size_t k = 0; k < 3; k++) {
+        static struct rec r;
+        struct amqp_frame_splitter s;
+        memset(&r, 0, sizeof r);
+        amqp_frame_init(&s, 1 << 20, &sink, &r);
+        for (size_t off = 0; off < b.len; off += sizes[k]) {
+            size_t n = b.len - off < sizes[k] ? b.len - off : sizes[k];
+            amqp_frame_feed(&s, b.p + off, n, 1, 1);
+        }
+        assert_int_equal(r.n, 6);
+        assert_int_equal(r.skipped, 9);
+        assert_int_equal(r.resyncs, 1);
+        amqp_frame_release(&s);
+    }
+    w_free(&b);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -367,6 +397,7 @@ int main(void)
         cmocka_unit_test(test_end_of_data_rule),
         cmocka_unit_test(test_zero_copy_and_pkts),
         cmocka_unit_test(test_protocol_header_while_hunting),
+        cmocka_unit_test(test_false_candidate_does_not_hide_frames),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
