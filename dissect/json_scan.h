@@ -1,0 +1,83 @@
+/*
+ * json_scan.h: a validating, non-allocating scanner for the top level of a
+ * JSON object, and a bounded string unescaper.
+ *
+ * The oslo stage needs a handful of top-level keys (_msg_id, method, ending…)
+ * that may sit after a megabyte of `args`. Building a tree for that is waste,
+ * so the scanner walks the text once, hands each top-level member to a
+ * callback as raw spans, and skips nested values without recursion (an
+ * explicit bit stack, so a 50,000-deep document costs 8 KiB, not the C
+ * stack). It still validates the whole grammar and UTF-8, so "scanned OK"
+ * means "jansson would accept it too" (up to jansson's own depth limit).
+ */
+#ifndef OSLOTRACE_DISSECT_JSON_SCAN_H
+#define OSLOTRACE_DISSECT_JSON_SCAN_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* Nesting deeper than this is an error (the bit stack is this many bits). */
+#define JSON_SCAN_MAX_DEPTH 65536
+
+enum json_scan_err {
+    JSON_SCAN_OK,
+    JSON_SCAN_ERR_TRUNCATED,  /* the text ended inside a value */
+    JSON_SCAN_ERR_SYNTAX,     /* not JSON */
+    JSON_SCAN_ERR_UTF8,       /* a string holds bytes that are not UTF-8 */
+    JSON_SCAN_ERR_DEPTH,      /* nested deeper than JSON_SCAN_MAX_DEPTH */
+    JSON_SCAN_ERR_NOT_OBJECT, /* valid start, but the top level is not an object */
+    JSON_SCAN_ERR_COUNT
+};
+
+const char *json_scan_err_name(enum json_scan_err e);
+
+enum json_type {
+    JSON_T_STRING,
+    JSON_T_NUMBER,
+    JSON_T_TRUE,
+    JSON_T_FALSE,
+    JSON_T_NULL,
+    JSON_T_OBJECT,
+    JSON_T_ARRAY,
+};
+
+/* One top-level member, as spans of the input text (valid during the callback). */
+struct json_member {
+    const uint8_t *key; /* between the quotes, still escaped */
+    size_t key_len;
+    bool key_escaped;   /* the key contains a backslash escape */
+    enum json_type type;
+    const uint8_t *val; /* the raw value; strings include their quotes */
+    size_t val_len;
+};
+
+/* Return false to stop the scan early (json_scan_object then returns JSON_SCAN_OK). */
+typedef bool (*json_scan_fn)(void *user, const struct json_member *m);
+
+/* Scans `len` bytes that must hold exactly one JSON object (whitespace around
+ * it allowed) and calls fn for each top-level member in order. Members seen
+ * before an error were already reported. *err_off (may be NULL) gets the byte
+ * offset where scanning stopped. */
+enum json_scan_err json_scan_object(const uint8_t *p, size_t len, json_scan_fn fn, void *user,
+                                    size_t *err_off);
+
+/* Validates one complete JSON value of any type (the same grammar, iterative). */
+enum json_scan_err json_scan_value(const uint8_t *p, size_t len, size_t *err_off);
+
+/* Decodes the JSON string literal raw[0..len) (quotes included, as in
+ * json_member.val) into out, NUL-terminated, at most cap-1 bytes, never
+ * splitting a UTF-8 sequence; *cut is set when it did not fit. Lone UTF-16
+ * surrogate escapes become U+FFFD. \u0000 is kept as a NUL byte, so *out_len
+ * is the length to use. Returns JSON_SCAN_OK or the reason the literal is bad. */
+enum json_scan_err json_unescape(const uint8_t *raw, size_t len, char *out, size_t cap,
+                                 size_t *out_len, bool *cut);
+
+/* True when the raw (escaped) key equals the NUL-terminated name. Escaped keys
+ * are compared after decoding them (bounded). */
+bool json_key_is(const struct json_member *m, const char *name);
+
+/* Parses a JSON number span into a double; false if it is not a number. */
+bool json_number(const uint8_t *raw, size_t len, double *out);
+
+#endif
