@@ -1,8 +1,8 @@
 /*
  * test_tui_store.c: the TUI's model without a terminal. The store (copies,
  * eviction, filtered list, pause bound, body caps and budget, packet caps,
- * connections), the per-topic aggregation (counts, exact percentiles,
- * histogram, the bounded table's "(other)" row, sorting) and the formatted
+ * connections), the Topics snapshot of the shared stats (counts,
+ * percentiles, sparkline histogram, bounds, overflow rows, sorting) and the formatted
  * text (column fitting in UTF-8, rows of exactly the screen width, the
  * Detail view's lines, sanitizing of hostile strings), fed with fake ops.
  */
@@ -17,6 +17,7 @@
 
 #include <cmocka.h>
 
+#include "dissect/stats.h"
 #include "ui/filter.h"
 #include "ui/tui_agg.h"
 #include "ui/tui_format.h"
@@ -331,25 +332,42 @@ static void test_connections(void **state)
     tui_store_free(s);
 }
 
+static struct tui_agg *new_agg(size_t max_rows)
+{
+    struct tui_agg_config c;
+    tui_agg_config_default(&c);
+    if (max_rows)
+        c.max_rows = max_rows;
+    struct tui_agg *a = tui_agg_new(&c);
+    assert_non_null(a);
+    return a;
+}
+
+static bool near(double got, double want)
+{
+    return got > want * 0.99 && got < want * 1.01;
+}
+
 static void test_agg_percentiles(void **state)
 {
     (void)state;
-    struct tui_agg_config c;
-    tui_agg_config_default(&c);
-    struct tui_agg *a = tui_agg_new(&c);
+    struct stats *st = stats_new(0);
+    struct tui_agg *a = new_agg(0);
     /* 1..100 ms in a shuffled order: nearest rank gives p50 50, p90 90, p99 99 */
     for (int i = 0; i < 100; i++) {
         int v = (i * 37) % 100 + 1;
         struct op op = fake_op("compute", i % 2 ? "echo" : "boom", OP_OK, v);
-        tui_agg_add(a, &op);
+        stats_add(st, &op);
     }
     struct op cast = fake_op("compute", "cast_sink", OP_OK, -1);
     cast.type = OP_CAST;
-    tui_agg_add(a, &cast);
+    stats_add(st, &cast);
+    tui_agg_load(a, st);
     struct op err = fake_op("conductor", "echo", OP_ERROR, 2000);
-    tui_agg_add(a, &err);
+    stats_add(st, &err);
     struct op tmo = fake_op("conductor", "echo", OP_TIMEOUT, -1);
-    tui_agg_add(a, &tmo);
+    stats_add(st, &tmo);
+    tui_agg_load(a, st); /* a second load adds the new rows and refreshes changed ones */
     tui_agg_sort(a, TUI_SORT_NAME);
     const struct tui_agg_row *r = tui_agg_find(a, "compute", NULL);
     assert_non_null(r);
@@ -357,10 +375,16 @@ static void test_agg_percentiles(void **state)
     assert_int_equal(r->casts, 1);
     assert_int_equal(r->ops, 101);
     assert_int_equal(r->nlat, 100);
-    assert_true(r->p50 == 50.0);
-    assert_true(r->p90 == 90.0);
-    assert_true(r->p99 == 99.0);
+    assert_true(near(r->p50, 50.0));
+    assert_true(near(r->p90, 90.0));
+    assert_true(near(r->p99, 99.0));
     assert_true(r->max_ms == 100.0);
+    uint64_t inhist = 0;
+    for (int i = 0; i < TUI_AGG_BUCKETS; i++)
+        inhist += r->hist[i];
+    assert_int_equal(inhist, 100);
+    /* 1 ms: its octave [0.52, 1.05) ms folds into [0.5, 1) */
+    assert_int_equal(r->hist[tui_agg_bucket(0.7)], 1);
     const struct tui_agg_row *m = tui_agg_find(a, "compute", "echo");
     assert_int_equal(m->calls, 50);
     const struct tui_agg_row *cd = tui_agg_find(a, "conductor", "");
@@ -377,59 +401,70 @@ static void test_agg_percentiles(void **state)
     /* by errors: conductor first */
     tui_agg_sort(a, TUI_SORT_ERRORS);
     assert_string_equal(tui_agg_row_at(a, 0)->topic, "conductor");
+    assert_string_equal(tui_agg_row_at(a, 1)->method, "echo");
     tui_agg_sort(a, TUI_SORT_CALLS);
     assert_string_equal(tui_agg_row_at(a, 0)->topic, "compute");
+    assert_string_equal(tui_agg_row_at(a, 1)->method, "boom"); /* 50 calls, tie with echo: name */
     tui_agg_free(a);
+    stats_free(st);
 }
 
-static void test_agg_sample_window(void **state)
-{
-    (void)state;
-    struct tui_agg_config c = {.max_rows = 16, .sample_cap = 10};
-    struct tui_agg *a = tui_agg_new(&c);
-    /* 100 slow calls then 10 fast: the percentiles follow the recent sample, max does not */
-    for (int i = 0; i < 100; i++) {
-        struct op op = fake_op("t", "m", OP_OK, 500);
-        tui_agg_add(a, &op);
-    }
-    for (int i = 0; i < 10; i++) {
-        struct op op = fake_op("t", "m", OP_OK, 1);
-        tui_agg_add(a, &op);
-    }
-    tui_agg_sort(a, TUI_SORT_P99);
-    const struct tui_agg_row *r = tui_agg_find(a, "t", "");
-    assert_true(r->p99 == 1.0);
-    assert_true(r->max_ms == 500.0);
-    assert_int_equal(r->nlat, 110);
-    tui_agg_free(a);
-}
-
+/* The snapshot follows the shared table as it grows, and the display table
+ * is bounded on its own: what does not fit is counted, never drawn wrong. */
 static void test_agg_bounded(void **state)
 {
     (void)state;
-    struct tui_agg_config c = {.max_rows = 5, .sample_cap = 4};
-    struct tui_agg *a = tui_agg_new(&c);
+    struct stats *st = stats_new(0);
+    struct tui_agg *a = new_agg(5);
     char name[32];
     for (int i = 0; i < 10; i++) {
         snprintf(name, sizeof name, "topic%d", i);
         struct op op = fake_op(name, "m", OP_OK, 1);
-        tui_agg_add(a, &op);
+        stats_add(st, &op);
+        tui_agg_load(a, st);
     }
-    struct tui_agg_stats st;
-    tui_agg_get_stats(a, &st);
-    assert_true(st.rows <= 5);
-    assert_int_equal(st.ops, 10);
-    assert_true(st.rows_full > 0);
+    struct tui_agg_stats as;
+    tui_agg_get_stats(a, &as);
+    assert_int_equal(as.rows, 5);
+    assert_int_equal(as.rows_full, 15);
     tui_agg_sort(a, TUI_SORT_NAME);
-    const struct tui_agg_row *o = tui_agg_find(a, TUI_AGG_OTHER, NULL);
-    assert_non_null(o);
-    /* every op is in exactly one topic row */
-    uint64_t total = 0;
     for (size_t i = 0; i < tui_agg_count(a); i++)
-        if (!tui_agg_row_at(a, i)->method[0])
-            total += tui_agg_row_at(a, i)->ops;
-    assert_int_equal(total, 10);
+        assert_non_null(tui_agg_row_at(a, i));
+    assert_null(tui_agg_row_at(a, 5));
+    assert_null(tui_agg_find(a, "topic9", NULL));
     tui_agg_free(a);
+    stats_free(st);
+}
+
+/* The shared table's own overflow rows ("(other)") are shown like any topic. */
+static void test_agg_overflow_rows(void **state)
+{
+    (void)state;
+    struct stats *st = stats_new(3);
+    struct tui_agg *a = new_agg(0);
+    char name[32];
+    for (int i = 0; i < 6; i++) {
+        snprintf(name, sizeof name, "topic%d", i);
+        struct op op = fake_op(name, "m", OP_OK, 1);
+        stats_add(st, &op);
+    }
+    tui_agg_load(a, st);
+    tui_agg_sort(a, TUI_SORT_CALLS);
+    uint64_t total = 0;
+    for (size_t i = 0; i < tui_agg_count(a); i++) {
+        const struct tui_agg_row *r = tui_agg_row_at(a, i);
+        assert_non_null(r);
+        if (!r->method[0])
+            total += r->ops;
+    }
+    struct tui_agg_stats as;
+    tui_agg_get_stats(a, &as);
+    assert_true(as.overflow_ops > 0);
+    assert_true(total >= 6 - as.overflow_ops);
+    assert_int_equal(as.rows_full, 0);
+    assert_int_equal(tui_agg_count(a), stats_count(st));
+    tui_agg_free(a);
+    stats_free(st);
 }
 
 static void test_agg_bucket(void **state)
@@ -482,10 +517,10 @@ static void test_rows_fit_width(void **state)
     op.server = "host-a";
     op.request_id = "req-3d0f5615-b67a-4497-892f-9a3c26838868";
     const struct tui_entry *e = tui_store_add_op(s, &op);
-    struct tui_agg_config ac;
-    tui_agg_config_default(&ac);
-    struct tui_agg *a = tui_agg_new(&ac);
-    tui_agg_add(a, &op);
+    struct stats *st = stats_new(0);
+    stats_add(st, &op);
+    struct tui_agg *a = new_agg(0);
+    tui_agg_load(a, st);
     tui_agg_sort(a, TUI_SORT_NAME);
     struct amqp_conn_info ci = conn_info(1, 1, "a-very-long-connection-name-that-will-not-fit");
     tui_store_conn_event(s, &ci, AMQP_CONN_OPEN);
@@ -503,7 +538,7 @@ static void test_rows_fit_width(void **state)
         assert_int_equal(tui_text_cols(buf), w);
         assert_non_null(strstr(buf, "P99"));
         assert_non_null(strstr(buf, "CALLS"));
-        tui_topics_row(tui_agg_row_at(a, 0), op.ts_ns, w, true, buf, sizeof buf);
+        tui_topics_row(tui_agg_row_at(a, 0), w, true, buf, sizeof buf);
         assert_int_equal(tui_text_cols(buf), w);
         tui_conns_header(w, buf, sizeof buf);
         assert_int_equal(tui_text_cols(buf), w);
@@ -514,6 +549,7 @@ static void test_rows_fit_width(void **state)
     assert_non_null(strstr(buf, "req-3d0f5615-b67a-4497-892f-9a3c26838868"));
     assert_non_null(strstr(buf, "compute\xe6\x97\xa5.host-a"));
     tui_agg_free(a);
+    stats_free(st);
     tui_store_free(s);
 }
 
@@ -614,8 +650,8 @@ int main(void)
         cmocka_unit_test(test_long_strings_cut),
         cmocka_unit_test(test_connections),
         cmocka_unit_test(test_agg_percentiles),
-        cmocka_unit_test(test_agg_sample_window),
         cmocka_unit_test(test_agg_bounded),
+        cmocka_unit_test(test_agg_overflow_rows),
         cmocka_unit_test(test_agg_bucket),
         cmocka_unit_test(test_fit_and_format),
         cmocka_unit_test(test_rows_fit_width),

@@ -1,13 +1,13 @@
 /*
- * tui_agg.c: per-topic and per-method aggregation for the Topics view.
- * Rows live in one array found through an open-addressing hash of
- * "topic\0method"; each keeps a ring of its most recent latencies, sorted
- * only when the view asks and only for rows that changed, so the cost of a
- * redraw follows the rows touched, not the packet rate.
+ * tui_agg.c: the Topics view's snapshot of the shared statistics. Rows
+ * mirror dissect/stats.c's rows by index (that table only appends), so a
+ * refresh visits each row once and rereads percentiles and the sparkline
+ * histogram only where the op count moved; the cost of a frame follows the
+ * rows that changed, not the packet rate. An open-addressing hash of
+ * "topic\0method" finds a method's topic row and serves tui_agg_find.
  */
 #include "ui/tui_agg.h"
 
-#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -15,10 +15,8 @@
 
 struct row {
     struct tui_agg_row pub;
-    double *sample; /* ring of sample_cap latencies, allocated on first latency */
-    size_t sn, spos;
-    bool dirty;
-    size_t topic_row; /* index of the topic's own row (itself for topic rows) */
+    uint64_t seen_ops; /* stats row ops at the last refresh */
+    size_t topic_row;  /* index of the topic's own row (itself for topic rows) */
 };
 
 struct tui_agg {
@@ -28,14 +26,12 @@ struct tui_agg {
     size_t *hash; /* row index + 1, 0 = empty; hcap slots */
     size_t hcap;
     size_t *order;
-    double *scratch;
     struct tui_agg_stats st;
 };
 
 void tui_agg_config_default(struct tui_agg_config *cfg)
 {
-    cfg->max_rows = 2048;
-    cfg->sample_cap = 1024;
+    cfg->max_rows = STATS_DEFAULT_MAX_KEYS + 2;
 }
 
 struct tui_agg *tui_agg_new(const struct tui_agg_config *cfg)
@@ -46,16 +42,13 @@ struct tui_agg *tui_agg_new(const struct tui_agg_config *cfg)
     a->cfg = *cfg;
     if (a->cfg.max_rows < 2)
         a->cfg.max_rows = 2;
-    if (a->cfg.sample_cap == 0)
-        a->cfg.sample_cap = 1;
     a->hcap = 16;
     while (a->hcap < a->cfg.max_rows * 2)
         a->hcap *= 2;
     a->rows = calloc(a->cfg.max_rows, sizeof *a->rows);
     a->hash = calloc(a->hcap, sizeof *a->hash);
     a->order = calloc(a->cfg.max_rows, sizeof *a->order);
-    a->scratch = calloc(a->cfg.sample_cap, sizeof *a->scratch);
-    if (!a->rows || !a->hash || !a->order || !a->scratch) {
+    if (!a->rows || !a->hash || !a->order) {
         tui_agg_free(a);
         return NULL;
     }
@@ -66,13 +59,9 @@ void tui_agg_free(struct tui_agg *a)
 {
     if (!a)
         return;
-    if (a->rows)
-        for (size_t i = 0; i < a->nrows; i++)
-            free(a->rows[i].sample);
     free(a->rows);
     free(a->hash);
     free(a->order);
-    free(a->scratch);
     free(a);
 }
 
@@ -118,98 +107,67 @@ unsigned tui_agg_bucket(double ms)
     return TUI_AGG_BUCKETS - 1;
 }
 
-static void count(struct tui_agg *a, struct row *r, const struct op *op)
+/* Folds the histogram's octaves into the sparkline's doubling buckets. */
+static void fold_hist(const struct hist *h, uint64_t *out)
+{
+    struct hist_range r[HIST_BLOCKS + 1];
+    size_t n = hist_coarse(h, 1, r, sizeof r / sizeof r[0]);
+    memset(out, 0, TUI_AGG_BUCKETS * sizeof *out);
+    for (size_t i = 0; i < n; i++) {
+        double mid_ms = ((double)r[i].lo_ns + (double)r[i].hi_ns) / 2e6;
+        out[tui_agg_bucket(mid_ms)] += r[i].count;
+    }
+}
+
+static void copy_row(struct row *r, const struct stats_row *sr)
 {
     struct tui_agg_row *p = &r->pub;
-    p->ops++;
-    if (op->type == OP_CALL)
-        p->calls++;
-    else if (op->type == OP_NOTIFICATION)
-        p->notifications++;
-    else
-        p->casts++;
-    if ((unsigned)op->status < OP_STATUS_COUNT)
-        p->by_status[op->status]++;
-    if (!p->first_ts || op->ts_ns < p->first_ts)
-        p->first_ts = op->ts_ns;
-    if (op->ts_ns > p->last_ts)
-        p->last_ts = op->ts_ns;
-    if (!op->has_latency || !(op->latency_ms >= 0))
-        return;
-    p->nlat++;
-    if (op->latency_ms > p->max_ms)
-        p->max_ms = op->latency_ms;
-    p->hist[tui_agg_bucket(op->latency_ms)]++;
-    if (!r->sample) {
-        r->sample = malloc(a->cfg.sample_cap * sizeof *r->sample);
-        if (!r->sample) {
-            a->st.alloc_failures++;
-            return;
+    p->ops = sr->ops;
+    p->calls = sr->by_type[OP_CALL];
+    p->casts = sr->by_type[OP_CAST] + sr->by_type[OP_FANOUT];
+    p->notifications = sr->by_type[OP_NOTIFICATION];
+    memcpy(p->by_status, sr->by_status, sizeof p->by_status);
+    p->rate = stats_row_rate(sr);
+    p->nlat = sr->latency.count;
+    if (p->nlat) {
+        p->p50 = stats_row_latency_ms(sr, 50);
+        p->p90 = stats_row_latency_ms(sr, 90);
+        p->p99 = stats_row_latency_ms(sr, 99);
+        p->max_ms = (double)sr->latency.max / 1e6;
+    }
+    fold_hist(&sr->latency, p->hist);
+    r->seen_ops = sr->ops;
+}
+
+void tui_agg_load(struct tui_agg *a, const struct stats *st)
+{
+    size_t n = stats_count(st);
+    a->st.overflow_ops = stats_overflow_ops(st);
+    for (size_t i = 0; i < n; i++) {
+        const struct stats_row *sr = stats_row(st, i);
+        struct row *r;
+        if (i < a->nrows) {
+            r = &a->rows[i];
+        } else {
+            char topic[TUI_AGG_NAME_MAX], method[TUI_AGG_NAME_MAX];
+            tui_sanitize(topic, sizeof topic, sr->topic ? sr->topic : "-");
+            tui_sanitize(method, sizeof method, sr->method ? sr->method : "");
+            if (sr->method && !method[0])
+                strcpy(method, "-"); /* an empty method name still is a method row */
+            if (a->nrows == a->cfg.max_rows || lookup(a, topic, method, false)) {
+                /* full, or two stats rows whose cut names collide: not shown */
+                a->st.rows_full = n - i;
+                break;
+            }
+            r = lookup(a, topic, method, true);
+            if (method[0]) {
+                struct row *t = lookup(a, topic, "", false);
+                r->topic_row = t ? (size_t)(t - a->rows) : i;
+            }
         }
+        if (r->seen_ops != sr->ops || !r->seen_ops)
+            copy_row(r, sr);
     }
-    r->sample[r->spos] = op->latency_ms;
-    r->spos = (r->spos + 1) % a->cfg.sample_cap;
-    if (r->sn < a->cfg.sample_cap)
-        r->sn++;
-    r->dirty = true;
-}
-
-void tui_agg_add(struct tui_agg *a, const struct op *op)
-{
-    char topic[TUI_AGG_NAME_MAX], method[TUI_AGG_NAME_MAX];
-    const char *m = op->type == OP_NOTIFICATION && op->event_type ? op->event_type : op->method;
-    tui_sanitize(topic, sizeof topic, op->topic ? op->topic : "-");
-    tui_sanitize(method, sizeof method, m ? m : "-");
-    if (!method[0])
-        strcpy(method, "-");
-    a->st.ops++;
-
-    /* The last slot is kept for "(other)", so a full table still counts everything. */
-    bool room = a->nrows + 1 < a->cfg.max_rows;
-    struct row *t = lookup(a, topic, "", room);
-    if (!t) {
-        a->st.rows_full++;
-        struct row *o = lookup(a, TUI_AGG_OTHER, "", true);
-        if (o)
-            count(a, o, op);
-        return;
-    }
-    count(a, t, op);
-    room = a->nrows + 1 < a->cfg.max_rows;
-    struct row *mr = lookup(a, topic, method, room);
-    if (!mr) {
-        a->st.rows_full++; /* the topic row counted it; its method row has no room */
-        return;
-    }
-    mr->topic_row = (size_t)(t - a->rows);
-    count(a, mr, op);
-}
-
-static int cmp_double(const void *x, const void *y)
-{
-    double a = *(const double *)x, b = *(const double *)y;
-    return (a > b) - (a < b);
-}
-
-/* Nearest-rank percentile of a sorted array. */
-static double nearest_rank(const double *v, size_t n, double pct)
-{
-    size_t rank = (size_t)ceil(pct / 100.0 * (double)n);
-    if (rank < 1)
-        rank = 1;
-    return v[rank - 1];
-}
-
-static void refresh(struct tui_agg *a, struct row *r)
-{
-    if (!r->dirty)
-        return;
-    r->dirty = false;
-    memcpy(a->scratch, r->sample, r->sn * sizeof *a->scratch);
-    qsort(a->scratch, r->sn, sizeof *a->scratch, cmp_double);
-    r->pub.p50 = nearest_rank(a->scratch, r->sn, 50);
-    r->pub.p90 = nearest_rank(a->scratch, r->sn, 90);
-    r->pub.p99 = nearest_rank(a->scratch, r->sn, 99);
 }
 
 /* qsort has no user pointer, so each item carries its own key and names. */
@@ -232,10 +190,9 @@ static double sort_key(const struct tui_agg_row *r, enum tui_agg_sort key)
 {
     switch (key) {
     case TUI_SORT_CALLS:
-        return (double)r->ops;
-    case TUI_SORT_RATE: /* same order as ops within one capture, unless topics started late */
-        return r->last_ts > r->first_ts ? (double)r->ops * 1e9 / (double)(r->last_ts - r->first_ts)
-                                         : (double)r->ops;
+        return (double)r->calls;
+    case TUI_SORT_RATE:
+        return r->rate;
     case TUI_SORT_ERRORS:
         return (double)(r->by_status[OP_ERROR] + r->by_status[OP_UNROUTABLE]);
     case TUI_SORT_TIMEOUTS:
@@ -253,8 +210,6 @@ static double sort_key(const struct tui_agg_row *r, enum tui_agg_sort key)
 
 void tui_agg_sort(struct tui_agg *a, enum tui_agg_sort key)
 {
-    for (size_t i = 0; i < a->nrows; i++)
-        refresh(a, &a->rows[i]);
     struct sort_item *items = malloc(a->nrows * sizeof *items + 1);
     if (!items) {
         /* keep the previous order, which is still a valid permutation */
@@ -265,8 +220,8 @@ void tui_agg_sort(struct tui_agg *a, enum tui_agg_sort key)
     size_t nt = 0;
     for (size_t i = 0; i < a->nrows; i++) {
         const struct row *r = &a->rows[i];
-        if (r->pub.method[0])
-            continue;
+        if (r->pub.method[0] && r->topic_row != i)
+            continue; /* listed under its topic; a method row without one stands alone */
         items[nt++] = (struct sort_item){i, sort_key(&r->pub, key), r->pub.topic, ""};
     }
     qsort(items, nt, sizeof *items, cmp_item);
@@ -278,7 +233,7 @@ void tui_agg_sort(struct tui_agg *a, enum tui_agg_sort key)
         size_t nm = 0;
         for (size_t i = 0; i < a->nrows; i++) {
             const struct row *r = &a->rows[i];
-            if (r->pub.method[0] && r->topic_row == ti)
+            if (r->pub.method[0] && r->topic_row == ti && i != ti)
                 methods[nm++] = (struct sort_item){i, sort_key(&r->pub, key), r->pub.method, ""};
         }
         qsort(methods, nm, sizeof *methods, cmp_item);
@@ -305,15 +260,6 @@ const struct tui_agg_row *tui_agg_find(const struct tui_agg *a, const char *topi
     return r ? &r->pub : NULL;
 }
 
-double tui_agg_rate(const struct tui_agg_row *r, uint64_t now_ts)
-{
-    if (!r->ops)
-        return 0;
-    uint64_t end = now_ts > r->last_ts ? now_ts : r->last_ts;
-    double span = (double)(end - r->first_ts) / 1e9;
-    return (double)r->ops / (span < 1.0 ? 1.0 : span);
-}
-
 void tui_agg_get_stats(const struct tui_agg *a, struct tui_agg_stats *out)
 {
     *out = a->st;
@@ -322,7 +268,7 @@ void tui_agg_get_stats(const struct tui_agg *a, struct tui_agg_stats *out)
 
 const char *tui_agg_sort_name(enum tui_agg_sort key)
 {
-    static const char *const names[TUI_SORT_COUNT] = {"name", "ops",      "rate", "errors",
+    static const char *const names[TUI_SORT_COUNT] = {"name", "calls",    "rate", "errors",
                                                       "timeouts", "p50", "p99", "max"};
     return (unsigned)key < TUI_SORT_COUNT ? names[key] : "?";
 }

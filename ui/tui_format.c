@@ -467,8 +467,7 @@ void tui_topics_header(int width, enum tui_agg_sort sort, char *buf, size_t len)
     emit(buf, len, c, TC_N, vals, width);
 }
 
-void tui_topics_row(const struct tui_agg_row *r, uint64_t now_ts, int width, bool utf8, char *buf,
-                    size_t len)
+void tui_topics_row(const struct tui_agg_row *r, int width, bool utf8, char *buf, size_t len)
 {
     struct col c[TC_N];
     topics_cols(c, width);
@@ -480,7 +479,7 @@ void tui_topics_row(const struct tui_agg_row *r, uint64_t now_ts, int width, boo
         snprintf(name, sizeof name, "%s", r->topic);
     tui_format_count(r->calls, calls, sizeof calls);
     tui_format_count(r->ops, ops, sizeof ops);
-    snprintf(rate, sizeof rate, "%.1f", tui_agg_rate(r, now_ts));
+    snprintf(rate, sizeof rate, "%.1f", r->rate);
     tui_format_count(r->by_status[OP_OK], ok, sizeof ok);
     tui_format_count(r->by_status[OP_ERROR] + r->by_status[OP_UNROUTABLE], err, sizeof err);
     tui_format_count(r->by_status[OP_TIMEOUT] + r->by_status[OP_EVICTED], tmo, sizeof tmo);
