@@ -16,8 +16,11 @@
  * the end of the bytes so far is accepted without that confirmation unless it
  * is a body frame: a body has no inner structure to check, and one found
  * while hunting belongs to a content whose header was lost anyway, so waiting
- * for the next bytes costs nothing. The same hunt runs after any framing
- * error and after a TCP gap; rejected bytes are reported as skipped.
+ * for the next bytes costs nothing. While a candidate waits for its bytes, a
+ * later method/header/heartbeat frame confirmed by the header after it wins,
+ * so one false candidate claiming a huge size cannot hide the frames behind
+ * it. The same hunt runs after any framing error and after a TCP gap;
+ * rejected bytes are reported as skipped.
  */
 #ifndef OSLOTRACE_DISSECT_AMQP_FRAME_H
 #define OSLOTRACE_DISSECT_AMQP_FRAME_H

@@ -384,6 +384,43 @@ static void test_false_candidate_does_not_hide_frames(void **state)
     w_free(&b);
 }
 
+/* Start the stream at every offset of its first 4000 bytes: the frames that come out are
+ * exactly the frames that start at or after the offset, whatever the chunking. Each run
+ * stops 12 frames later, at a frame boundary. */
+static void test_start_at_every_offset(void **state)
+{
+    (void)state;
+    struct wbuf b = {0};
+    build_stream(&b, false);
+    static struct rec clean, r;
+    size_t starts[MAX_REC + 1];
+    size_t nstarts = 0;
+    for (size_t off = 0; off < b.len && nstarts < MAX_REC;) {
+        starts[nstarts++] = off;
+        uint32_t size = (uint32_t)b.p[off + 3] << 24 | (uint32_t)b.p[off + 4] << 16 |
+                        (uint32_t)b.p[off + 5] << 8 | b.p[off + 6];
+        off += size + 8;
+    }
+    starts[nstarts] = b.len;
+    feed_chunks(&clean, b.p, b.len, b.len, 1 << 20);
+    assert_int_equal(clean.n, nstarts);
+    for (size_t start = 0; start < 4000; start++) {
+        size_t first = 0;
+        while (first < nstarts && starts[first] < start)
+            first++;
+        assert_true(first + 12 <= nstarts);
+        size_t end = starts[first + 12];
+        size_t chunk = start % 5 == 0 ? 1 : (start % 5 == 1 ? 7 : (start % 5 == 2 ? 1448 : end));
+        feed_chunks(&r, b.p + start, end - start, chunk, 1 << 20);
+        assert_int_equal(r.n, 12);
+        for (size_t i = 0; i < r.n; i++)
+            assert_string_equal(r.log[i], clean.log[first + i]);
+        assert_int_equal(r.skipped, starts[first] - start);
+        assert_int_equal(r.resyncs, starts[first] > start);
+    }
+    w_free(&b);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -398,6 +435,7 @@ int main(void)
         cmocka_unit_test(test_zero_copy_and_pkts),
         cmocka_unit_test(test_protocol_header_while_hunting),
         cmocka_unit_test(test_false_candidate_does_not_hide_frames),
+        cmocka_unit_test(test_start_at_every_offset),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
