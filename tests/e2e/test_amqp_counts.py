@@ -53,7 +53,11 @@ def main():
         for line in p.stdout.decode().splitlines():
             if not line.strip():
                 continue
-            obj = json.loads(line)
+            try:
+                obj = json.loads(line)
+            except ValueError:
+                ck.check(False, "%s: not a JSON line: %r" % (path, line[:120]))
+                break
             if obj.get("type") != "amqp":
                 continue
             missing = [k for k in REQUIRED if k not in obj]
