@@ -16,7 +16,9 @@ after them or after a mid-frame start; that is enough to find ids, nothing more.
 
 CLI: pcaptool.py messages F | lossy IN OUT EVERY | cut IN OUT | verify F TRUTH
 """
+import bisect
 import json
+import re
 import struct
 import sys
 import zlib
@@ -155,12 +157,20 @@ class _Dir:
 
     def packets_for(self, start, end):
         """Indexes of the packets that carried stream bytes [start, end)."""
+        offs = self.offsets()
+        i = max(0, bisect.bisect_right(offs, start) - 1)
         out = []
-        for i, (off, idx) in enumerate(self.owner):
+        while i < len(self.owner) and self.owner[i][0] < end:
             nxt = self.owner[i + 1][0] if i + 1 < len(self.owner) else len(self.buf)
-            if off < end and nxt > start:
-                out.append(idx)
+            if nxt > start:
+                out.append(self.owner[i][1])
+            i += 1
         return out
+
+    def offsets(self):
+        if getattr(self, "_offs", None) is None or len(self._offs) != len(self.owner):
+            self._offs = [o for o, _ in self.owner]
+        return self._offs
 
 
 def _frame_end(buf, off):
@@ -388,7 +398,8 @@ def verify(path, truth):
         measured += 1
         if not (o["t_start"] - 1e-6 <= a <= b <= o["t_end"] + 1e-6):
             outside.append(o["msg_id"])
-    raw_ok = sum(1 for o in calls if o["msg_id"].encode() in raw)
+    hex32 = set(re.findall(rb"[0-9a-f]{32}", raw))  # one pass, not one per call
+    raw_ok = sum(1 for o in calls if o["msg_id"].encode() in hex32)
     publishes = sum(1 for m in msgs if m["method"] == "publish")
     delivers = sum(1 for m in msgs if m["method"] == "deliver")
     return {"packets": len(p.packets), "amqp_publish": publishes, "amqp_deliver": delivers,
