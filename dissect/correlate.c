@@ -831,8 +831,9 @@ static void on_request(struct corr *c, struct oslo_msg *om, const struct amqp_me
     }
     struct entry *e = lookup(c, ENT_CALL, &key);
     if (e && e->state == ST_DONE) {
-        /* A request leg of a call already reported (redelivery after the reply). */
-        c->st.duplicates++;
+        /* A request leg of a call already reported: a redelivery, or a leg the
+         * capture stage handed over late (held behind a TCP hole). */
+        c->st.late_legs++;
         cid_release(&c->sp, &key);
         return;
     }
@@ -925,8 +926,9 @@ static void on_reply(struct corr *c, struct oslo_msg *om, const struct amqp_mess
     }
     struct entry *e = lookup(c, ENT_CALL, &key);
     if (e && e->state == ST_DONE) {
-        /* The call was reported already: this is its reply's other leg or a repeat. */
-        c->st.duplicates++;
+        /* The call was reported already: its reply's other leg came after the
+         * hold, or a repeat. */
+        c->st.late_legs++;
         cid_release(&c->sp, &key);
         return;
     }
@@ -1037,7 +1039,7 @@ static void on_cast(struct corr *c, struct oslo_msg *om, const struct amqp_messa
     }
     struct entry *e = lookup(c, ENT_CAST, &key);
     if (e && e->state == ST_DONE) {
-        c->st.duplicates++;
+        c->st.late_legs++;
         cid_release(&c->sp, &key);
         return;
     }

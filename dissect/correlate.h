@@ -68,7 +68,8 @@ struct corr_stats {
     uint64_t timeouts;          /* calls that timed out (late reply or not) */
     uint64_t open;              /* calls still within their timeout at corr_finish */
     uint64_t evicted;           /* operations pushed out of the full table */
-    uint64_t duplicates;        /* redelivered / re-published legs of an op already seen */
+    uint64_t duplicates;        /* redelivered / re-published legs of an op still open */
+    uint64_t late_legs;         /* legs of an op already emitted (within the linger time) */
     uint64_t duplicate_msg_ids; /* a new request reused the _msg_id of a pending call */
     uint64_t unroutable;        /* requests/casts returned by the broker */
     uint64_t unkeyed;           /* casts/notifications without any id: emitted at once */
