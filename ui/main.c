@@ -1,12 +1,276 @@
 /*
- * main.c: the oslotrace executable's entry point (being built up: see ui/cli.c).
+ * main.c: oslotrace's entry point. Parses the command line, builds the
+ * pipeline with the sinks the options ask for (text lines, NDJSON, the AMQP
+ * view, the report, -w, or the TUI), runs it to the end of the input or to a
+ * signal, and turns the outcome into an exit status: 0 success, 1 runtime
+ * error, 2 usage error.
  */
+#include <errno.h>
+#include <grp.h>
+#include <jansson.h>
+#include <poll.h>
+#include <pwd.h>
+#include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "ui/amqp_view.h"
+#include "ui/cli.h"
+#include "ui/ndjson.h"
+#include "ui/pipeline.h"
+#include "ui/progress.h"
+#include "ui/report.h"
+#include "ui/text.h"
+#include "ui/tui.h"
+#include "ui/writer.h"
+
+/* Signals only set flags; the loop acts on them between steps. */
+static volatile sig_atomic_t stop_requests;
+static volatile sig_atomic_t usr1_requests;
+
+static void on_stop_signal(int sig)
+{
+    (void)sig;
+    if (++stop_requests >= 2)
+        _exit(130); /* a second signal: the operator wants out now */
+}
+
+static void on_usr1(int sig)
+{
+    (void)sig;
+    usr1_requests++;
+}
+
+static void install_signals(void)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_stop_signal;
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    sa.sa_handler = on_usr1;
+    sigaction(SIGUSR1, &sa, NULL);
+    signal(SIGPIPE, SIG_IGN);
+}
+
+struct run {
+    const struct cli_options *o;
+    FILE *out;
+    bool color;
+    bool flush_lines; /* stdout is not a regular file: flush each line for pipes */
+    bool text, json;
+    struct writer *writer;
+    struct report *report;
+};
+
+static void sink_op(void *user, const struct op *op)
+{
+    struct run *r = user;
+    if (r->writer)
+        writer_mark_op(r->writer, op);
+    if (r->report)
+        report_add_op(r->report, op);
+    if (r->json)
+        ndjson_write_op(r->out, op, r->flush_lines);
+    else if (r->text) {
+        text_write_op(r->out, op, r->color);
+        if (r->flush_lines)
+            fflush(r->out);
+    }
+}
+
+static void sink_method(void *user, const struct amqp_method_event *ev)
+{
+    struct run *r = user;
+    if (r->json) {
+        json_t *j = amqp_view_json(ev, r->o->show_secrets);
+        if (j) {
+            json_dumpf(j, r->out, JSON_COMPACT | JSON_REAL_PRECISION(17));
+            fputc('\n', r->out);
+            json_decref(j);
+        }
+    } else if (!r->o->quiet) {
+        amqp_view_text(r->out, ev);
+    }
+    if (r->flush_lines)
+        fflush(r->out);
+}
+
+static void sink_conn(void *user, const struct amqp_conn_info *info, enum amqp_conn_event ev)
+{
+    struct run *r = user;
+    (void)ev;
+    if (r->writer)
+        writer_note_conn(r->writer, info);
+}
+
+static bool stdout_is_file(void)
+{
+    return !isatty(STDOUT_FILENO) && lseek(STDOUT_FILENO, 0, SEEK_CUR) >= 0;
+}
+
+/* Like tcpdump -Z: give up root once the device is open, before creating any file. */
+static bool drop_privileges(const struct cli_options *o)
+{
+    if (geteuid() != 0)
+        return true;
+    const char *user = o->user ? o->user : "nobody";
+    if (strcmp(user, "root") == 0)
+        return true;
+    struct passwd *pw = getpwnam(user);
+    if (!pw) {
+        fprintf(stderr, "oslotrace: -Z: unknown user '%s'\n", user);
+        return false;
+    }
+    if (initgroups(pw->pw_name, pw->pw_gid) != 0 || setgid(pw->pw_gid) != 0 ||
+        setuid(pw->pw_uid) != 0) {
+        fprintf(stderr, "oslotrace: cannot drop privileges to '%s': %s\n", user, strerror(errno));
+        return false;
+    }
+    return true;
+}
+
+static double mono_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void print_counters_line(struct pipeline *p)
+{
+    struct pipeline_counters n;
+    pipeline_get_counters(p, &n);
+    fprintf(stderr,
+            "oslotrace: %llu packets, %llu dropped by kernel, %llu ops, %llu pending calls\n",
+            (unsigned long long)n.packets, (unsigned long long)n.source.ps_drop,
+            (unsigned long long)n.ops_emitted, (unsigned long long)n.corr.pending);
+}
+
+static int run_batch(const struct cli_options *o)
+{
+    struct run r = {.o = o, .out = stdout};
+    r.json = o->json;
+    r.text = !o->json && !o->quiet && !o->report;
+    if (o->amqp)
+        r.text = false;
+    r.color = text_use_color(stdout);
+    r.flush_lines = !stdout_is_file();
+
+    struct pipeline_sinks sinks = {sink_op, o->amqp ? sink_method : NULL, sink_conn, &r};
+    char err[512];
+    struct pipeline *p = pipeline_new(o, o->amqp, &sinks, err, sizeof err);
+    if (!p) {
+        fprintf(stderr, "oslotrace: %s\n", err);
+        return 1;
+    }
+    bool live = pcap_source_is_live(pipeline_source(p));
+    if (live && !drop_privileges(o)) {
+        pipeline_free(p);
+        return 1;
+    }
+    if (o->write_file && live) {
+        fprintf(stderr, "oslotrace: -w with -i is not supported yet; capture with tcpdump and use -r\n");
+        pipeline_free(p);
+        return 1;
+    }
+    if (o->write_file)
+        r.writer = writer_new();
+    if (o->report)
+        r.report = report_new();
+
+    struct pcap_source_stats ss;
+    pcap_source_get_stats(pipeline_source(p), &ss);
+    struct progress prog;
+    progress_init(&prog, stderr, ss.bytes_total, o->quiet || live);
+
+    int status = 0;
+    double next_report = o->report_interval > 0 ? mono_now() + o->report_interval : 0;
+    for (;;) {
+        if (stop_requests)
+            pipeline_stop(p);
+        if (usr1_requests) {
+            usr1_requests = 0;
+            print_counters_line(p);
+        }
+        enum pipeline_status st = pipeline_step(p, 256);
+        if (st == PIPELINE_DONE)
+            break;
+        if (st == PIPELINE_ERROR) {
+            progress_clear(&prog);
+            struct pipeline_counters n;
+            pipeline_get_counters(p, &n);
+            if (n.packets == 0) {
+                fprintf(stderr, "oslotrace: %s\n", pipeline_error(p));
+                status = 1;
+            } else {
+                /* A damaged tail after good packets: warn, and still report what was read. */
+                fprintf(stderr, "oslotrace: warning: %s\n", pipeline_error(p));
+            }
+            break;
+        }
+        if (!live) {
+            pcap_source_get_stats(pipeline_source(p), &ss);
+            progress_update(&prog, ss.bytes_read);
+        }
+        if (next_report && mono_now() >= next_report) {
+            next_report = mono_now() + o->report_interval;
+            report_print(o->json ? stderr : stdout, r.report, p, false);
+        }
+    }
+    progress_clear(&prog);
+    pipeline_finish(p);
+    if (o->report) {
+        /* -j operations own stdout; a plain --report -j is the one JSON document there. */
+        bool ops_on_stdout = (o->json || o->amqp) && !o->quiet;
+        report_print(ops_on_stdout ? stderr : stdout, r.report, p, o->json);
+        report_free(r.report);
+    }
+    if (live)
+        print_counters_line(p);
+    fflush(stdout);
+
+    if (r.writer) {
+        uint64_t written;
+        if (!writer_write(r.writer, o, o->write_file, &written, err, sizeof err)) {
+            fprintf(stderr, "oslotrace: %s\n", err);
+            status = 1;
+        } else if (!o->quiet) {
+            fprintf(stderr, "oslotrace: wrote %llu packets to %s\n", (unsigned long long)written,
+                    o->write_file);
+        }
+        writer_free(r.writer);
+    }
+    pipeline_free(p);
+    return status;
+}
 
 int main(int argc, char **argv)
 {
-    (void)argc;
-    (void)argv;
-    printf("oslotrace %s\n", OSLOTRACE_VERSION);
-    return 0;
+    struct cli_options o;
+    cli_defaults(&o);
+    switch (cli_parse(&o, argc, argv, stdout, stderr)) {
+    case CLI_EXIT_OK:
+        return 0;
+    case CLI_USAGE:
+        return 2;
+    case CLI_RUN:
+        break;
+    }
+    install_signals();
+    if (o.tui)
+        return tui_run(&o, &stop_requests);
+    return run_batch(&o);
+}
+
+/* DEV-ONLY fallback until ui/tui.c lands; removed before commit. */
+__attribute__((weak)) int tui_run(const struct cli_options *o, volatile sig_atomic_t *stop)
+{
+    (void)o;
+    (void)stop;
+    fprintf(stderr, "oslotrace: TUI not available in this build\n");
+    return 1;
 }

@@ -1,0 +1,285 @@
+/*
+ * pipeline.c: owns one instance of every stage and passes each stage's
+ * output to the next through the callbacks of their headers. It also keeps
+ * packet time (the newest timestamp seen) and ticks the time-driven stages:
+ * TCP holes and idle flows, call timeouts and held casts all run on packet
+ * time, so an offline read and a live capture of the same traffic agree.
+ */
+#include "ui/pipeline.h"
+
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "capture/packet.h"
+
+/* Packet time between two ticks of the time-driven stages. */
+#define TICK_NS 100000000ull
+
+struct pipeline {
+    struct pcap_source *src;
+    struct tcp_stream *tcp;
+    struct amqp_dissector *amqp;
+    struct corr *corr;
+    struct stats *stats;
+    struct pipeline_sinks sinks;
+    struct op_filter filter;
+    uint64_t max_packets; /* -c */
+    struct pipeline_counters n;
+    uint64_t now_ns, last_tick_ns;
+    volatile sig_atomic_t stop;
+    bool finished;
+    char err[512];
+};
+
+static void on_flow_open(void *user, struct tcp_flow *flow)
+{
+    struct pipeline *p = user;
+    flow->user = amqp_conn_open(p->amqp, flow->id, &flow->a, &flow->b, flow->first_ts);
+}
+
+static void on_flow_data(void *user, struct tcp_flow *flow, int dir, const uint8_t *data,
+                         size_t len, uint64_t ts_ns, uint64_t pkt_index)
+{
+    (void)user;
+    if (flow->user)
+        amqp_conn_data(flow->user, dir, data, len, ts_ns, pkt_index);
+}
+
+static void on_flow_gap(void *user, struct tcp_flow *flow, int dir, uint64_t missing,
+                        uint64_t ts_ns)
+{
+    (void)user;
+    if (flow->user)
+        amqp_conn_gap(flow->user, dir, missing, ts_ns);
+}
+
+static void on_flow_close(void *user, struct tcp_flow *flow, enum tcp_close_reason reason)
+{
+    struct pipeline *p = user;
+    (void)reason;
+    if (flow->user)
+        amqp_conn_close(flow->user, p->now_ns);
+    flow->user = NULL;
+}
+
+static void on_amqp_method(void *user, const struct amqp_method_event *ev)
+{
+    struct pipeline *p = user;
+    if (p->sinks.on_method)
+        p->sinks.on_method(p->sinks.user, ev);
+}
+
+static void on_amqp_message(void *user, const struct amqp_message *msg)
+{
+    struct pipeline *p = user;
+    corr_message(p->corr, msg);
+}
+
+static void on_amqp_conn(void *user, const struct amqp_conn_info *info, enum amqp_conn_event ev)
+{
+    struct pipeline *p = user;
+    if (p->sinks.on_conn)
+        p->sinks.on_conn(p->sinks.user, info, ev);
+}
+
+static void on_op(void *user, const struct op *op)
+{
+    struct pipeline *p = user;
+    if (!op_filter_match(&p->filter, op)) {
+        p->n.ops_filtered_out++;
+        return;
+    }
+    p->n.ops_emitted++;
+    stats_add(p->stats, op);
+    if (p->sinks.on_op)
+        p->sinks.on_op(p->sinks.user, op);
+}
+
+static bool open_source(struct pipeline *p, const struct cli_options *o)
+{
+    char bpf[512];
+    struct pcap_source_config sc = {
+        .files = o->files,
+        .nfiles = o->nfiles,
+        .iface = o->iface,
+        .bpf = o->bpf,
+        .buffer_kib = o->buffer_kib,
+        .snaplen = 262144,
+        .timeout_ms = 100,
+    };
+    /* Live captures default to the broker ports; files are read whole unless -f says otherwise. */
+    if (o->iface && !o->bpf) {
+        cli_default_bpf(o, bpf, sizeof bpf);
+        sc.bpf = bpf;
+    }
+    p->src = pcap_source_open(&sc, p->err, sizeof p->err);
+    return p->src != NULL;
+}
+
+struct pipeline *pipeline_new(const struct cli_options *o, bool want_methods,
+                              const struct pipeline_sinks *sinks, char *err, size_t errlen)
+{
+    struct pipeline *p = calloc(1, sizeof *p);
+    if (!p) {
+        snprintf(err, errlen, "out of memory");
+        return NULL;
+    }
+    p->sinks = *sinks;
+    p->filter = o->filter;
+    p->max_packets = o->count;
+    if (!open_source(p, o)) {
+        snprintf(err, errlen, "%s", p->err);
+        free(p);
+        return NULL;
+    }
+
+    struct tcp_stream_config tc;
+    tcp_stream_config_default(&tc);
+    struct tcp_stream_callbacks tcb = {on_flow_open, on_flow_data, on_flow_gap, on_flow_close, p};
+    p->tcp = tcp_stream_new(&tc, &tcb);
+
+    struct amqp_config ac;
+    amqp_config_default(&ac);
+    ac.max_body = o->max_body;
+    ac.broker_ports = o->amqp_ports;
+    ac.nbroker_ports = o->namqp_ports;
+    ac.want_methods = want_methods;
+    struct amqp_callbacks acb = {on_amqp_method, on_amqp_message, on_amqp_conn, p};
+    p->amqp = amqp_dissector_new(&ac, &acb);
+
+    struct corr_config cc;
+    corr_config_default(&cc);
+    cc.call_timeout_s = o->call_timeout_s;
+    cc.max_pending = o->max_pending;
+    cc.want_bodies = o->args || o->tui;
+    cc.show_secrets = o->show_secrets;
+    p->corr = corr_new(&cc, on_op, p);
+    p->stats = stats_new(10000);
+
+    if (!p->tcp || !p->amqp || !p->corr || !p->stats) {
+        snprintf(err, errlen, "out of memory");
+        pipeline_free(p);
+        return NULL;
+    }
+    return p;
+}
+
+static void tick(struct pipeline *p)
+{
+    if (p->now_ns - p->last_tick_ns < TICK_NS)
+        return;
+    p->last_tick_ns = p->now_ns;
+    tcp_stream_tick(p->tcp, p->now_ns);
+    corr_tick(p->corr, p->now_ns);
+}
+
+static void handle_packet(struct pipeline *p, const struct packet *pkt)
+{
+    p->n.packets++;
+    if (!p->n.first_ts || pkt->ts_ns < p->n.first_ts)
+        p->n.first_ts = pkt->ts_ns;
+    if (pkt->ts_ns < p->now_ns)
+        p->n.ts_backwards++;
+    else
+        p->now_ns = pkt->ts_ns;
+    if (!p->last_tick_ns)
+        p->last_tick_ns = p->now_ns;
+
+    struct tcp_segment seg;
+    switch (packet_decode(pkt, &seg)) {
+    case PACKET_TCP:
+        tcp_stream_feed(p->tcp, &seg);
+        break;
+    case PACKET_NOT_TCP:
+        p->n.non_tcp++;
+        break;
+    case PACKET_FRAGMENT:
+        p->n.fragments++;
+        break;
+    default:
+        p->n.malformed_packets++;
+        break;
+    }
+    tick(p);
+}
+
+enum pipeline_status pipeline_step(struct pipeline *p, unsigned max_packets)
+{
+    for (unsigned i = 0; i < max_packets; i++) {
+        if (p->stop || (p->max_packets && p->n.packets >= p->max_packets))
+            return PIPELINE_DONE;
+        struct packet pkt;
+        switch (pcap_source_next(p->src, &pkt)) {
+        case PCAP_SOURCE_PACKET:
+            handle_packet(p, &pkt);
+            break;
+        case PCAP_SOURCE_AGAIN:
+            return PIPELINE_IDLE;
+        case PCAP_SOURCE_END:
+            return PIPELINE_DONE;
+        case PCAP_SOURCE_ERROR:
+            snprintf(p->err, sizeof p->err, "%s", pcap_source_error(p->src));
+            return PIPELINE_ERROR;
+        }
+    }
+    return PIPELINE_MORE;
+}
+
+void pipeline_finish(struct pipeline *p)
+{
+    if (p->finished)
+        return;
+    p->finished = true;
+    tcp_stream_finish(p->tcp);
+    corr_finish(p->corr, p->now_ns);
+}
+
+const char *pipeline_error(const struct pipeline *p)
+{
+    return p->err;
+}
+
+void pipeline_get_counters(struct pipeline *p, struct pipeline_counters *out)
+{
+    p->n.last_ts = p->now_ns;
+    pcap_source_get_stats(p->src, &p->n.source);
+    tcp_stream_get_stats(p->tcp, &p->n.tcp);
+    amqp_dissector_get_stats(p->amqp, &p->n.amqp);
+    corr_get_stats(p->corr, &p->n.corr);
+    *out = p->n;
+}
+
+struct stats *pipeline_stats(struct pipeline *p)
+{
+    return p->stats;
+}
+
+struct pcap_source *pipeline_source(struct pipeline *p)
+{
+    return p->src;
+}
+
+void pipeline_stop(struct pipeline *p)
+{
+    p->stop = 1;
+    pcap_source_break(p->src);
+}
+
+void pipeline_free(struct pipeline *p)
+{
+    if (!p)
+        return;
+    if (p->tcp)
+        tcp_stream_free(p->tcp);
+    if (p->amqp)
+        amqp_dissector_free(p->amqp);
+    if (p->corr)
+        corr_free(p->corr);
+    if (p->stats)
+        stats_free(p->stats);
+    if (p->src)
+        pcap_source_close(p->src);
+    free(p);
+}

@@ -1,0 +1,67 @@
+/*
+ * pipeline.h: the stages wired together, packets in, operations out.
+ *
+ *   pcap_source → packet_decode → tcp_stream → amqp_conn → corr → sinks
+ *
+ * main and the TUI drive it the same way: pipeline_step() reads a bounded
+ * number of packets and returns, so a caller can poll a keyboard or a timer
+ * between steps and the capture never waits for the screen. Sinks are
+ * callbacks; the pipeline itself prints nothing.
+ */
+#ifndef OSLOTRACE_UI_PIPELINE_H
+#define OSLOTRACE_UI_PIPELINE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "capture/pcap_source.h"
+#include "capture/tcp_stream.h"
+#include "dissect/amqp_conn.h"
+#include "dissect/correlate.h"
+#include "dissect/op.h"
+#include "dissect/stats.h"
+#include "ui/cli.h"
+
+enum pipeline_status {
+    PIPELINE_MORE,  /* packets were read; call again */
+    PIPELINE_IDLE,  /* live: nothing arrived within the read timeout */
+    PIPELINE_DONE,  /* input exhausted, -c reached or stopped */
+    PIPELINE_ERROR, /* pipeline_error() says what */
+};
+
+struct pipeline_sinks {
+    /* Every operation that passed the filter. */
+    void (*on_op)(void *user, const struct op *op);
+    /* Every AMQP method frame (only when the pipeline was built with want_methods). */
+    void (*on_method)(void *user, const struct amqp_method_event *ev);
+    void (*on_conn)(void *user, const struct amqp_conn_info *info, enum amqp_conn_event ev);
+    void *user;
+};
+
+struct pipeline_counters {
+    struct pcap_source_stats source;
+    struct tcp_stream_stats tcp;
+    struct amqp_stats amqp;
+    struct corr_stats corr;
+    uint64_t packets, non_tcp, fragments, malformed_packets, ops_emitted, ops_filtered_out;
+    uint64_t first_ts, last_ts; /* packet time, ns */
+    uint64_t ts_backwards;      /* packets older than one already seen */
+};
+
+struct pipeline;
+
+struct pipeline *pipeline_new(const struct cli_options *opts, bool want_methods,
+                              const struct pipeline_sinks *sinks, char *err, size_t errlen);
+enum pipeline_status pipeline_step(struct pipeline *p, unsigned max_packets);
+/* End of input: close every flow, end every pending call, so every op is out. */
+void pipeline_finish(struct pipeline *p);
+const char *pipeline_error(const struct pipeline *p);
+void pipeline_get_counters(struct pipeline *p, struct pipeline_counters *out);
+struct stats *pipeline_stats(struct pipeline *p);
+struct pcap_source *pipeline_source(struct pipeline *p);
+/* Async-signal-safe: makes the next step return DONE. */
+void pipeline_stop(struct pipeline *p);
+void pipeline_free(struct pipeline *p);
+
+#endif

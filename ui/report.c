@@ -1,0 +1,480 @@
+/*
+ * report.c: renders the statistics of dissect/stats.h and the pipeline's
+ * counters. The report keeps only two bounded lists of its own (the slowest
+ * calls and the calls without a reply); everything else is read from the
+ * shared statistics, so the report, the TUI and NDJSON always agree.
+ */
+#include "ui/report.h"
+
+#include <jansson.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "dissect/stats.h"
+#include "ui/ndjson.h"
+#include "ui/text.h"
+
+#define SLOWEST_MAX 10
+#define NOREPLY_MAX 20
+
+struct kept_op {
+    uint64_t ts_ns;
+    double latency_ms;
+    enum op_type type;
+    enum op_status status;
+    bool has_latency;
+    char target[96], method[64], msg_id[40], request_id[64], client[NETADDR_STRLEN];
+};
+
+struct report {
+    struct kept_op slowest[SLOWEST_MAX]; /* sorted, slowest first */
+    size_t nslowest;
+    struct kept_op noreply[NOREPLY_MAX]; /* the first ones seen */
+    size_t nnoreply;
+    uint64_t noreply_total;
+};
+
+struct report *report_new(void)
+{
+    return calloc(1, sizeof(struct report));
+}
+
+void report_free(struct report *r)
+{
+    free(r);
+}
+
+static void keep(struct kept_op *k, const struct op *op)
+{
+    memset(k, 0, sizeof *k);
+    k->ts_ns = op->ts_ns;
+    k->latency_ms = op->latency_ms;
+    k->has_latency = op->has_latency;
+    k->type = op->type;
+    k->status = op->status;
+    text_format_target(op, k->target, sizeof k->target);
+    snprintf(k->method, sizeof k->method, "%s", op->method ? op->method : "-");
+    snprintf(k->msg_id, sizeof k->msg_id, "%s", op->msg_id ? op->msg_id : "-");
+    snprintf(k->request_id, sizeof k->request_id, "%s", op->request_id ? op->request_id : "-");
+    if (op->client.known)
+        netaddr_format(&op->client.addr, k->client, sizeof k->client);
+    else
+        snprintf(k->client, sizeof k->client, "?");
+}
+
+void report_add_op(struct report *r, const struct op *op)
+{
+    if (op->type != OP_CALL)
+        return;
+    if (op->status == OP_TIMEOUT || op->status == OP_OPEN || op->status == OP_EVICTED ||
+        op->status == OP_UNROUTABLE) {
+        r->noreply_total++;
+        if (r->nnoreply < NOREPLY_MAX)
+            keep(&r->noreply[r->nnoreply++], op);
+    }
+    if (!op->has_latency || (op->status != OP_OK && op->status != OP_ERROR))
+        return;
+    size_t pos = r->nslowest;
+    while (pos > 0 && r->slowest[pos - 1].latency_ms < op->latency_ms)
+        pos--;
+    if (pos >= SLOWEST_MAX)
+        return;
+    size_t n = r->nslowest < SLOWEST_MAX ? r->nslowest : SLOWEST_MAX - 1;
+    memmove(&r->slowest[pos + 1], &r->slowest[pos], (n - pos) * sizeof r->slowest[0]);
+    keep(&r->slowest[pos], op);
+    if (r->nslowest < SLOWEST_MAX)
+        r->nslowest++;
+}
+
+/* ---- shared helpers ---------------------------------------------------- */
+
+static int row_cmp(const void *a, const void *b)
+{
+    const struct stats_row *x = *(const struct stats_row *const *)a;
+    const struct stats_row *y = *(const struct stats_row *const *)b;
+    int c = strcmp(x->topic, y->topic);
+    if (c)
+        return c;
+    if (!x->method || !y->method)
+        return x->method ? 1 : y->method ? -1 : 0;
+    return strcmp(x->method, y->method);
+}
+
+/* Rows sorted by topic, each topic row followed by its method rows. */
+static const struct stats_row **sorted_rows(const struct stats *s, size_t *n)
+{
+    *n = stats_count(s);
+    const struct stats_row **rows = malloc((*n ? *n : 1) * sizeof *rows);
+    if (!rows) {
+        *n = 0;
+        return NULL;
+    }
+    for (size_t i = 0; i < *n; i++)
+        rows[i] = stats_row(s, i);
+    qsort(rows, *n, sizeof *rows, row_cmp);
+    return rows;
+}
+
+static void fmt_ms(double ms, char *buf, size_t len)
+{
+    if (ms < 0)
+        snprintf(buf, len, "-");
+    else if (ms < 1.0)
+        snprintf(buf, len, "%.0fµs", ms * 1000.0);
+    else if (ms < 1000.0)
+        snprintf(buf, len, "%.1fms", ms);
+    else
+        snprintf(buf, len, "%.2fs", ms / 1000.0);
+}
+
+/* printf's widths count bytes; "µs" is two bytes and one column, so pad by hand. */
+static void put_col(FILE *out, const char *s, int width, bool left)
+{
+    int cols = 0;
+    for (const char *c = s; *c; c++)
+        cols += ((unsigned char)*c & 0xC0) != 0x80;
+    if (!left)
+        for (int i = cols; i < width; i++)
+            fputc(' ', out);
+    fputs(s, out);
+    if (left)
+        for (int i = cols; i < width; i++)
+            fputc(' ', out);
+}
+
+static uint64_t calls_of(const struct stats_row *r)
+{
+    return r->by_type[OP_CALL];
+}
+
+/* ---- text -------------------------------------------------------------- */
+
+static void text_row(FILE *out, const struct stats_row *r, const char *name)
+{
+    char p50[16], p90[16], p99[16], max[16];
+    fmt_ms(hist_percentile_ms(&r->latency, 50), p50, sizeof p50);
+    fmt_ms(hist_percentile_ms(&r->latency, 90), p90, sizeof p90);
+    fmt_ms(hist_percentile_ms(&r->latency, 99), p99, sizeof p99);
+    fmt_ms(r->latency.count ? (double)r->latency.max / 1e6 : -1, max, sizeof max);
+    fprintf(out, "%-26.26s %6llu %6llu %7.1f %6llu %5llu %5llu %5llu", name,
+            (unsigned long long)r->ops, (unsigned long long)calls_of(r), stats_row_rate(r),
+            (unsigned long long)r->by_status[OP_OK], (unsigned long long)r->by_status[OP_ERROR],
+            (unsigned long long)r->by_status[OP_TIMEOUT], (unsigned long long)r->by_status[OP_OPEN]);
+    const char *cols[] = {p50, p90, p99, max};
+    for (int i = 0; i < 4; i++) {
+        fputc(' ', out);
+        put_col(out, cols[i], 8, false);
+    }
+    fputc('\n', out);
+}
+
+static void text_wait_row(FILE *out, const struct stats_row *r, const char *name)
+{
+    char v[6][16];
+    const struct hist *h[2] = {&r->queue_wait, &r->server_time};
+    const double ps[3] = {50, 90, 99};
+    for (int i = 0; i < 2; i++)
+        for (int j = 0; j < 3; j++)
+            fmt_ms(hist_percentile_ms(h[i], ps[j]), v[i * 3 + j], sizeof v[0]);
+    fprintf(out, "%-26.26s", name);
+    for (int i = 0; i < 6; i++) {
+        fputs(i == 3 ? "   " : " ", out);
+        put_col(out, v[i], 9, false);
+    }
+    fputc('\n', out);
+}
+
+static void row_name(const struct stats_row *r, char *buf, size_t len)
+{
+    if (r->method)
+        snprintf(buf, len, "  %s", r->method);
+    else
+        snprintf(buf, len, "%s", r->topic);
+}
+
+static void text_histogram(FILE *out, const struct hist *h)
+{
+    static const char *const eighths[] = {"", "▏", "▎", "▍", "▌", "▋", "▊", "▉"};
+    struct hist_range ranges[64];
+    size_t n = hist_coarse(h, 1, ranges, 64);
+    uint64_t peak = 0;
+    for (size_t i = 0; i < n; i++)
+        if (ranges[i].count > peak)
+            peak = ranges[i].count;
+    if (!peak)
+        return;
+    fprintf(out, "\nLatency of all calls\n");
+    for (size_t i = 0; i < n; i++) {
+        char lo[16], hi[16];
+        fmt_ms((double)ranges[i].lo_ns / 1e6, lo, sizeof lo);
+        fmt_ms((double)ranges[i].hi_ns / 1e6, hi, sizeof hi);
+        unsigned eighth_units = (unsigned)(ranges[i].count * 40 * 8 / peak);
+        fputs("  ", out);
+        put_col(out, lo, 8, false);
+        fputs(" - ", out);
+        put_col(out, hi, 8, true);
+        fprintf(out, " %7llu ", (unsigned long long)ranges[i].count);
+        for (unsigned b = 0; b < eighth_units / 8; b++)
+            fputs("█", out);
+        fputs(eighths[eighth_units % 8], out);
+        if (ranges[i].count && eighth_units == 0)
+            fputs("▏", out);
+        fputc('\n', out);
+    }
+}
+
+static void text_kept(FILE *out, const struct kept_op *k)
+{
+    char when[32], lat[16];
+    text_format_time(k->ts_ns, when, sizeof when);
+    fmt_ms(k->has_latency ? k->latency_ms : -1, lat, sizeof lat);
+    fprintf(out, "  %s %-22.22s %-18.18s %-7s ", when, k->target, k->method,
+            op_status_name(k->status));
+    put_col(out, lat, 9, false);
+    fprintf(out, " %s %s\n", k->msg_id, k->request_id);
+}
+
+struct counter {
+    const char *name;
+    uint64_t value;
+};
+
+static size_t collect_counters(struct pipeline *p, struct counter *c, size_t max)
+{
+    struct pipeline_counters n;
+    pipeline_get_counters(p, &n);
+    const struct counter all[] = {
+        {"packets", n.packets},
+        {"bytes_read", n.source.bytes_read},
+        {"pcap_drops", n.source.ps_drop},
+        {"pcap_ifdrops", n.source.ps_ifdrop},
+        {"truncated_packets", n.source.truncated},
+        {"bad_records", n.source.bad_records},
+        {"non_tcp_packets", n.non_tcp},
+        {"ip_fragments", n.fragments},
+        {"malformed_packets", n.malformed_packets},
+        {"timestamps_backwards", n.ts_backwards},
+        {"tcp_flows_opened", n.tcp.flows_opened},
+        {"tcp_flows_closed", n.tcp.flows_closed},
+        {"tcp_flows_evicted", n.tcp.flows_evicted},
+        {"tcp_flows_idle_closed", n.tcp.flows_idle_closed},
+        {"tcp_out_of_order", n.tcp.out_of_order},
+        {"tcp_retransmitted_bytes", n.tcp.retransmitted_bytes},
+        {"tcp_gaps", n.tcp.gaps},
+        {"tcp_gap_bytes", n.tcp.gap_bytes},
+        {"tcp_ooo_dropped_bytes", n.tcp.ooo_dropped_bytes},
+        {"amqp_connections", n.amqp.connections_total},
+        {"amqp_frames", n.amqp.frames},
+        {"amqp_methods", n.amqp.methods},
+        {"amqp_messages", n.amqp.messages},
+        {"amqp_heartbeats", n.amqp.heartbeats},
+        {"amqp_resyncs", n.amqp.resyncs},
+        {"amqp_skipped_bytes", n.amqp.skipped_bytes},
+        {"amqp_malformed_frames", n.amqp.malformed_frames},
+        {"amqp_oversize_frames", n.amqp.oversize_frames},
+        {"amqp_unknown_methods", n.amqp.unknown_methods},
+        {"amqp_bodies_truncated", n.amqp.bodies_truncated},
+        {"amqp_contents_dropped", n.amqp.contents_dropped},
+        {"amqp_partial_evicted", n.amqp.partial_evicted},
+        {"amqp_channels_evicted", n.amqp.channels_evicted},
+        {"amqp_consumers_evicted", n.amqp.consumers_evicted},
+        {"oslo_not_oslo", n.corr.not_oslo},
+        {"oslo_malformed_json", n.corr.malformed_json},
+        {"oslo_inflate_errors", n.corr.inflate_errors},
+        {"calls", n.corr.calls},
+        {"casts", n.corr.casts},
+        {"fanouts", n.corr.fanouts},
+        {"notifications", n.corr.notifications},
+        {"replies", n.corr.replies},
+        {"heartbeat_replies", n.corr.heartbeats},
+        {"orphan_replies", n.corr.orphan_replies},
+        {"duplicate_replies", n.corr.duplicate_replies},
+        {"late_replies", n.corr.late_replies},
+        {"timeouts", n.corr.timeouts},
+        {"open_calls", n.corr.open},
+        {"calls_evicted", n.corr.evicted},
+        {"pending_peak", n.corr.pending_peak},
+        {"duplicate_msg_ids", n.corr.duplicate_msg_ids},
+        {"unroutable", n.corr.unroutable},
+        {"strings_not_interned", n.corr.intern_full},
+        {"stats_overflow_ops", stats_overflow_ops(pipeline_stats(p))},
+        {"ops_reported", n.ops_emitted},
+        {"ops_filtered_out", n.ops_filtered_out},
+    };
+    size_t k = sizeof all / sizeof all[0];
+    if (k > max)
+        k = max;
+    memcpy(c, all, k * sizeof c[0]);
+    return k;
+}
+
+static void print_text(FILE *out, const struct report *r, struct pipeline *p)
+{
+    struct stats *s = pipeline_stats(p);
+    struct pipeline_counters n;
+    pipeline_get_counters(p, &n);
+    const struct stats_row *t = stats_total(s);
+    double span = n.last_ts > n.first_ts ? (double)(n.last_ts - n.first_ts) / 1e9 : 0;
+    fprintf(out,
+            "oslotrace report: %llu operations (%llu calls, %llu casts, %llu fanouts, "
+            "%llu notifications) in %.1f s of capture\n\n",
+            (unsigned long long)t->ops, (unsigned long long)t->by_type[OP_CALL],
+            (unsigned long long)t->by_type[OP_CAST], (unsigned long long)t->by_type[OP_FANOUT],
+            (unsigned long long)t->by_type[OP_NOTIFICATION], span);
+
+    size_t nrows;
+    const struct stats_row **rows = sorted_rows(s, &nrows);
+    char name[128];
+    fprintf(out, "%-26s %6s %6s %7s %6s %5s %5s %5s %8s %8s %8s %8s\n", "topic / method", "ops",
+            "calls", "rate/s", "ok", "err", "tmo", "open", "p50", "p90", "p99", "max");
+    for (size_t i = 0; i < nrows; i++) {
+        row_name(rows[i], name, sizeof name);
+        text_row(out, rows[i], name);
+    }
+    text_row(out, t, "(all)");
+
+    fprintf(out, "\n%-26s %9s %9s %9s   %9s %9s %9s\n", "queue wait / server time", "wait p50",
+            "wait p90", "wait p99", "srv p50", "srv p90", "srv p99");
+    for (size_t i = 0; i < nrows; i++) {
+        if (!rows[i]->queue_wait.count && !rows[i]->server_time.count)
+            continue;
+        row_name(rows[i], name, sizeof name);
+        text_wait_row(out, rows[i], name);
+    }
+    free(rows);
+
+    text_histogram(out, &t->latency);
+    if (r->nslowest) {
+        fprintf(out, "\nSlowest calls\n");
+        for (size_t i = 0; i < r->nslowest; i++)
+            text_kept(out, &r->slowest[i]);
+    }
+    if (r->noreply_total) {
+        fprintf(out, "\nCalls without a reply: %llu%s\n", (unsigned long long)r->noreply_total,
+                r->noreply_total > r->nnoreply ? " (first ones shown)" : "");
+        for (size_t i = 0; i < r->nnoreply; i++)
+            text_kept(out, &r->noreply[i]);
+    }
+
+    struct counter c[80];
+    size_t nc = collect_counters(p, c, 80);
+    fprintf(out, "\nCounters\n");
+    size_t col = 0;
+    for (size_t i = 0; i < nc; i++) {
+        col += (size_t)fprintf(out, "  %s %llu", c[i].name, (unsigned long long)c[i].value);
+        if (col > 70 || i + 1 == nc) {
+            fputc('\n', out);
+            col = 0;
+        }
+    }
+}
+
+/* ---- JSON -------------------------------------------------------------- */
+
+static json_t *pct_json(const struct hist *h)
+{
+    if (!h->count)
+        return json_null();
+    return json_pack("{s:f,s:f,s:f,s:f,s:I}", "p50", hist_percentile_ms(h, 50), "p90",
+                     hist_percentile_ms(h, 90), "p99", hist_percentile_ms(h, 99), "max",
+                     (double)h->max / 1e6, "count", (json_int_t)h->count);
+}
+
+static json_t *row_json(const struct stats_row *r)
+{
+    json_t *j = json_object();
+    json_object_set_new(j, "topic", json_string(r->topic));
+    if (r->method)
+        json_object_set_new(j, "method", json_string(r->method));
+    json_object_set_new(j, "ops", json_integer((json_int_t)r->ops));
+    json_t *types = json_object(), *status = json_object();
+    for (int i = 0; i < OP_TYPE_COUNT; i++)
+        json_object_set_new(types, op_type_name((enum op_type)i),
+                            json_integer((json_int_t)r->by_type[i]));
+    for (int i = 0; i < OP_STATUS_COUNT; i++)
+        json_object_set_new(status, op_status_name((enum op_status)i),
+                            json_integer((json_int_t)r->by_status[i]));
+    json_object_set_new(j, "types", types);
+    json_object_set_new(j, "status", status);
+    json_object_set_new(j, "rate", json_real(stats_row_rate(r)));
+    json_object_set_new(j, "late_replies", json_integer((json_int_t)r->late_replies));
+    json_object_set_new(j, "latency_ms", pct_json(&r->latency));
+    json_object_set_new(j, "queue_wait_ms", pct_json(&r->queue_wait));
+    json_object_set_new(j, "server_ms", pct_json(&r->server_time));
+    return j;
+}
+
+static json_t *kept_json(const struct kept_op *k)
+{
+    return json_pack("{s:f,s:s,s:s,s:s,s:o,s:s,s:s}", "ts", (double)k->ts_ns / 1e9, "target",
+                     k->target, "method", k->method, "status", op_status_name(k->status),
+                     "latency_ms", k->has_latency ? json_real(k->latency_ms) : json_null(),
+                     "msg_id", k->msg_id, "request_id", k->request_id);
+}
+
+static void print_json(FILE *out, const struct report *r, struct pipeline *p)
+{
+    struct stats *s = pipeline_stats(p);
+    struct pipeline_counters n;
+    pipeline_get_counters(p, &n);
+    json_t *doc = json_object();
+    json_object_set_new(doc, "schema", json_integer(1));
+    json_object_set_new(doc, "type", json_string("report"));
+    json_object_set_new(doc, "first_ts", json_real((double)n.first_ts / 1e9));
+    json_object_set_new(doc, "last_ts", json_real((double)n.last_ts / 1e9));
+    json_object_set_new(doc, "total", row_json(stats_total(s)));
+
+    size_t nrows;
+    const struct stats_row **rows = sorted_rows(s, &nrows);
+    json_t *topics = json_array(), *cur = NULL;
+    for (size_t i = 0; i < nrows; i++) {
+        if (!rows[i]->method) {
+            cur = row_json(rows[i]);
+            json_object_set_new(cur, "methods", json_array());
+            json_array_append_new(topics, cur);
+        } else if (cur) {
+            json_array_append_new(json_object_get(cur, "methods"), row_json(rows[i]));
+        }
+    }
+    free(rows);
+    json_object_set_new(doc, "topics", topics);
+
+    json_t *histo = json_array();
+    struct hist_range ranges[64];
+    size_t nr = hist_coarse(&stats_total(s)->latency, 1, ranges, 64);
+    for (size_t i = 0; i < nr; i++)
+        json_array_append_new(histo, json_pack("{s:f,s:f,s:I}", "lo_ms",
+                                               (double)ranges[i].lo_ns / 1e6, "hi_ms",
+                                               (double)ranges[i].hi_ns / 1e6, "count",
+                                               (json_int_t)ranges[i].count));
+    json_object_set_new(doc, "latency_histogram", histo);
+
+    json_t *slow = json_array(), *noreply = json_array();
+    for (size_t i = 0; i < r->nslowest; i++)
+        json_array_append_new(slow, kept_json(&r->slowest[i]));
+    for (size_t i = 0; i < r->nnoreply; i++)
+        json_array_append_new(noreply, kept_json(&r->noreply[i]));
+    json_object_set_new(doc, "slowest", slow);
+    json_object_set_new(doc, "no_reply", noreply);
+    json_object_set_new(doc, "no_reply_total", json_integer((json_int_t)r->noreply_total));
+
+    struct counter c[80];
+    size_t nc = collect_counters(p, c, 80);
+    json_t *counters = json_object();
+    for (size_t i = 0; i < nc; i++)
+        json_object_set_new(counters, c[i].name, json_integer((json_int_t)c[i].value));
+    json_object_set_new(doc, "counters", counters);
+
+    json_dumpf(doc, out, JSON_INDENT(1) | JSON_REAL_PRECISION(12));
+    fputc('\n', out);
+    json_decref(doc);
+}
+
+void report_print(FILE *out, const struct report *r, struct pipeline *p, bool json)
+{
+    if (json)
+        print_json(out, r, p);
+    else
+        print_text(out, r, p);
+    fflush(out);
+}

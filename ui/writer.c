@@ -1,0 +1,163 @@
+/*
+ * writer.c: marks packet numbers in a bitmap (one bit per packet of the
+ * capture, so memory follows the file, 1 MiB per 8 million packets) and
+ * copies the marked packets with pcap_dump in a second pass.
+ */
+#include "ui/writer.h"
+
+#include <pcap/pcap.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "capture/pcap_source.h"
+
+#define HANDSHAKE_MAX 16
+
+struct conn_handshake {
+    uint64_t id;
+    bool marked;
+    uint8_t n;
+    uint64_t pkts[HANDSHAKE_MAX];
+};
+
+struct writer {
+    uint8_t *bits;
+    uint64_t nbits; /* capacity in packets */
+    struct conn_handshake *conns; /* sorted by id: flow ids grow as flows appear */
+    size_t nconns, capconns;
+};
+
+struct writer *writer_new(void)
+{
+    return calloc(1, sizeof(struct writer));
+}
+
+static void mark(struct writer *w, uint64_t pkt)
+{
+    if (pkt >= w->nbits) {
+        uint64_t n = w->nbits ? w->nbits : 1u << 16;
+        while (n <= pkt)
+            n *= 2;
+        uint8_t *b = realloc(w->bits, n / 8);
+        if (!b)
+            return; /* out of memory: the packet is simply not written */
+        memset(b + w->nbits / 8, 0, (n - w->nbits) / 8);
+        w->bits = b;
+        w->nbits = n;
+    }
+    w->bits[pkt / 8] |= (uint8_t)(1u << (pkt % 8));
+}
+
+static bool marked(const struct writer *w, uint64_t pkt)
+{
+    return pkt < w->nbits && (w->bits[pkt / 8] & (1u << (pkt % 8)));
+}
+
+static struct conn_handshake *find_conn(struct writer *w, uint64_t id)
+{
+    size_t lo = 0, hi = w->nconns;
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        if (w->conns[mid].id < id)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo < w->nconns && w->conns[lo].id == id ? &w->conns[lo] : NULL;
+}
+
+void writer_note_conn(struct writer *w, const struct amqp_conn_info *info)
+{
+    if (!info->nhandshake_pkts)
+        return;
+    struct conn_handshake *c = find_conn(w, info->id);
+    if (!c) {
+        if (w->nconns && w->conns[w->nconns - 1].id > info->id)
+            return; /* out of order ids never happen; refuse rather than unsort */
+        if (w->nconns == w->capconns) {
+            size_t cap = w->capconns ? w->capconns * 2 : 64;
+            struct conn_handshake *nc = realloc(w->conns, cap * sizeof *nc);
+            if (!nc)
+                return;
+            w->conns = nc;
+            w->capconns = cap;
+        }
+        c = &w->conns[w->nconns++];
+        memset(c, 0, sizeof *c);
+        c->id = info->id;
+    }
+    size_t n = info->nhandshake_pkts < HANDSHAKE_MAX ? info->nhandshake_pkts : HANDSHAKE_MAX;
+    memcpy(c->pkts, info->handshake_pkts, n * sizeof c->pkts[0]);
+    c->n = (uint8_t)n;
+    if (c->marked)
+        for (size_t i = 0; i < n; i++)
+            mark(w, c->pkts[i]);
+}
+
+void writer_mark_op(struct writer *w, const struct op *op)
+{
+    for (size_t i = 0; i < op->npkts; i++)
+        mark(w, op->pkts[i]);
+    for (int leg = 0; leg < LEG_COUNT; leg++) {
+        struct conn_handshake *c = op->leg_conn[leg] ? find_conn(w, op->leg_conn[leg]) : NULL;
+        if (!c || c->marked)
+            continue;
+        c->marked = true;
+        for (size_t i = 0; i < c->n; i++)
+            mark(w, c->pkts[i]);
+    }
+}
+
+bool writer_write(struct writer *w, const struct cli_options *o, const char *path,
+                  uint64_t *written, char *err, size_t errlen)
+{
+    *written = 0;
+    for (size_t i = 0; i < o->nfiles; i++) {
+        if (strcmp(o->files[i], "-") == 0) {
+            snprintf(err, errlen, "-w needs to read its input twice; stdin (-r -) cannot be");
+            return false;
+        }
+    }
+    struct pcap_source_config sc = {.files = o->files, .nfiles = o->nfiles, .bpf = o->bpf,
+                                    .snaplen = 262144};
+    struct pcap_source *src = pcap_source_open(&sc, err, errlen);
+    if (!src)
+        return false;
+    pcap_t *dead = pcap_open_dead_with_tstamp_precision(pcap_source_linktype(src), 262144,
+                                                        PCAP_TSTAMP_PRECISION_NANO);
+    pcap_dumper_t *d = dead ? pcap_dump_open(dead, path) : NULL;
+    if (!d) {
+        snprintf(err, errlen, "%s: %s", path, dead ? pcap_geterr(dead) : "cannot open");
+        if (dead)
+            pcap_close(dead);
+        pcap_source_close(src);
+        return false;
+    }
+    struct packet pkt;
+    enum pcap_source_status st;
+    while ((st = pcap_source_next(src, &pkt)) == PCAP_SOURCE_PACKET) {
+        if (!marked(w, pkt.index))
+            continue;
+        struct pcap_pkthdr h;
+        h.ts.tv_sec = (time_t)(pkt.ts_ns / 1000000000u);
+        h.ts.tv_usec = (suseconds_t)(pkt.ts_ns % 1000000000u); /* ns: the dumper is nano */
+        h.caplen = pkt.caplen;
+        h.len = pkt.wirelen;
+        pcap_dump((u_char *)d, &h, pkt.data);
+        (*written)++;
+    }
+    pcap_dump_close(d);
+    pcap_close(dead);
+    pcap_source_close(src);
+    return true;
+}
+
+void writer_free(struct writer *w)
+{
+    if (!w)
+        return;
+    free(w->bits);
+    free(w->conns);
+    free(w);
+}
