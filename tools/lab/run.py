@@ -272,6 +272,21 @@ def check_verify(name, v, truth, allow_missing=False):
     return problems
 
 
+def tshark_publishes(path):
+    """basic.publish methods as Wireshark's AMQP dissector counts them: an
+    independent check of pcaptool's own frame walker (skipped over 100 MB)."""
+    if os.path.getsize(path) > 100 * 1024 * 1024:
+        return None
+    r = subprocess.run(["tshark", "-r", path, "-Y", "amqp.method.class == 60",
+                        "-T", "fields", "-e", "amqp.method.class", "-e", "amqp.method.method"],
+                       stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    n = 0
+    for line in r.stdout.splitlines():
+        cls, _, meth = line.partition("\t")
+        n += sum(1 for c, m in zip(cls.split(","), meth.split(",")) if c == "60" and m == "40")
+    return n
+
+
 def tshark_ok(path):
     r = subprocess.run(["tshark", "-r", path, "-q", "-z", "io,stat,0"], stdout=subprocess.PIPE,
                        stderr=subprocess.PIPE, text=True)
@@ -320,7 +335,8 @@ def make_live(name, spec, out, work, port, scale=1.0):
     v = pcaptool.verify(raw, truth)
     if spec.get("pcapng"):
         final = os.path.join(out, name + ".pcapng")
-        subprocess.run(["editcap", "-F", "pcapng", raw, final], check=True)
+        subprocess.run(["editcap", "-F", "pcapng", raw, final], check=True,
+                       stderr=subprocess.DEVNULL)
         meta["pcapng"] = {"from": "tcpdump --time-stamp-precision=nano, then editcap -F pcapng",
                           "file": os.path.basename(final), "size": os.path.getsize(final)}
         meta["pcapng"]["ns_timestamps"] = ns_check(final)
@@ -334,7 +350,7 @@ def make_live(name, spec, out, work, port, scale=1.0):
 
 def ns_check(path):
     r = subprocess.run(["tshark", "-r", path, "-c", "5", "-T", "fields", "-e", "frame.time_epoch"],
-                       stdout=subprocess.PIPE, text=True, check=True)
+                       stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, check=True)
     stamps = r.stdout.split()
     return {"sample": stamps[:3], "nine_decimals": all(len(s.split(".")[1]) == 9 for s in stamps)}
 
@@ -403,6 +419,7 @@ def main():
         allow_missing = False
     ok, err = tshark_ok(final)
     v["tshark_opens"] = ok
+    v["tshark_basic_publish"] = tshark_publishes(final)
     meta["verify"] = v
     write_truth(os.path.join(args.out, args.name + ".truth.jsonl"), truth)
     with open(os.path.join(args.out, args.name + ".meta.json"), "w") as f:
@@ -411,6 +428,10 @@ def main():
     problems = check_verify(args.name, v, truth, allow_missing)
     if not ok:
         problems.append("tshark cannot open %s: %s" % (final, err))
+    if v["tshark_basic_publish"] is not None and "derive" not in spec \
+            and v["tshark_basic_publish"] != v["amqp_publish"]:
+        problems.append("tshark counts %d basic.publish, pcaptool %d"
+                        % (v["tshark_basic_publish"], v["amqp_publish"]))
     print("%s: %s, %d records %s, verify %s" % (args.name, final, len(truth),
                                                 json.dumps(meta["outcomes"]),
                                                 "OK" if not problems else "FAILED"))
