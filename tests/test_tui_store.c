@@ -632,6 +632,11 @@ static void test_wrap(void **state)
     assert_string_equal(l.text[2], "ij");
     tui_lines_add(&l, TUI_STYLE_NORMAL, 3, "\xe6\x97\xa5\xe6\x9c\xac");
     assert_int_equal(l.n, 5); /* two wide characters do not fit three columns together */
+    /* wide enough to indent: continuation lines start with four spaces */
+    tui_lines_add(&l, TUI_STYLE_NORMAL, 24, "0123456789012345678901234567890123456789");
+    assert_int_equal(l.n, 7);
+    assert_string_equal(l.text[5], "012345678901234567890123");
+    assert_string_equal(l.text[6], "    4567890123456789");
     tui_lines_free(&l);
 }
 

@@ -126,15 +126,20 @@ void tui_lines_add(struct tui_lines *l, enum tui_style st, int wrap, const char 
         push_line(l, st, clean, strlen(clean));
         return;
     }
+    /* Continuation lines are indented so a wrapped value reads as one. */
+    static const char indent[] = "    ";
+    int cont = wrap > 20 ? (int)sizeof indent - 1 : 0;
     const char *p = clean;
+    bool first = true;
     do {
         const char *start = p;
+        int room = first ? wrap : wrap - cont;
         int cols = 0;
         while (*p) {
             uint32_t cp;
             size_t n = next_char(p, &cp);
             int w = char_cols(cp);
-            if (cols + w > wrap)
+            if (cols + w > room)
                 break;
             cols += w;
             p += n;
@@ -143,7 +148,14 @@ void tui_lines_add(struct tui_lines *l, enum tui_style st, int wrap, const char 
             uint32_t cp;
             p += next_char(p, &cp);
         }
-        push_line(l, st, start, (size_t)(p - start));
+        if (first || !cont) {
+            push_line(l, st, start, (size_t)(p - start));
+        } else {
+            char line[sizeof clean + sizeof indent];
+            int n = snprintf(line, sizeof line, "%s%.*s", indent, (int)(p - start), start);
+            push_line(l, st, line, n > 0 ? (size_t)n : 0);
+        }
+        first = false;
     } while (*p);
 }
 
@@ -443,7 +455,7 @@ static void topics_cols(struct col *c, int width)
         {"TMO", 5, 0, 0, true, 0, true},  {"OPEN", 5, 0, 0, true, 3, true},
         {"P50", 8, 0, 0, true, 0, true},  {"P90", 8, 0, 0, true, 6, true},
         {"P99", 8, 0, 0, true, 0, true},  {"MAX", 8, 0, 0, true, 2, true},
-        {"LATENCY HISTOGRAM", 12 + 5, 0, 0, false, 7, true},
+        {"HIST .5ms..512ms+", 12 + 5, 0, 0, false, 7, true},
     };
     memcpy(c, def, sizeof def);
     layout(c, TC_N, width);
@@ -495,14 +507,15 @@ void tui_topics_row(const struct tui_agg_row *r, int width, bool utf8, char *buf
     emit(buf, len, c, TC_N, vals, width);
 }
 
-enum { NC_ID, NC_CLIENT, NC_NAME, NC_BROKER, NC_CH, NC_CONS, NC_BYTES, NC_FRAMES, NC_RESYNC,
-       NC_GAPS, NC_STATE, NC_N };
+enum { NC_ID, NC_CLIENT, NC_NAME, NC_PRODUCT, NC_BROKER, NC_CH, NC_CONS, NC_BYTES, NC_FRAMES,
+       NC_RESYNC, NC_GAPS, NC_STATE, NC_N };
 
 static void conns_cols(struct col *c, int width)
 {
     const struct col def[NC_N] = {
         {"ID", 5, 0, 0, true, 0, true},         {"CLIENT", 21, 0, 0, false, 0, true},
-        {"NAME / PRODUCT", 14, 1, 0, false, 0, true},
+        {"CONNECTION_NAME", 14, 1, 0, false, 0, true},
+        {"PRODUCT", 9, 0, 0, false, 5, true},
         {"BROKER", 21, 0, 0, false, 4, true},    {"CH", 4, 0, 0, true, 0, true},
         {"CONS", 4, 0, 0, true, 0, true},        {"BYTES", 8, 0, 0, true, 0, true},
         {"FRAMES", 7, 0, 0, true, 3, true},      {"RESYNC", 6, 0, 0, true, 2, true},
@@ -534,10 +547,8 @@ void tui_conns_row(const struct tui_conn *cn, int width, char *buf, size_t len)
     netaddr_format(&in->broker, broker, sizeof broker);
     if (!in->broker_known)
         strcat(broker, " ?");
-    if (in->connection_name[0] && in->product[0])
-        snprintf(name, sizeof name, "%s (%s)", in->connection_name, in->product);
-    else if (in->connection_name[0] || in->product[0])
-        snprintf(name, sizeof name, "%s", in->connection_name[0] ? in->connection_name : in->product);
+    if (in->connection_name[0])
+        snprintf(name, sizeof name, "%s", in->connection_name);
     else
         snprintf(name, sizeof name, "%s", in->handshake_seen ? "-" : "(no handshake seen)");
     snprintf(ch, sizeof ch, "%u", (unsigned)in->channels_open);
@@ -546,8 +557,9 @@ void tui_conns_row(const struct tui_conn *cn, int width, char *buf, size_t len)
     tui_format_count(in->frames, frames, sizeof frames);
     tui_format_count(in->resyncs, resync, sizeof resync);
     tui_format_count(in->gaps, gaps, sizeof gaps);
-    const char *vals[NC_N] = {id,     client, name,   broker, ch,  cons,
-                              bytes,  frames, resync, gaps,   cn->closed ? "closed" : "open"};
+    const char *vals[NC_N] = {id,    client, name,   in->product[0] ? in->product : "-",
+                              broker, ch,    cons,   bytes,
+                              frames, resync, gaps,  cn->closed ? "closed" : "open"};
     emit(buf, len, c, NC_N, vals, width);
 }
 

@@ -135,9 +135,9 @@ static void draw_title(const struct tui_ui *ui, const struct tui_store *s, int w
     op_filter_describe(tui_store_filter(s), filt, sizeof filt);
     struct tui_store_stats ss;
     tui_store_get_stats(s, &ss);
-    snprintf(flags, sizeof flags, " %s%s %zu/%zu shown%s%s", ui->follow ? "FOLLOW " : "",
-             ui->paused ? "PAUSED " : "", ss.visible, ss.entries, filt[0] ? "  filter: " : "",
-             filt);
+    /* "/expr" echoes the key that sets the filter and keeps the bar short at 80 columns */
+    snprintf(flags, sizeof flags, " %s%s%zu/%zu%s%s", ui->follow ? "FOLLOW " : "",
+             ui->paused ? "PAUSED " : "", ss.visible, ss.entries, filt[0] ? "  /" : "", filt);
     if (x < w)
         put(0, x, w - x, flags, bar);
 }
@@ -149,9 +149,11 @@ static void draw_status(const struct tui_ui *ui, const struct tui_status *st, in
         snprintf(prog, sizeof prog, " loading %.0f%%", st->progress * 100);
     else if (!st->live)
         snprintf(prog, sizeof prog, " (end)");
+    bool narrow = w < 100;
     snprintf(line, sizeof line,
-             "%s%s | %llu pkts %.0f/s | drops %llu | ops %llu pending %llu | evicted %llu | "
-             "errors %llu%s%s",
+             narrow ? "%s%s|%llu pkts %.0f/s|drop %llu|ops %llu pend %llu|evict %llu|err %llu%s%s"
+                    : "%s%s | %llu pkts %.0f/s | drops %llu | ops %llu pending %llu | evicted %llu "
+                      "| errors %llu%s%s",
              st->source, prog, (unsigned long long)st->packets, st->pkt_rate,
              (unsigned long long)(st->ps_drop + st->ps_ifdrop), (unsigned long long)st->ops,
              (unsigned long long)st->pending, (unsigned long long)st->evicted,
