@@ -271,7 +271,6 @@ enum ent_flag {
     F_ANSWERED = 1u << 4,    /* a reply with result or failure was seen */
     F_ERROR = 1u << 5,       /* ... and it was a failure */
     F_REPLY_PUB = 1u << 6,   /* some reply was seen on its publish leg */
-    F_TIMEOUT_COUNTED = 1u << 7,
 };
 
 /* What only some entries need, allocated on demand. */
@@ -732,7 +731,8 @@ static uint64_t late_window_ns(const struct corr *c, const struct entry *e)
 {
     if (c->cfg.late_window_s > 0)
         return secs_to_ns(c->cfg.late_window_s);
-    double t = (double)e->timeout_ms / 1000.0;
+    /* The timeout the client really applied (a call monitor can shorten it). */
+    double t = (double)(e->tmo_deadline - call_start(e)) / 1e9;
     if (t < 5)
         t = 5;
     if (t > 300)
@@ -761,7 +761,17 @@ static void call_schedule(struct corr *c, struct entry *e)
         return;
     }
     if (e->flags & F_FINAL_DEL) {
-        finalize(c, e, false, false);
+        /* With all four legs in view there is nothing left to wait for. With
+         * fewer, a missing leg may still come (the capture stage can hand
+         * legs over out of order, e.g. data held behind a TCP hole): give it
+         * hold_s of packet time. */
+        bool all = true;
+        for (int l = 0; l < LEG_COUNT; l++)
+            all = all && e->timeline[l];
+        if (all)
+            finalize(c, e, false, false);
+        else
+            set_deadline(c, e, e->timeline[LEG_REPLY_DELIVER] + secs_to_ns(c->cfg.hold_s));
         return;
     }
     e->tmo_deadline = call_tmo_deadline(e);
