@@ -23,9 +23,10 @@
 #include <string.h>
 
 #define CORR_MAX_PKTS 256       /* packet numbers kept per operation */
-#define CORR_REPLY_IDS 8        /* distinct reply _unique_ids remembered per call */
+#define CORR_REPLY_IDS 4        /* distinct reply _unique_ids remembered per call */
 #define CORR_FANOUT_RX 32       /* distinct fanout receivers remembered */
-#define CORR_STR_MAX 1024       /* longer pooled strings are cut */
+#define CORR_STR_MAX 4096       /* longer pooled strings are cut */
+#define CORR_FIELD_MAX 255      /* one field of a request shape */
 #define NS_PER_S 1000000000ull
 
 /* ---------- string pool ---------- */
@@ -275,13 +276,11 @@ enum ent_flag {
 
 /* What only some entries need, allocated on demand. */
 struct extra {
-    uint64_t *pkts;
-    uint32_t npkts, cap_pkts;
     struct cid reply_ids[CORR_REPLY_IDS];
     uint32_t nreply_ids;
     struct cid final_reply_id;
     uint64_t last_beat_ns;
-    uint64_t rx[CORR_FANOUT_RX]; /* fanout receivers: hashes of (connection, queue) */
+    uint64_t *rx; /* fanout receivers: hashes of (connection, queue), CORR_FANOUT_RX */
     uint32_t nrx;
     char *error_class, *error_module, *error_message;
     char *args_json, *result_json, *context_json;
@@ -299,12 +298,12 @@ struct entry {
     uint16_t replies, heartbeats, fanout_receivers;
     uint64_t deadline;     /* the heap key */
     uint64_t first_ns;     /* first leg of any kind */
-    uint64_t tmo_deadline; /* calls: when the client gives up (0 = not known yet) */
     uint64_t timeline[LEG_COUNT];
     struct cid unique_id, request_id, global_request_id;
-    struct istr *exchange, *routing_key, *topic, *server, *method, *namespace_, *version,
-        *reply_q;
-    struct istr *conn[LEG_COUNT]; /* connection identity per leg (see conn_key) */
+    struct istr *shape; /* exchange, routing key, topic, … as one pooled string (see shape_make) */
+    struct istr *conn[LEG_COUNT]; /* connection identity per leg (see conn_ref) */
+    uint64_t *pkts;               /* packet numbers (want_pkts), at most CORR_MAX_PKTS */
+    uint16_t npkts, cap_pkts;
     struct extra *x;
 };
 
@@ -482,9 +481,7 @@ static void slot_delete(struct corr *c, struct entry *e)
 
 static void release_strings(struct corr *c, struct entry *e)
 {
-    struct istr **s[] = {&e->exchange, &e->routing_key, &e->topic,      &e->server,
-                         &e->method,   &e->namespace_,  &e->version,    &e->reply_q,
-                         &e->conn[0],  &e->conn[1],     &e->conn[2],    &e->conn[3]};
+    struct istr **s[] = {&e->shape, &e->conn[0], &e->conn[1], &e->conn[2], &e->conn[3]};
     for (size_t i = 0; i < sizeof(s) / sizeof(s[0]); i++) {
         sp_put(&c->sp, *s[i]);
         *s[i] = NULL;
@@ -492,9 +489,12 @@ static void release_strings(struct corr *c, struct entry *e)
     cid_release(&c->sp, &e->unique_id);
     cid_release(&c->sp, &e->request_id);
     cid_release(&c->sp, &e->global_request_id);
+    free(e->pkts);
+    e->pkts = NULL;
+    e->npkts = e->cap_pkts = 0;
     struct extra *x = e->x;
     if (x) {
-        free(x->pkts);
+        free(x->rx);
         for (uint32_t i = 0; i < x->nreply_ids && i < CORR_REPLY_IDS; i++)
             cid_release(&c->sp, &x->reply_ids[i]);
         cid_release(&c->sp, &x->final_reply_id);
@@ -612,13 +612,58 @@ static void set_cid(struct corr *c, struct cid *dst, const char *s, bool present
         c->st.intern_full++;
 }
 
-static void set_bytes_str(struct corr *c, struct istr **dst, const struct amqp_bytes *b)
+/* The names a request carries that repeat across thousands of operations —
+ * exchange, routing key, topic, server, method, namespace, version, reply
+ * queue — pooled as ONE string: each field is a presence byte, the bytes and
+ * a NUL, so the pooled copy is read back as plain C strings. One pointer per
+ * entry instead of eight. */
+enum shape_field { SH_EXCHANGE, SH_ROUTING_KEY, SH_TOPIC, SH_SERVER, SH_METHOD, SH_NAMESPACE,
+                   SH_VERSION, SH_REPLY_Q, SH_COUNT };
+
+static size_t shape_put(uint8_t *buf, size_t n, const void *p, size_t len, bool present)
 {
-    if (*dst || !b->p)
-        return;
-    *dst = sp_get(&c->sp, b->p, b->len);
-    if (!*dst)
+    buf[n++] = present;
+    if (present) {
+        if (len > CORR_FIELD_MAX)
+            len = CORR_FIELD_MAX;
+        memcpy(buf + n, p, len);
+        n += len;
+    }
+    buf[n++] = '\0';
+    return n;
+}
+
+static struct istr *shape_make(struct corr *c, const struct oslo_msg *om,
+                               const struct amqp_message *m)
+{
+    uint8_t buf[SH_COUNT * (CORR_FIELD_MAX + 2)];
+    size_t n = 0;
+    n = shape_put(buf, n, m->exchange.p, m->exchange.len, m->exchange.p != NULL);
+    n = shape_put(buf, n, m->routing_key.p, m->routing_key.len, m->routing_key.p != NULL);
+    n = shape_put(buf, n, om->topic, strlen(om->topic), om->have & OSLO_HAVE_TOPIC);
+    n = shape_put(buf, n, om->server, strlen(om->server), om->have & OSLO_HAVE_SERVER);
+    n = shape_put(buf, n, om->method, strlen(om->method), om->have & OSLO_HAVE_METHOD);
+    n = shape_put(buf, n, om->namespace_, strlen(om->namespace_),
+                  om->have & OSLO_HAVE_NAMESPACE);
+    n = shape_put(buf, n, om->version, strlen(om->version), om->have & OSLO_HAVE_VERSION);
+    n = shape_put(buf, n, om->reply_q, strlen(om->reply_q), om->have & OSLO_HAVE_REPLY_Q);
+    struct istr *p = sp_get(&c->sp, buf, n);
+    if (!p)
         c->st.intern_full++;
+    return p;
+}
+
+static void shape_fields(const struct istr *sh, const char *out[SH_COUNT])
+{
+    memset(out, 0, SH_COUNT * sizeof(out[0]));
+    if (!sh)
+        return;
+    const char *p = sh->s, *end = sh->s + sh->len;
+    for (int i = 0; i < SH_COUNT && p < end; i++) {
+        bool present = *p++;
+        out[i] = present ? p : NULL;
+        p += strlen(p) + 1;
+    }
 }
 
 /* Connection identity as pooled bytes: id(8) family(1) ip(16) port(2) name. */
@@ -657,29 +702,26 @@ static void add_pkts(struct corr *c, struct entry *e, const struct amqp_message 
 {
     if (!c->cfg.want_pkts || !m->npkts || !m->pkts)
         return;
-    struct extra *x = extra(e);
-    if (!x)
-        return;
-    for (size_t i = 0; i < m->npkts && x->npkts < CORR_MAX_PKTS; i++) {
+    for (size_t i = 0; i < m->npkts && e->npkts < CORR_MAX_PKTS; i++) {
         uint64_t p = m->pkts[i];
         bool dup = false;
         /* Frames of neighbouring messages share segments: check the recent tail. */
-        for (uint32_t k = x->npkts > 16 ? x->npkts - 16 : 0; k < x->npkts; k++)
-            if (x->pkts[k] == p)
+        for (uint32_t k = e->npkts > 16 ? e->npkts - 16u : 0; k < e->npkts; k++)
+            if (e->pkts[k] == p)
                 dup = true;
         if (dup)
             continue;
-        if (x->npkts == x->cap_pkts) {
-            uint32_t ncap = x->cap_pkts ? x->cap_pkts * 2 : 8;
+        if (e->npkts == e->cap_pkts) {
+            uint16_t ncap = (uint16_t)(e->cap_pkts ? e->cap_pkts * 2 : 4);
             if (ncap > CORR_MAX_PKTS)
                 ncap = CORR_MAX_PKTS;
-            uint64_t *np = realloc(x->pkts, ncap * sizeof(*np));
+            uint64_t *np = realloc(e->pkts, ncap * sizeof(*np));
             if (!np)
                 return;
-            x->pkts = np;
-            x->cap_pkts = ncap;
+            e->pkts = np;
+            e->cap_pkts = ncap;
         }
-        x->pkts[x->npkts++] = p;
+        e->pkts[e->npkts++] = p;
     }
 }
 
@@ -732,7 +774,7 @@ static uint64_t late_window_ns(const struct corr *c, const struct entry *e)
     if (c->cfg.late_window_s > 0)
         return secs_to_ns(c->cfg.late_window_s);
     /* The timeout the client really applied (a call monitor can shorten it). */
-    double t = (double)(e->tmo_deadline - call_start(e)) / 1e9;
+    double t = (double)(call_tmo_deadline(e) - call_start(e)) / 1e9;
     if (t < 5)
         t = 5;
     if (t > 300)
@@ -774,15 +816,15 @@ static void call_schedule(struct corr *c, struct entry *e)
             set_deadline(c, e, e->timeline[LEG_REPLY_DELIVER] + secs_to_ns(c->cfg.hold_s));
         return;
     }
-    e->tmo_deadline = call_tmo_deadline(e);
+    uint64_t tmo = call_tmo_deadline(e);
     if (e->flags & F_FINAL_PUB) {
         set_deadline(c, e, e->timeline[LEG_REPLY_PUBLISH] + secs_to_ns(c->cfg.hold_s));
         return;
     }
     if (e->state == ST_TIMED_OUT)
-        set_deadline(c, e, e->tmo_deadline + late_window_ns(c, e));
+        set_deadline(c, e, tmo + late_window_ns(c, e));
     else
-        set_deadline(c, e, e->tmo_deadline);
+        set_deadline(c, e, tmo);
 }
 
 static void fill_request(struct corr *c, struct entry *e, struct oslo_msg *om,
@@ -794,14 +836,8 @@ static void fill_request(struct corr *c, struct entry *e, struct oslo_msg *om,
               : om->kind == OSLO_KIND_NOTIFICATION ? OP_NOTIFICATION
               : om->kind == OSLO_KIND_CAST         ? OP_CAST
                                                    : OP_CALL;
-    set_bytes_str(c, &e->exchange, &m->exchange);
-    set_bytes_str(c, &e->routing_key, &m->routing_key);
-    set_str(c, &e->topic, om->topic, om->have & OSLO_HAVE_TOPIC);
-    set_str(c, &e->server, om->server, om->have & OSLO_HAVE_SERVER);
-    set_str(c, &e->method, om->method, om->have & OSLO_HAVE_METHOD);
-    set_str(c, &e->namespace_, om->namespace_, om->have & OSLO_HAVE_NAMESPACE);
-    set_str(c, &e->version, om->version, om->have & OSLO_HAVE_VERSION);
-    set_str(c, &e->reply_q, om->reply_q, om->have & OSLO_HAVE_REPLY_Q);
+    if (!e->shape)
+        e->shape = shape_make(c, om, m);
     set_cid(c, &e->unique_id, om->unique_id, om->have & OSLO_HAVE_UNIQUE_ID);
     set_cid(c, &e->request_id, om->request_id, om->have & OSLO_HAVE_REQUEST_ID);
     set_cid(c, &e->global_request_id, om->global_request_id,
@@ -1090,7 +1126,9 @@ static void on_cast(struct corr *c, struct oslo_msg *om, const struct amqp_messa
         rx = (rx ^ q->p[i]) * 1099511628211ull;
     struct extra *x = extra(e);
     bool seen = false;
-    if (x) {
+    if (x && !x->rx)
+        x->rx = calloc(CORR_FANOUT_RX, sizeof(*x->rx));
+    if (x && x->rx) {
         uint32_t n = x->nrx < CORR_FANOUT_RX ? x->nrx : CORR_FANOUT_RX;
         for (uint32_t i = 0; i < n; i++)
             if (x->rx[i] == rx)
@@ -1141,14 +1179,16 @@ static void emit(struct corr *c, struct entry *e, enum op_status status)
     if (e->kind == ENT_CALL)
         op.msg_id = cid_format(&e->key, b_msg, sizeof(b_msg));
     op.unique_id = cid_format(&e->unique_id, b_uid, sizeof(b_uid));
-    op.reply_q = istr_s(e->reply_q);
-    op.exchange = istr_s(e->exchange);
-    op.routing_key = istr_s(e->routing_key);
-    op.topic = istr_s(e->topic);
-    op.server = istr_s(e->server);
-    op.method = istr_s(e->method);
-    op.namespace_ = istr_s(e->namespace_);
-    op.version = istr_s(e->version);
+    const char *sh[SH_COUNT];
+    shape_fields(e->shape, sh);
+    op.exchange = sh[SH_EXCHANGE];
+    op.routing_key = sh[SH_ROUTING_KEY];
+    op.topic = sh[SH_TOPIC];
+    op.server = sh[SH_SERVER];
+    op.method = sh[SH_METHOD];
+    op.namespace_ = sh[SH_NAMESPACE];
+    op.version = sh[SH_VERSION];
+    op.reply_q = sh[SH_REPLY_Q];
     op.request_id = cid_format(&e->request_id, b_req, sizeof(b_req));
     op.global_request_id = cid_format(&e->global_request_id, b_greq, sizeof(b_greq));
     op.queue_wait_ms = leg_ms(e, LEG_REQUEST_PUBLISH, LEG_REQUEST_DELIVER);
@@ -1206,11 +1246,11 @@ static void emit(struct corr *c, struct entry *e, enum op_status status)
         op.args_json = x->args_json;
         op.result_json = x->result_json;
         op.context_json = x->context_json;
-        if (x->npkts) {
-            qsort(x->pkts, x->npkts, sizeof(x->pkts[0]), cmp_u64);
-            op.pkts = x->pkts;
-            op.npkts = x->npkts;
-        }
+    }
+    if (e->npkts) {
+        qsort(e->pkts, e->npkts, sizeof(e->pkts[0]), cmp_u64);
+        op.pkts = e->pkts;
+        op.npkts = e->npkts;
     }
     /* Notifications are keyed by message_id (by _unique_id only when it was missing). */
     if (e->type == OP_NOTIFICATION && !cid_equal(&e->key, &e->unique_id))
@@ -1255,17 +1295,17 @@ static void finalize(struct corr *c, struct entry *e, bool at_finish, bool evict
         emit(c, e, OP_UNROUTABLE);
         return;
     }
-    e->tmo_deadline = call_tmo_deadline(e);
+    uint64_t tmo = call_tmo_deadline(e);
     if (e->flags & (F_FINAL_PUB | F_FINAL_DEL)) {
         uint64_t arrival = e->timeline[LEG_REPLY_DELIVER] ? e->timeline[LEG_REPLY_DELIVER]
                                                           : e->timeline[LEG_REPLY_PUBLISH];
-        if (arrival > e->tmo_deadline)
+        if (arrival > tmo)
             emit(c, e, OP_TIMEOUT); /* answered, but after the client gave up */
         else
             emit(c, e, (e->flags & F_ERROR) ? OP_ERROR : OP_OK);
         return;
     }
-    if (e->state == ST_TIMED_OUT || c->now >= e->tmo_deadline) {
+    if (e->state == ST_TIMED_OUT || c->now >= tmo) {
         emit(c, e, OP_TIMEOUT);
         return;
     }
