@@ -491,6 +491,53 @@ static void test_from_amqp_message(void **state)
     free(body);
 }
 
+/* Random mutations of real bodies: any outcome but a crash, a leak or an overread. */
+static void test_mutations(void **state)
+{
+    (void)state;
+    static const char *const files[] = {"call.json", "reply_failure_HarnessError.json",
+                                        "notification_v1.json", "reply_ok.json"};
+    struct oslo_decoder d;
+    struct oslo_config cfg = {true, false, 1u << 20};
+    oslo_decoder_init(&d, &cfg);
+    uint64_t x = 0x9E3779B97F4A7C15ull;
+    struct amqp_bytes ex = B("openstack"), rk = B("compute.host-a");
+    int ok = 0, bad = 0;
+    for (size_t fi = 0; fi < sizeof files / sizeof files[0]; fi++) {
+        size_t len;
+        char *orig = load(files[fi], &len);
+        for (int round = 0; round < 1500; round++) {
+            uint8_t *buf = malloc(len);
+            memcpy(buf, orig, len);
+            int flips = 1 + (int)(x % 4);
+            for (int k = 0; k < flips; k++) {
+                x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+                size_t at = (size_t)(x % len);
+                static const uint8_t interesting[] = {'"', '\\', '{', '}', '[', ']', ',', ':',
+                                                      0, 0xff, 0xc3, 'u', '0', 'n'};
+                buf[at] = (x >> 32) % 3 ? interesting[(x >> 40) % sizeof interesting]
+                                        : (uint8_t)(x >> 48);
+            }
+            size_t cut = (x >> 20) % 5 == 0 ? (size_t)((x >> 24) % len) : len;
+            struct oslo_msg m;
+            enum oslo_err e = oslo_decode_body(&d, buf, cut, &ex, &rk, NULL, NULL, &m);
+            if (e == OSLO_OK)
+                ok++;
+            else
+                bad++;
+            oslo_msg_release(&m);
+            free(buf);
+        }
+        free(orig);
+    }
+    assert_true(ok > 0 && bad > 0);
+    uint64_t errs = 0;
+    for (int i = 1; i < OSLO_ERR_COUNT; i++)
+        errs += d.errors[i];
+    assert_int_equal(errs, (uint64_t)bad);
+    oslo_decoder_free(&d);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -503,6 +550,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_cut_fields, setup, teardown),
         cmocka_unit_test(test_bodies_redacted),
         cmocka_unit_test_setup_teardown(test_from_amqp_message, setup, teardown),
+        cmocka_unit_test(test_mutations),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
