@@ -22,11 +22,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define CORR_MAX_PKTS 256       /* packet numbers kept per operation */
-#define CORR_REPLY_IDS 4        /* distinct reply _unique_ids remembered per call */
-#define CORR_FANOUT_RX 32       /* distinct fanout receivers remembered */
-#define CORR_STR_MAX 4096       /* longer pooled strings are cut */
-#define CORR_FIELD_MAX 255      /* one field of a request shape */
+#define CORR_MAX_PKTS 256  /* packet numbers kept per operation */
+#define CORR_REPLY_IDS 4   /* distinct reply _unique_ids remembered per call */
+#define CORR_FANOUT_RX 32  /* distinct fanout receivers remembered */
+#define CORR_STR_MAX 4096  /* longer pooled strings are cut */
+#define CORR_FIELD_MAX 255 /* one field of a request shape */
 #define NS_PER_S 1000000000ull
 
 /* ---------- string pool ---------- */
@@ -265,13 +265,13 @@ enum ent_kind { ENT_CALL, ENT_CAST };
 enum ent_state { ST_PENDING, ST_TIMED_OUT, ST_DONE };
 
 enum ent_flag {
-    F_REQUEST = 1u << 0,     /* a request leg was seen (else: an orphan reply so far) */
-    F_UNROUTABLE = 1u << 1,  /* basic.return of the request / cast */
-    F_FINAL_PUB = 1u << 2,   /* the final reply's publish leg was seen */
-    F_FINAL_DEL = 1u << 3,   /* the final reply's deliver leg was seen */
-    F_ANSWERED = 1u << 4,    /* a reply with result or failure was seen */
-    F_ERROR = 1u << 5,       /* ... and it was a failure */
-    F_REPLY_PUB = 1u << 6,   /* some reply was seen on its publish leg */
+    F_REQUEST = 1u << 0,    /* a request leg was seen (else: an orphan reply so far) */
+    F_UNROUTABLE = 1u << 1, /* basic.return of the request / cast */
+    F_FINAL_PUB = 1u << 2,  /* the final reply's publish leg was seen */
+    F_FINAL_DEL = 1u << 3,  /* the final reply's deliver leg was seen */
+    F_ANSWERED = 1u << 4,   /* a reply with result or failure was seen */
+    F_ERROR = 1u << 5,      /* ... and it was a failure */
+    F_REPLY_PUB = 1u << 6,  /* some reply was seen on its publish leg */
 };
 
 /* What only some entries need, allocated on demand. */
@@ -296,8 +296,8 @@ struct entry {
     uint32_t heap_idx;
     uint32_t timeout_ms, monitor_ms;
     uint16_t replies, heartbeats, fanout_receivers;
-    uint64_t deadline;     /* the heap key */
-    uint64_t first_ns;     /* first leg of any kind */
+    uint64_t deadline; /* the heap key */
+    uint64_t first_ns; /* first leg of any kind */
     uint64_t timeline[LEG_COUNT];
     struct cid unique_id, request_id, global_request_id;
     struct istr *shape; /* exchange, routing key, topic, … as one pooled string (see shape_make) */
@@ -617,8 +617,17 @@ static void set_cid(struct corr *c, struct cid *dst, const char *s, bool present
  * queue — pooled as ONE string: each field is a presence byte, the bytes and
  * a NUL, so the pooled copy is read back as plain C strings. One pointer per
  * entry instead of eight. */
-enum shape_field { SH_EXCHANGE, SH_ROUTING_KEY, SH_TOPIC, SH_SERVER, SH_METHOD, SH_NAMESPACE,
-                   SH_VERSION, SH_REPLY_Q, SH_COUNT };
+enum shape_field {
+    SH_EXCHANGE,
+    SH_ROUTING_KEY,
+    SH_TOPIC,
+    SH_SERVER,
+    SH_METHOD,
+    SH_NAMESPACE,
+    SH_VERSION,
+    SH_REPLY_Q,
+    SH_COUNT
+};
 
 static size_t shape_put(uint8_t *buf, size_t n, const void *p, size_t len, bool present)
 {
@@ -643,8 +652,7 @@ static struct istr *shape_make(struct corr *c, const struct oslo_msg *om,
     n = shape_put(buf, n, om->topic, strlen(om->topic), om->have & OSLO_HAVE_TOPIC);
     n = shape_put(buf, n, om->server, strlen(om->server), om->have & OSLO_HAVE_SERVER);
     n = shape_put(buf, n, om->method, strlen(om->method), om->have & OSLO_HAVE_METHOD);
-    n = shape_put(buf, n, om->namespace_, strlen(om->namespace_),
-                  om->have & OSLO_HAVE_NAMESPACE);
+    n = shape_put(buf, n, om->namespace_, strlen(om->namespace_), om->have & OSLO_HAVE_NAMESPACE);
     n = shape_put(buf, n, om->version, strlen(om->version), om->have & OSLO_HAVE_VERSION);
     n = shape_put(buf, n, om->reply_q, strlen(om->reply_q), om->have & OSLO_HAVE_REPLY_Q);
     struct istr *p = sp_get(&c->sp, buf, n);
@@ -725,8 +733,7 @@ static void add_pkts(struct corr *c, struct entry *e, const struct amqp_message 
     }
 }
 
-static void set_leg(struct corr *c, struct entry *e, enum op_leg leg,
-                    const struct amqp_message *m)
+static void set_leg(struct corr *c, struct entry *e, enum op_leg leg, const struct amqp_message *m)
 {
     if (!e->timeline[leg])
         e->timeline[leg] = m->ts_ns ? m->ts_ns : 1;
@@ -884,8 +891,8 @@ static void on_request(struct corr *c, struct oslo_msg *om, const struct amqp_me
         return;
     }
     if (e && (e->flags & F_REQUEST) && m->kind != AMQP_CONTENT_RETURN) {
-        enum op_leg leg = m->kind == AMQP_CONTENT_PUBLISH ? LEG_REQUEST_PUBLISH
-                                                          : LEG_REQUEST_DELIVER;
+        enum op_leg leg =
+            m->kind == AMQP_CONTENT_PUBLISH ? LEG_REQUEST_PUBLISH : LEG_REQUEST_DELIVER;
         struct cid uid = {0};
         bool same = true;
         if ((om->have & OSLO_HAVE_UNIQUE_ID) && e->unique_id.form != CID_NONE &&
@@ -936,8 +943,8 @@ static void on_request(struct corr *c, struct oslo_msg *om, const struct amqp_me
 }
 
 /* Remembers a reply's _unique_id; true when it had not been seen for this call. */
-static bool reply_is_new(struct corr *c, struct entry *e, struct oslo_msg *om,
-                         enum op_leg leg, struct cid *uid_out)
+static bool reply_is_new(struct corr *c, struct entry *e, struct oslo_msg *om, enum op_leg leg,
+                         struct cid *uid_out)
 {
     struct extra *x = extra(e);
     memset(uid_out, 0, sizeof(*uid_out));
@@ -1071,8 +1078,8 @@ static void on_cast(struct corr *c, struct oslo_msg *om, const struct amqp_messa
         if (m->kind == AMQP_CONTENT_RETURN)
             tmp.flags |= F_UNROUTABLE;
         else
-            set_leg(c, &tmp, m->kind == AMQP_CONTENT_PUBLISH ? LEG_REQUEST_PUBLISH
-                                                             : LEG_REQUEST_DELIVER, m);
+            set_leg(c, &tmp,
+                    m->kind == AMQP_CONTENT_PUBLISH ? LEG_REQUEST_PUBLISH : LEG_REQUEST_DELIVER, m);
         if (m->kind == AMQP_CONTENT_DELIVER || m->kind == AMQP_CONTENT_GET_OK)
             tmp.fanout_receivers = 1;
         emit(c, &tmp, (tmp.flags & F_UNROUTABLE) ? OP_UNROUTABLE : OP_OK);
@@ -1222,10 +1229,10 @@ static void emit(struct corr *c, struct entry *e, enum op_status status)
     }
     /* client: who published the request (else who received the reply);
      * server_peer: who received the request (else who published the reply). */
-    const struct istr *cl = e->conn[LEG_REQUEST_PUBLISH] ? e->conn[LEG_REQUEST_PUBLISH]
-                                                         : e->conn[LEG_REPLY_DELIVER];
-    const struct istr *sv = e->conn[LEG_REQUEST_DELIVER] ? e->conn[LEG_REQUEST_DELIVER]
-                                                         : e->conn[LEG_REPLY_PUBLISH];
+    const struct istr *cl =
+        e->conn[LEG_REQUEST_PUBLISH] ? e->conn[LEG_REQUEST_PUBLISH] : e->conn[LEG_REPLY_DELIVER];
+    const struct istr *sv =
+        e->conn[LEG_REQUEST_DELIVER] ? e->conn[LEG_REQUEST_DELIVER] : e->conn[LEG_REPLY_PUBLISH];
     uint64_t dummy;
     conn_peer(cl, &op.client, &dummy);
     conn_peer(sv, &op.server_peer, &dummy);
@@ -1350,8 +1357,8 @@ void corr_finish(struct corr *c, uint64_t end_ns)
 
 /* ---------- the stage ---------- */
 
-struct corr *corr_new(const struct corr_config *cfg,
-                      void (*on_op)(void *user, const struct op *op), void *user)
+struct corr *corr_new(const struct corr_config *cfg, void (*on_op)(void *user, const struct op *op),
+                      void *user)
 {
     struct corr *c = calloc(1, sizeof(*c));
     if (!c)

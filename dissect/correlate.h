@@ -44,19 +44,19 @@ void corr_config_default(struct corr_config *cfg);
 
 struct corr;
 
-struct corr *corr_new(const struct corr_config *cfg,
-                      void (*on_op)(void *user, const struct op *op), void *user);
+struct corr *corr_new(const struct corr_config *cfg, void (*on_op)(void *user, const struct op *op),
+                      void *user);
 void corr_message(struct corr *c, const struct amqp_message *msg); /* decode + correlate one */
 void corr_tick(struct corr *c, uint64_t now_ns);   /* packet time advanced: timeouts, held ops */
 void corr_finish(struct corr *c, uint64_t end_ns); /* end of capture: emit everything left */
 void corr_free(struct corr *c);
 
 struct corr_stats {
-    uint64_t messages;          /* AMQP messages handed in */
-    uint64_t not_oslo;          /* valid JSON but not an oslo message (OSLO_KIND_OTHER) */
-    uint64_t malformed_json;    /* bodies that are not (complete, valid UTF-8) JSON */
-    uint64_t inflate_errors;    /* compressed bodies that could not be inflated */
-    uint64_t truncated_bodies;  /* bodies cut by the capture (--max-body or a gap) */
+    uint64_t messages;         /* AMQP messages handed in */
+    uint64_t not_oslo;         /* valid JSON but not an oslo message (OSLO_KIND_OTHER) */
+    uint64_t malformed_json;   /* bodies that are not (complete, valid UTF-8) JSON */
+    uint64_t inflate_errors;   /* compressed bodies that could not be inflated */
+    uint64_t truncated_bodies; /* bodies cut by the capture (--max-body or a gap) */
     uint64_t empty_bodies;
     uint64_t calls, casts, fanouts, notifications; /* distinct operations seen */
     uint64_t replies;           /* distinct reply messages (publish + deliver count once) */
@@ -76,10 +76,10 @@ struct corr_stats {
     uint64_t emitted;           /* operations handed to on_op */
     uint64_t pending;           /* calls waiting for their reply now */
     uint64_t pending_peak;
-    uint64_t entries;           /* table entries now (pending + held + lingering) */
-    uint64_t intern_full;       /* strings not kept because the string table was full */
-    uint64_t bodies_failed;     /* want_bodies, but the message could not be decoded as a tree */
-    uint64_t cut_fields;        /* messages with a field longer than its buffer (cut) */
+    uint64_t entries;       /* table entries now (pending + held + lingering) */
+    uint64_t intern_full;   /* strings not kept because the string table was full */
+    uint64_t bodies_failed; /* want_bodies, but the message could not be decoded as a tree */
+    uint64_t cut_fields;    /* messages with a field longer than its buffer (cut) */
     uint64_t oslo_errors[OSLO_ERR_COUNT]; /* every decode failure by reason */
 };
 

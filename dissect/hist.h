@@ -19,16 +19,16 @@
 
 #define HIST_SUB_BITS 7
 #define HIST_SUB (1u << HIST_SUB_BITS) /* 128 sub-buckets per power of two */
-#define HIST_MAX_EXP 42                 /* 2^42 ns = 73.3 min */
+#define HIST_MAX_EXP 42                /* 2^42 ns = 73.3 min */
 /* Block 0 holds 0..HIST_SUB-1 ns linearly; block k>0 holds [2^(k+6), 2^(k+7)). */
 #define HIST_BLOCKS (HIST_MAX_EXP - HIST_SUB_BITS + 1)
 
 struct hist {
     uint64_t count;
-    uint64_t min, max;    /* exact, ns */
-    double sum;           /* ns, for the mean */
-    uint64_t overflow;    /* values above 2^HIST_MAX_EXP ns (counted in the top bucket) */
-    uint64_t dropped;     /* values lost because a block could not be allocated */
+    uint64_t min, max; /* exact, ns */
+    double sum;        /* ns, for the mean */
+    uint64_t overflow; /* values above 2^HIST_MAX_EXP ns (counted in the top bucket) */
+    uint64_t dropped;  /* values lost because a block could not be allocated */
     uint64_t *block[HIST_BLOCKS];
 };
 

@@ -18,18 +18,21 @@
 
 const char *inflate_err_name(enum inflate_err e)
 {
-    static const char *const names[INFLATE_ERR_COUNT] = {
-        "ok", "unsupported codec", "corrupt data", "truncated stream", "over the size limit",
-        "out of memory"};
+    static const char *const names[INFLATE_ERR_COUNT] = {"ok",
+                                                         "unsupported codec",
+                                                         "corrupt data",
+                                                         "truncated stream",
+                                                         "over the size limit",
+                                                         "out of memory"};
     return (unsigned)e < INFLATE_ERR_COUNT ? names[e] : "?";
 }
 
 enum inflate_codec inflate_codec_from_name(const uint8_t *name, size_t len)
 {
     /* kombu registers zlib as "application/x-gzip" with aliases gzip and zlib. */
-    static const char *const zlib_names[] = {"application/x-gzip", "gzip", "zlib",
-                                             "application/gzip", "application/zlib",
-                                             "application/x-zlib"};
+    static const char *const zlib_names[] = {
+        "application/x-gzip", "gzip", "zlib", "application/gzip", "application/zlib",
+        "application/x-zlib"};
     if (len == 0)
         return INFLATE_CODEC_NONE;
     for (size_t i = 0; i < sizeof(zlib_names) / sizeof(zlib_names[0]); i++) {

@@ -82,8 +82,7 @@ static enum json_scan_err skip_string(struct rd *r, bool *escaped)
     *escaped = false;
     for (;;) {
         /* Fast path: plain printable ASCII. */
-        while (rd_left(r) && r->p[0] >= 0x20 && r->p[0] < 0x80 && r->p[0] != '"' &&
-               r->p[0] != '\\')
+        while (rd_left(r) && r->p[0] >= 0x20 && r->p[0] < 0x80 && r->p[0] != '"' && r->p[0] != '\\')
             r->p++;
         int c = peek(r);
         if (c < 0)

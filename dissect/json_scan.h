@@ -46,7 +46,7 @@ enum json_type {
 struct json_member {
     const uint8_t *key; /* between the quotes, still escaped */
     size_t key_len;
-    bool key_escaped;   /* the key contains a backslash escape */
+    bool key_escaped; /* the key contains a backslash escape */
     enum json_type type;
     const uint8_t *val; /* the raw value; strings include their quotes */
     size_t val_len;

@@ -33,10 +33,17 @@ const char *oslo_kind_name(enum oslo_kind k)
 
 const char *oslo_err_name(enum oslo_err e)
 {
-    static const char *const names[OSLO_ERR_COUNT] = {
-        "ok",         "empty body",         "truncated JSON", "malformed JSON",
-        "invalid UTF-8", "JSON too deep",   "not an object",  "bad envelope",
-        "unsupported compression", "inflate failed", "out of memory"};
+    static const char *const names[OSLO_ERR_COUNT] = {"ok",
+                                                      "empty body",
+                                                      "truncated JSON",
+                                                      "malformed JSON",
+                                                      "invalid UTF-8",
+                                                      "JSON too deep",
+                                                      "not an object",
+                                                      "bad envelope",
+                                                      "unsupported compression",
+                                                      "inflate failed",
+                                                      "out of memory"};
     return (unsigned)e < OSLO_ERR_COUNT ? names[e] : "?";
 }
 
@@ -94,11 +101,11 @@ static bool copy_bytes(char *dst, size_t cap, const void *src, size_t len)
 /* The scanning state for one message object. */
 struct scan_ctx {
     struct oslo_msg *m;
-    bool top;                 /* scanning the outer object: watch for the envelope */
-    const uint8_t *envelope;  /* raw `oslo.message` value */
+    bool top;                /* scanning the outer object: watch for the envelope */
+    const uint8_t *envelope; /* raw `oslo.message` value */
     size_t envelope_len;
     enum json_type envelope_type;
-    const uint8_t *failure;   /* raw `failure` string literal */
+    const uint8_t *failure; /* raw `failure` string literal */
     size_t failure_len;
 };
 
@@ -133,8 +140,7 @@ static bool on_member(void *user, const struct json_member *jm)
     if (c->top && json_key_is(jm, "oslo.version")) {
         char tmp[16];
         if (jm->type == JSON_T_STRING &&
-            json_unescape(jm->val, jm->val_len, tmp, sizeof(tmp), NULL, &(bool){0}) ==
-                JSON_SCAN_OK)
+            json_unescape(jm->val, jm->val_len, tmp, sizeof(tmp), NULL, &(bool){0}) == JSON_SCAN_OK)
             memcpy(m->oslo_version, tmp, sizeof(tmp));
         return true;
     }
@@ -258,12 +264,11 @@ static void decode_failure(struct oslo_decoder *d, struct oslo_msg *m, const uin
     json_error_t jerr;
     json_t *f = json_loadb(text, tlen, JSON_DECODE_ANY | JSON_ALLOW_NUL, &jerr);
     if (json_is_object(f)) {
-        copy_json_str(m->error_class, sizeof(m->error_class), json_object_get(f, "class"),
-                      &m->cut);
+        copy_json_str(m->error_class, sizeof(m->error_class), json_object_get(f, "class"), &m->cut);
         copy_json_str(m->error_module, sizeof(m->error_module), json_object_get(f, "module"),
                       &m->cut);
-        copy_json_str(m->error_message, sizeof(m->error_message),
-                      json_object_get(f, "message"), &m->cut);
+        copy_json_str(m->error_message, sizeof(m->error_message), json_object_get(f, "message"),
+                      &m->cut);
         strip_remote(m->error_class);
         strip_remote(m->error_module);
     } else {
@@ -525,6 +530,6 @@ enum oslo_err oslo_decode(struct oslo_decoder *d, const struct amqp_message *m,
         (m->props.present & AMQP_PROP_HEADERS) ? &m->props.headers : &none;
     const struct amqp_bytes *exp =
         (m->props.present & AMQP_PROP_EXPIRATION) ? &m->props.expiration : &none;
-    return oslo_decode_body(d, m->body, m->body_len, &m->exchange, &m->routing_key, headers,
-                            exp, out);
+    return oslo_decode_body(d, m->body, m->body_len, &m->exchange, &m->routing_key, headers, exp,
+                            out);
 }

@@ -32,15 +32,15 @@ const char *oslo_kind_name(enum oslo_kind k);
 
 enum oslo_err {
     OSLO_OK,
-    OSLO_ERR_EMPTY,          /* no body */
-    OSLO_ERR_TRUNCATED,      /* the body (or the envelope string) ends inside the JSON */
-    OSLO_ERR_JSON,           /* not JSON */
-    OSLO_ERR_UTF8,           /* invalid UTF-8 in a string */
-    OSLO_ERR_DEPTH,          /* nested deeper than the scanner's bound */
-    OSLO_ERR_NOT_OBJECT,     /* JSON, but the message is not an object */
-    OSLO_ERR_ENVELOPE,       /* `oslo.message` is not a string */
-    OSLO_ERR_CODEC,          /* compressed with a codec we do not inflate */
-    OSLO_ERR_INFLATE,        /* zlib/gzip data corrupt, truncated or over the limit */
+    OSLO_ERR_EMPTY,      /* no body */
+    OSLO_ERR_TRUNCATED,  /* the body (or the envelope string) ends inside the JSON */
+    OSLO_ERR_JSON,       /* not JSON */
+    OSLO_ERR_UTF8,       /* invalid UTF-8 in a string */
+    OSLO_ERR_DEPTH,      /* nested deeper than the scanner's bound */
+    OSLO_ERR_NOT_OBJECT, /* JSON, but the message is not an object */
+    OSLO_ERR_ENVELOPE,   /* `oslo.message` is not a string */
+    OSLO_ERR_CODEC,      /* compressed with a codec we do not inflate */
+    OSLO_ERR_INFLATE,    /* zlib/gzip data corrupt, truncated or over the limit */
     OSLO_ERR_NOMEM,
     OSLO_ERR_COUNT
 };
@@ -71,17 +71,17 @@ enum oslo_have {
     OSLO_HAVE_MESSAGE_ID = 1u << 14,
     OSLO_HAVE_TOPIC = 1u << 15,
     OSLO_HAVE_SERVER = 1u << 16,
-    OSLO_HAVE_ERROR = 1u << 17, /* error_class/module/message decoded from failure */
-    OSLO_HAVE_TIMEOUT = 1u << 18,  /* _timeout was a number */
+    OSLO_HAVE_ERROR = 1u << 17,   /* error_class/module/message decoded from failure */
+    OSLO_HAVE_TIMEOUT = 1u << 18, /* _timeout was a number */
     OSLO_HAVE_EXPIRATION = 1u << 19,
 };
 
 struct oslo_msg {
     enum oslo_kind kind;
-    uint32_t have;     /* enum oslo_have */
-    bool envelope;     /* the body had `oslo.message` */
-    bool compressed;   /* the body was inflated */
-    bool cut;          /* some string field was longer than its buffer */
+    uint32_t have;   /* enum oslo_have */
+    bool envelope;   /* the body had `oslo.message` */
+    bool compressed; /* the body was inflated */
+    bool cut;        /* some string field was longer than its buffer */
     char oslo_version[16];
 
     char msg_id[OSLO_ID_LEN], unique_id[OSLO_ID_LEN], reply_q[OSLO_NAME_LEN];

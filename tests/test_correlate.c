@@ -215,12 +215,18 @@ static void call_leg(struct fx *f, const char *id, const char *uid, enum op_leg 
         feed(f, AMQP_CONTENT_PUBLISH, C_PUB, ts, "openstack", "compute.host-a", body, expiration,
              NULL, false);
     else if (leg == LEG_REQUEST_DELIVER)
-        feed(f, AMQP_CONTENT_DELIVER, C_SRV_A, ts, "openstack", "compute.host-a", body,
-             expiration, "compute.host-a", false);
+        feed(f, AMQP_CONTENT_DELIVER, C_SRV_A, ts, "openstack", "compute.host-a", body, expiration,
+             "compute.host-a", false);
 }
 
-enum reply_shape { R_RESULT, R_FAILURE, R_HEARTBEAT, R_ENDING_ONLY, R_ANSWER_NO_ENDING,
-                   R_FAILURE_NO_ENDING };
+enum reply_shape {
+    R_RESULT,
+    R_FAILURE,
+    R_HEARTBEAT,
+    R_ENDING_ONLY,
+    R_ANSWER_NO_ENDING,
+    R_FAILURE_NO_ENDING
+};
 
 static void reply_leg(struct fx *f, const char *id, const char *uid, enum op_leg leg, uint64_t ts,
                       enum reply_shape shape)
@@ -466,8 +472,7 @@ static void test_evicted(void **state)
     assert_int_equal(stats(f).pending, 3);
     assert_int_equal(stats(f).entries, 3);
     /* Its reply later is an orphan, not a second record. */
-    reply_leg(f, "00000000000000000000000000000001", "r", LEG_REPLY_DELIVER, T0 + 5 * MS,
-              R_RESULT);
+    reply_leg(f, "00000000000000000000000000000001", "r", LEG_REPLY_DELIVER, T0 + 5 * MS, R_RESULT);
     corr_finish(f->c, T0 + 10 * MS);
     /* The orphan reply took a slot too: the next oldest call went, then two open. */
     assert_int_equal(f->n, 4);

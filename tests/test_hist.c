@@ -192,7 +192,7 @@ static void test_coarse_and_memory(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_percentiles),      cmocka_unit_test(test_small_values_exact),
+        cmocka_unit_test(test_percentiles),        cmocka_unit_test(test_small_values_exact),
         cmocka_unit_test(test_empty_and_overflow), cmocka_unit_test(test_merge),
         cmocka_unit_test(test_coarse_and_memory),
     };

@@ -241,13 +241,15 @@ static void test_unescape(void **state)
     /* Cut at the buffer, never inside a UTF-8 sequence, still validated to the end. */
     char small[5];
     lit = "\"ab\\u20acdef\"";
-    assert_int_equal(json_unescape((const uint8_t *)lit, strlen(lit), small, sizeof small, &len, &cut),
-                     JSON_SCAN_OK);
+    assert_int_equal(
+        json_unescape((const uint8_t *)lit, strlen(lit), small, sizeof small, &len, &cut),
+        JSON_SCAN_OK);
     assert_true(cut);
     assert_string_equal(small, "ab");
     lit = "\"abcdefgh\\q\"";
-    assert_int_equal(json_unescape((const uint8_t *)lit, strlen(lit), small, sizeof small, &len, &cut),
-                     JSON_SCAN_ERR_SYNTAX);
+    assert_int_equal(
+        json_unescape((const uint8_t *)lit, strlen(lit), small, sizeof small, &len, &cut),
+        JSON_SCAN_ERR_SYNTAX);
     lit = "\"abc";
     assert_int_equal(json_unescape((const uint8_t *)lit, strlen(lit), out, sizeof out, &len, &cut),
                      JSON_SCAN_ERR_TRUNCATED);
@@ -315,10 +317,10 @@ static void test_every_prefix(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_members),       cmocka_unit_test(test_stop_early),
-        cmocka_unit_test(test_broken),        cmocka_unit_test(test_big_args_before_key),
-        cmocka_unit_test(test_deep_nesting),  cmocka_unit_test(test_unescape),
-        cmocka_unit_test(test_escaped_key),   cmocka_unit_test(test_number),
+        cmocka_unit_test(test_members),      cmocka_unit_test(test_stop_early),
+        cmocka_unit_test(test_broken),       cmocka_unit_test(test_big_args_before_key),
+        cmocka_unit_test(test_deep_nesting), cmocka_unit_test(test_unescape),
+        cmocka_unit_test(test_escaped_key),  cmocka_unit_test(test_number),
         cmocka_unit_test(test_every_prefix),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

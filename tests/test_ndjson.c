@@ -20,12 +20,16 @@
 #include "ui/ndjson.h"
 
 static const char *const always[] = {
-    "schema",     "type",         "ts",         "msg_id",        "unique_id",
-    "reply_q",    "exchange",     "routing_key", "topic",        "server",
-    "method",     "namespace",    "version",    "status",        "latency_ms",
-    "latency_from", "latency_to", "queue_wait_ms", "server_ms",  "timeout_s",
-    "late_reply", "replies",      "heartbeats", "timeline",      "error",
-    "request_id", "global_request_id", "client", "server_peer",  "fanout_receivers",
+    "schema",       "type",        "ts",
+    "msg_id",       "unique_id",   "reply_q",
+    "exchange",     "routing_key", "topic",
+    "server",       "method",      "namespace",
+    "version",      "status",      "latency_ms",
+    "latency_from", "latency_to",  "queue_wait_ms",
+    "server_ms",    "timeout_s",   "late_reply",
+    "replies",      "heartbeats",  "timeline",
+    "error",        "request_id",  "global_request_id",
+    "client",       "server_peer", "fanout_receivers",
 };
 
 static struct op call_op(void)
@@ -109,8 +113,9 @@ static void test_call_record(void **state)
     assert_null(memchr(buf, '\n', len - 1));
     json_t *back = json_loads(buf, 0, NULL);
     assert_non_null(back);
-    assert_string_equal(json_string_value(json_object_get(json_object_get(back, "error"), "message")),
-                        "bad\nvalue \"quoted\"");
+    assert_string_equal(
+        json_string_value(json_object_get(json_object_get(back, "error"), "message")),
+        "bad\nvalue \"quoted\"");
     json_decref(back);
     free(buf);
 }
@@ -148,8 +153,8 @@ static void test_notification_and_bodies(void **state)
     assert_true(json_is_object(args));
     assert_int_equal(json_array_size(json_object_get(args, "list")), 2);
     assert_true(json_is_null(json_object_get(o, "result")));
-    assert_string_equal(json_string_value(json_object_get(json_object_get(o, "context"), "auth_token")),
-                        "***");
+    assert_string_equal(
+        json_string_value(json_object_get(json_object_get(o, "context"), "auth_token")), "***");
     json_decref(o);
 }
 

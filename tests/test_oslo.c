@@ -34,8 +34,8 @@ static char *load(const char *name, size_t *len)
     if (pc)
         snprintf(path, sizeof path, "%s/../tests/data/oslo/%s", pc, name);
     else
-        snprintf(path, sizeof path, "%.*s/data/oslo/%s",
-                 (int)(strrchr(__FILE__, '/') - __FILE__), __FILE__, name);
+        snprintf(path, sizeof path, "%.*s/data/oslo/%s", (int)(strrchr(__FILE__, '/') - __FILE__),
+                 __FILE__, name);
     FILE *f = fopen(path, "rb");
     if (!f)
         fail_msg("cannot open %s", path);
@@ -50,8 +50,7 @@ static char *load(const char *name, size_t *len)
     return buf;
 }
 
-static struct amqp_bytes B(const char *s)
-{
+static struct amqp_bytes B(const char *s) {
     struct amqp_bytes b = {(const uint8_t *)s, s ? strlen(s) : 0};
     return b;
 }
@@ -201,7 +200,8 @@ static void test_replies(void **state)
     assert_string_equal(m->error_message, "m");
 
     /* A failure that is not the JSON dict: kept as the message. */
-    const char *plain = "{\"result\":null,\"failure\":\"just text\",\"ending\":true,\"_msg_id\":\"a\"}";
+    const char *plain =
+        "{\"result\":null,\"failure\":\"just text\",\"ending\":true,\"_msg_id\":\"a\"}";
     assert_int_equal(decode_text(f, plain, strlen(plain), "", "reply_x"), OSLO_OK);
     assert_false(m->envelope);
     assert_string_equal(m->error_message, "just text");
@@ -403,12 +403,13 @@ static void test_bodies_redacted(void **state)
         size_t len;
         char *body = load("call.json", &len);
         /* Add secrets inside args too, at depth. */
-        const char *extra = "{\"oslo.version\":\"2.0\",\"oslo.message\":\"{\\\"method\\\":\\\"m\\\","
-                            "\\\"args\\\":{\\\"user\\\":{\\\"Password\\\":\\\"" TOKEN "1\\\","
-                            "\\\"list\\\":[{\\\"db_secret\\\":\\\"" TOKEN "2\\\"}]}},"
-                            "\\\"_unique_id\\\":\\\"u\\\","
-                            "\\\"_context_auth_token\\\":\\\"" TOKEN "3\\\","
-                            "\\\"_context_user\\\":\\\"bob\\\"}\"}";
+        const char *extra =
+            "{\"oslo.version\":\"2.0\",\"oslo.message\":\"{\\\"method\\\":\\\"m\\\","
+            "\\\"args\\\":{\\\"user\\\":{\\\"Password\\\":\\\"" TOKEN "1\\\","
+            "\\\"list\\\":[{\\\"db_secret\\\":\\\"" TOKEN "2\\\"}]}},"
+            "\\\"_unique_id\\\":\\\"u\\\","
+            "\\\"_context_auth_token\\\":\\\"" TOKEN "3\\\","
+            "\\\"_context_user\\\":\\\"bob\\\"}\"}";
         struct amqp_bytes ex = B("openstack"), rk = B("compute");
         const char *bodies[] = {body, extra};
         size_t lens[] = {len, strlen(extra)};
@@ -513,8 +514,8 @@ static void test_mutations(void **state)
             for (int k = 0; k < flips; k++) {
                 x ^= x << 13, x ^= x >> 7, x ^= x << 17;
                 size_t at = (size_t)(x % len);
-                static const uint8_t interesting[] = {'"', '\\', '{', '}', '[', ']', ',', ':',
-                                                      0, 0xff, 0xc3, 'u', '0', 'n'};
+                static const uint8_t interesting[] = {'"', '\\', '{',  '}',  '[', ']', ',',
+                                                      ':', 0,    0xff, 0xc3, 'u', '0', 'n'};
                 buf[at] = (x >> 32) % 3 ? interesting[(x >> 40) % sizeof interesting]
                                         : (uint8_t)(x >> 48);
             }

@@ -173,7 +173,7 @@ static int failures;
             if (failures++ < 40) {                                                                 \
                 printf("  FAIL: ");                                                                \
                 printf(__VA_ARGS__);                                                               \
-                printf("\n");                                                              \
+                printf("\n");                                                                      \
             }                                                                                      \
         }                                                                                          \
     } while (0)
@@ -240,8 +240,8 @@ static void check_capture(const char *name, const char *pcap, const char *truth_
             continue;
         }
         json_t *o = json_array_get(got, 0);
-        CHECK(same_str(o, "topic", t, "topic"), "%s %s: topic %s != %s", name, k,
-              sget(o, "topic"), sget(t, "topic"));
+        CHECK(same_str(o, "topic", t, "topic"), "%s %s: topic %s != %s", name, k, sget(o, "topic"),
+              sget(t, "topic"));
         if (strcmp(kind, "notification")) {
             CHECK(same_str(o, "server", t, "server"), "%s %s: server %s != %s", name, k,
                   sget(o, "server"), sget(t, "server"));
@@ -265,8 +265,8 @@ static void check_capture(const char *name, const char *pcap, const char *truth_
         }
         if (!strcmp(kind, "call")) {
             bool late = json_object_get(t, "t_late_reply") != NULL;
-            CHECK(json_is_true(json_object_get(o, "late_reply")) == late, "%s %s: late_reply",
-                  name, k);
+            CHECK(json_is_true(json_object_get(o, "late_reply")) == late, "%s %s: late_reply", name,
+                  k);
         }
         if (!strcmp(outcome, "result") || !strcmp(outcome, "remote_error")) {
             double window = (json_real_value(json_object_get(t, "t_end")) -
@@ -287,8 +287,8 @@ static void check_capture(const char *name, const char *pcap, const char *truth_
     json_t *v;
     json_object_foreach(by_key, key, v)
     {
-        CHECK(json_object_get(truth_keys, key) != NULL, "%s: record for an op that did not happen: %s",
-              name, key);
+        CHECK(json_object_get(truth_keys, key) != NULL,
+              "%s: record for an op that did not happen: %s", name, key);
     }
     CHECK(!r.token_leak, "%s: the fake token leaked into a record", name);
     struct corr_stats st;

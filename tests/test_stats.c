@@ -38,7 +38,8 @@ static void test_rows(void **state)
     struct stats *s = stats_new(0);
     assert_int_equal(stats_max_keys(s), STATS_DEFAULT_MAX_KEYS);
     for (int i = 0; i < 100; i++) {
-        struct op a = mk(OP_CALL, i % 10 ? OP_OK : OP_ERROR, "compute", "echo", 1.0 + i, 1000000000ull * (uint64_t)(i + 1));
+        struct op a = mk(OP_CALL, i % 10 ? OP_OK : OP_ERROR, "compute", "echo", 1.0 + i,
+                         1000000000ull * (uint64_t)(i + 1));
         stats_add(s, &a);
     }
     struct op c = mk(OP_CAST, OP_OK, "compute", "reboot", -1, 5);

@@ -36,9 +36,9 @@ static json_t *peer(const struct op_peer *p)
         return json_null();
     char addr[NETADDR_STRLEN];
     netaddr_format(&p->addr, addr, sizeof(addr));
-    return json_pack("{s:s, s:o}", "addr", addr, "connection_name",
-                     str_or_null(p->connection_name && p->connection_name[0] ? p->connection_name
-                                                                             : NULL));
+    return json_pack(
+        "{s:s, s:o}", "addr", addr, "connection_name",
+        str_or_null(p->connection_name && p->connection_name[0] ? p->connection_name : NULL));
 }
 
 static json_t *parsed(const char *text)
@@ -76,7 +76,8 @@ json_t *ndjson_op(const struct op *op)
                         op->has_latency ? json_string(op_leg_name(op->latency_to)) : json_null());
     json_object_set_new(o, "queue_wait_ms", ms_or_null(op->queue_wait_ms));
     json_object_set_new(o, "server_ms", ms_or_null(op->server_ms));
-    json_object_set_new(o, "timeout_s", op->type == OP_CALL ? json_real(op->timeout_s) : json_null());
+    json_object_set_new(o, "timeout_s",
+                        op->type == OP_CALL ? json_real(op->timeout_s) : json_null());
     json_object_set_new(o, "late_reply", json_boolean(op->late_reply));
     json_object_set_new(o, "replies", json_integer(op->replies));
     json_object_set_new(o, "heartbeats", json_integer(op->heartbeats));
