@@ -28,6 +28,7 @@ demo: release
 test: debug asan
 	ctest --test-dir build/debug --output-on-failure -j $(JOBS)
 	ASAN_OPTIONS=detect_leaks=1 ctest --test-dir build/asan --output-on-failure -j $(JOBS)
+	bash tools/fuzz.sh all 15
 
 bench: deps
 	bash bench/run
