@@ -1,0 +1,673 @@
+/*
+ * tui.c: the TUI's event loop and its terminal. One loop polls the
+ * keyboard (and the live capture's descriptor), feeds the pipeline a
+ * bounded number of packets per turn so a big file loads progressively
+ * while the screen stays usable, handles keys, and redraws at most ten
+ * times a second by the monotonic clock whatever the packet rate.
+ * Curses owns the terminal only inside tui_run: every way out (q, end of a
+ * live capture, SIGINT/SIGTERM via *stop_requests, an error) goes through
+ * endwin() before anything is printed.
+ */
+#include "ui/tui.h"
+
+#include <curses.h>
+#include <errno.h>
+#include <langinfo.h>
+#include <limits.h>
+#include <locale.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <wchar.h>
+
+#include "ui/pipeline.h"
+#include "ui/tui_agg.h"
+#include "ui/tui_store.h"
+#include "ui/tui_views.h"
+#include "ui/writer.h"
+
+#define STEP_PACKETS_OFFLINE 2000
+#define STEP_PACKETS_LIVE 1000
+#define FRAME_S 0.1    /* at most ten frames a second */
+#define LIVE_STEP_S 0.2 /* live: read even without a poll wake-up, for libpcap's buffer */
+
+struct tui {
+    const struct cli_options *o;
+    struct pipeline *p;
+    struct tui_store *store;
+    struct tui_agg *agg;
+    struct tui_ui ui;
+    struct tui_status st;
+    bool live, done, quit;
+    SCREEN *screen; /* non-NULL while curses owns the terminal */
+    bool pipeline_failed;
+    char pipeline_err[512];
+    double last_draw, last_step;
+    double rate_t;
+    uint64_t rate_pkts;
+    char last_filter_input[TUI_INPUT_MAX];
+};
+
+static double mono_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void sink_op(void *user, const struct op *op)
+{
+    struct tui *t = user;
+    tui_store_add_op(t->store, op); /* the Topics numbers come from pipeline_stats() */
+}
+
+static void sink_conn(void *user, const struct amqp_conn_info *info, enum amqp_conn_event ev)
+{
+    struct tui *t = user;
+    tui_store_conn_event(t->store, info, ev);
+}
+
+static void set_message(struct tui *t, bool error, const char *fmt, const char *arg)
+{
+    snprintf(t->ui.message, sizeof t->ui.message, fmt, arg);
+    t->ui.message_error = error;
+}
+
+/* ---- counters ---- */
+
+static void describe_source(const struct cli_options *o, char *buf, size_t len)
+{
+    if (o->iface) {
+        snprintf(buf, len, "iface %s", o->iface);
+        return;
+    }
+    const char *f = o->nfiles ? o->files[0] : "-";
+    const char *base = strrchr(f, '/');
+    base = base ? base + 1 : f;
+    if (o->nfiles > 1)
+        snprintf(buf, len, "file %s +%zu", base, o->nfiles - 1);
+    else
+        snprintf(buf, len, "file %s", strcmp(f, "-") == 0 ? "stdin" : base);
+}
+
+static void sample_status(struct tui *t)
+{
+    struct pipeline_counters c;
+    pipeline_get_counters(t->p, &c);
+    struct tui_store_stats ss;
+    tui_store_get_stats(t->store, &ss);
+    struct tui_status *st = &t->st;
+    st->live = t->live;
+    st->loading = !t->live && !t->done;
+    st->progress = c.source.bytes_total
+                       ? (double)c.source.bytes_read / (double)c.source.bytes_total
+                       : -1;
+    st->packets = c.packets;
+    st->ps_drop = c.source.ps_drop;
+    st->ps_ifdrop = c.source.ps_ifdrop;
+    st->ops = c.ops_emitted;
+    st->pending = c.corr.pending;
+    st->evicted = c.corr.evicted + ss.evicted + c.tcp.flows_evicted;
+    st->errors = c.malformed_packets + c.source.bad_records + c.amqp.malformed_frames +
+                 c.amqp.resyncs + c.amqp.contents_dropped + c.tcp.gaps;
+    st->now_ts = c.last_ts;
+    st->error = t->pipeline_failed ? t->pipeline_err : NULL;
+    double now = mono_now();
+    if (now - t->rate_t >= 1.0) {
+        st->pkt_rate = (double)(c.packets - t->rate_pkts) / (now - t->rate_t);
+        t->rate_t = now;
+        t->rate_pkts = c.packets;
+    }
+}
+
+/* ---- actions ---- */
+
+static const struct tui_entry *selected_entry(struct tui *t)
+{
+    size_t n = tui_views_calls_count(&t->ui, t->store);
+    if (t->ui.view == TUI_VIEW_DETAIL && t->ui.detail_seq)
+        return tui_store_find(t->store, t->ui.detail_seq);
+    return n ? tui_store_visible_at(t->store, tui_views_calls_selected(&t->ui, t->store)) : NULL;
+}
+
+/* Stops following and pins the selection where it is now. */
+static void pin_selection(struct tui *t)
+{
+    size_t n = tui_views_calls_count(&t->ui, t->store);
+    const struct tui_entry *e =
+        n ? tui_store_visible_at(t->store, tui_views_calls_selected(&t->ui, t->store)) : NULL;
+    t->ui.follow = false;
+    t->ui.sel_seq = e ? e->seq : 0;
+}
+
+static void apply_filter(struct tui *t, const char *expr)
+{
+    struct op_filter f = *tui_store_filter(t->store);
+    char err[256];
+    snprintf(t->last_filter_input, sizeof t->last_filter_input, "%s", expr);
+    if (!op_filter_parse_expr(&f, expr, err, sizeof err)) {
+        set_message(t, true, "filter: %s", err);
+        return;
+    }
+    tui_store_set_filter(t->store, &f);
+    t->ui.follow = true;
+    t->ui.sel_seq = 0;
+    char desc[TUI_INPUT_MAX];
+    op_filter_describe(&f, desc, sizeof desc);
+    set_message(t, false, desc[0] ? "filter: %s" : "filter cleared%s", desc);
+}
+
+/* Enter on a Topics row lists that topic's (or method's) calls. */
+static void filter_from_topic(struct tui *t)
+{
+    tui_agg_load(t->agg, pipeline_stats(t->p));
+    tui_agg_sort(t->agg, t->ui.sort); /* the row under the cursor, in the order drawn */
+    const struct tui_agg_row *r = tui_agg_row_at(t->agg, t->ui.topics.sel);
+    if (!r || strcmp(r->topic, TUI_AGG_OTHER) == 0)
+        return;
+    struct op_filter f;
+    op_filter_init(&f);
+    char err[128], glob[2 * TUI_AGG_NAME_MAX];
+    /* escape fnmatch's specials so the name matches itself */
+    const char *names[2] = {r->topic, r->method};
+    char *dst[2] = {f.topic, f.method};
+    for (int i = 0; i < 2; i++) {
+        if (!names[i][0] || strcmp(names[i], "-") == 0)
+            continue;
+        size_t o = 0;
+        for (const char *p = names[i]; *p && o + 2 < sizeof glob; p++) {
+            if (strchr("*?[]\\", *p))
+                glob[o++] = '\\';
+            glob[o++] = *p;
+        }
+        glob[o] = '\0';
+        if (!op_filter_set_glob(dst[i], glob, err, sizeof err)) {
+            set_message(t, true, "filter: %s", err);
+            return;
+        }
+    }
+    tui_store_set_filter(t->store, &f);
+    char desc[TUI_INPUT_MAX];
+    op_filter_describe(&f, desc, sizeof desc);
+    snprintf(t->last_filter_input, sizeof t->last_filter_input, "%s", desc);
+    t->ui.view = TUI_VIEW_CALLS;
+    t->ui.follow = true;
+    t->ui.sel_seq = 0;
+    set_message(t, false, "filter: %s", desc);
+}
+
+static void write_selected(struct tui *t, const char *path)
+{
+    if (t->live) {
+        set_message(t, true, "%s", "w needs a capture file (-r): live packets are not kept");
+        return;
+    }
+    const struct tui_entry *e = selected_entry(t);
+    if (!e) {
+        set_message(t, true, "%s", "no operation selected");
+        return;
+    }
+    if (!path[0]) {
+        set_message(t, true, "%s", "no file name given");
+        return;
+    }
+    struct writer *w = writer_new();
+    if (!w) {
+        set_message(t, true, "%s", "out of memory");
+        return;
+    }
+    /* Handshakes first, in id order (the writer keeps its table sorted). */
+    uint64_t ids[LEG_COUNT];
+    size_t nids = 0;
+    for (int l = 0; l < LEG_COUNT; l++) {
+        uint64_t id = e->op.leg_conn[l];
+        size_t i = 0;
+        while (i < nids && ids[i] < id)
+            i++;
+        if (!id || (i < nids && ids[i] == id))
+            continue;
+        memmove(&ids[i + 1], &ids[i], (nids - i) * sizeof ids[0]);
+        ids[i] = id;
+        nids++;
+    }
+    for (size_t i = 0; i < nids; i++) {
+        const struct tui_conn *c = tui_store_conn_find(t->store, ids[i]);
+        if (!c || !c->nhandshake)
+            continue;
+        struct amqp_conn_info info = c->info;
+        info.handshake_pkts = c->handshake;
+        info.nhandshake_pkts = c->nhandshake;
+        writer_note_conn(w, &info);
+    }
+    writer_mark_op(w, &e->op);
+    set_message(t, false, "writing %s ...", path);
+    sample_status(t);
+    tui_views_draw(&t->ui, t->store, t->agg, &t->st);
+    uint64_t written = 0;
+    char err[512];
+    if (writer_write(w, t->o, path, &written, err, sizeof err)) {
+        char msg[300];
+        snprintf(msg, sizeof msg, "wrote %llu packets%s to ", (unsigned long long)written,
+                 e->pkts_cut ? " (packet list was cut)" : "");
+        size_t ml = strlen(msg);
+        snprintf(msg + ml, sizeof msg - ml, "%s", path);
+        set_message(t, false, "%s", msg);
+    } else {
+        set_message(t, true, "%s", err);
+    }
+    writer_free(w);
+}
+
+/* ---- keys ---- */
+
+static void prompt_open(struct tui *t, enum tui_prompt kind, const char *initial)
+{
+    t->ui.prompt = kind;
+    snprintf(t->ui.input, sizeof t->ui.input, "%s", initial);
+    t->ui.input_len = strlen(t->ui.input);
+    t->ui.message[0] = '\0';
+}
+
+static void prompt_key(struct tui *t, int kind, wint_t ch)
+{
+    struct tui_ui *ui = &t->ui;
+    if (kind == OK && ch == 27) { /* Esc */
+        ui->prompt = TUI_PROMPT_NONE;
+        return;
+    }
+    if ((kind == OK && (ch == '\n' || ch == '\r')) || (kind == KEY_CODE_YES && ch == KEY_ENTER)) {
+        enum tui_prompt p = ui->prompt;
+        ui->prompt = TUI_PROMPT_NONE;
+        if (p == TUI_PROMPT_FILTER)
+            apply_filter(t, ui->input);
+        else
+            write_selected(t, ui->input);
+        return;
+    }
+    if ((kind == KEY_CODE_YES && ch == KEY_BACKSPACE) || (kind == OK && (ch == 127 || ch == 8))) {
+        while (ui->input_len > 0) {
+            unsigned char c = (unsigned char)ui->input[--ui->input_len];
+            if ((c & 0xc0) != 0x80)
+                break; /* removed a whole UTF-8 character */
+        }
+        ui->input[ui->input_len] = '\0';
+        return;
+    }
+    if (kind == OK && ch == 21) { /* ^U */
+        ui->input_len = 0;
+        ui->input[0] = '\0';
+        return;
+    }
+    if (kind != OK || ch < 32 || ch == 127)
+        return;
+    char mb[MB_LEN_MAX];
+    mbstate_t ps;
+    memset(&ps, 0, sizeof ps);
+    size_t n = wcrtomb(mb, (wchar_t)ch, &ps);
+    if (n == (size_t)-1 || ui->input_len + n >= sizeof ui->input)
+        return;
+    memcpy(ui->input + ui->input_len, mb, n);
+    ui->input_len += n;
+    ui->input[ui->input_len] = '\0';
+}
+
+enum move { MOVE_BY, MOVE_HOME, MOVE_END };
+
+static void move_list(struct tui_list *l, size_t n, enum move how, long delta)
+{
+    if (n == 0)
+        return;
+    long sel = (long)l->sel;
+    if (how == MOVE_HOME)
+        sel = 0;
+    else if (how == MOVE_END)
+        sel = (long)n - 1;
+    else
+        sel += delta;
+    if (sel < 0)
+        sel = 0;
+    if (sel >= (long)n)
+        sel = (long)n - 1;
+    l->sel = (size_t)sel;
+}
+
+static void move_selection(struct tui *t, enum move how, long delta)
+{
+    struct tui_ui *ui = &t->ui;
+    switch (ui->view) {
+    case TUI_VIEW_CALLS: {
+        size_t n = tui_views_calls_count(ui, t->store);
+        if (n == 0)
+            return;
+        struct tui_list l = {tui_views_calls_selected(ui, t->store), 0};
+        move_list(&l, n, how, delta);
+        const struct tui_entry *e = tui_store_visible_at(t->store, l.sel);
+        ui->sel_seq = e ? e->seq : 0;
+        if (how == MOVE_END)
+            ui->follow = true;
+        else if (how == MOVE_HOME || delta < 0)
+            ui->follow = false;
+        break;
+    }
+    case TUI_VIEW_DETAIL:
+        if (how == MOVE_HOME)
+            ui->detail_top = 0;
+        else if (how == MOVE_END)
+            ui->detail_top = ui->detail.n; /* the view clamps to the last page */
+        else if (delta < 0)
+            ui->detail_top = (size_t)-delta > ui->detail_top ? 0 : ui->detail_top - (size_t)-delta;
+        else
+            ui->detail_top += (size_t)delta;
+        break;
+    case TUI_VIEW_TOPICS:
+        move_list(&ui->topics, tui_agg_count(t->agg), how, delta);
+        break;
+    default:
+        move_list(&ui->conns, tui_store_conn_count(t->store), how, delta);
+        break;
+    }
+}
+
+static void switch_view(struct tui *t, enum tui_view v)
+{
+    if (v == TUI_VIEW_DETAIL && t->ui.view != TUI_VIEW_DETAIL) {
+        pin_selection(t);
+        t->ui.back = t->ui.view == TUI_VIEW_DETAIL ? TUI_VIEW_CALLS : t->ui.view;
+    }
+    t->ui.view = v;
+}
+
+static void key(struct tui *t, int kind, wint_t ch)
+{
+    struct tui_ui *ui = &t->ui;
+    if (kind == KEY_CODE_YES && ch == KEY_RESIZE)
+        return; /* the next frame reads the new size */
+    if (ui->prompt != TUI_PROMPT_NONE) {
+        prompt_key(t, kind, ch);
+        return;
+    }
+    if (ui->help) { /* any key closes the help; q still quits */
+        ui->help = false;
+        if (!(kind == OK && ch == 'q'))
+            return;
+    }
+    long page = ui->rows > 1 ? ui->rows - 1 : 1;
+    if (kind == KEY_CODE_YES) {
+        switch (ch) {
+        case KEY_UP:
+            move_selection(t, MOVE_BY, -1);
+            break;
+        case KEY_DOWN:
+            move_selection(t, MOVE_BY, 1);
+            break;
+        case KEY_PPAGE:
+            move_selection(t, MOVE_BY, -page);
+            break;
+        case KEY_NPAGE:
+            move_selection(t, MOVE_BY, page);
+            break;
+        case KEY_HOME:
+            move_selection(t, MOVE_HOME, 0);
+            break;
+        case KEY_END:
+            move_selection(t, MOVE_END, 0);
+            break;
+        case KEY_ENTER:
+            key(t, OK, '\n');
+            break;
+        case KEY_BTAB:
+            switch_view(t, (enum tui_view)((ui->view + TUI_VIEW_COUNT - 1) % TUI_VIEW_COUNT));
+            break;
+        default:
+            break;
+        }
+        return;
+    }
+    ui->message[0] = '\0';
+    switch (ch) {
+    case 'q':
+        t->quit = true;
+        break;
+    case '?':
+        ui->help = true;
+        break;
+    case 'k':
+        move_selection(t, MOVE_BY, -1);
+        break;
+    case 'j':
+        move_selection(t, MOVE_BY, 1);
+        break;
+    case '\n':
+    case '\r':
+        if (ui->view == TUI_VIEW_CALLS && tui_views_calls_count(ui, t->store))
+            switch_view(t, TUI_VIEW_DETAIL);
+        else if (ui->view == TUI_VIEW_TOPICS)
+            filter_from_topic(t);
+        break;
+    case 27: /* Esc */
+        if (ui->view == TUI_VIEW_DETAIL)
+            ui->view = ui->back;
+        break;
+    case '\t':
+        switch_view(t, (enum tui_view)((ui->view + 1) % TUI_VIEW_COUNT));
+        break;
+    case '1':
+    case '2':
+    case '3':
+    case '4':
+        switch_view(t, (enum tui_view)(ch - '1'));
+        break;
+    case '/':
+        prompt_open(t, TUI_PROMPT_FILTER, t->last_filter_input);
+        break;
+    case 's':
+        ui->sort = (enum tui_agg_sort)((ui->sort + 1) % TUI_SORT_COUNT);
+        if (ui->view != TUI_VIEW_TOPICS)
+            set_message(t, false, "Topics view sorted by %s (press 3 to see it)",
+                        tui_agg_sort_name(ui->sort));
+        break;
+    case 'p':
+        ui->paused = !ui->paused;
+        ui->pause_seq = tui_store_last_seq(t->store);
+        set_message(t, false, "%s",
+                    ui->paused ? "display paused (capture continues); p resumes" : "resumed");
+        break;
+    case 'f':
+        ui->follow = true;
+        ui->sel_seq = 0;
+        break;
+    case 'w': {
+        const struct tui_entry *e = selected_entry(t);
+        char name[128];
+        if (!e) {
+            set_message(t, true, "%s", "no operation selected");
+            break;
+        }
+        snprintf(name, sizeof name, "oslotrace-%llu.pcap", (unsigned long long)e->seq);
+        prompt_open(t, TUI_PROMPT_WRITE, name);
+        break;
+    }
+    default:
+        break;
+    }
+}
+
+static bool read_keys(struct tui *t)
+{
+    bool any = false;
+    for (int i = 0; i < 256; i++) { /* bounded: a paste cannot starve the capture */
+        wint_t ch;
+        int kind = get_wch(&ch);
+        if (kind == ERR)
+            break;
+        any = true;
+        key(t, kind, ch);
+        if (t->quit)
+            break;
+    }
+    return any;
+}
+
+/* ---- the loop ---- */
+
+static void step(struct tui *t, bool fd_ready, double now)
+{
+    if (t->done)
+        return;
+    if (t->live && !fd_ready && now - t->last_step < LIVE_STEP_S)
+        return;
+    t->last_step = now;
+    enum pipeline_status s =
+        pipeline_step(t->p, t->live ? STEP_PACKETS_LIVE : STEP_PACKETS_OFFLINE);
+    if (s == PIPELINE_ERROR) {
+        t->pipeline_failed = true;
+        snprintf(t->pipeline_err, sizeof t->pipeline_err, "%s", pipeline_error(t->p));
+    }
+    if (s == PIPELINE_DONE || s == PIPELINE_ERROR) {
+        pipeline_finish(t->p); /* the calls still pending end as open or timeout */
+        t->done = true;
+        if (!t->pipeline_failed)
+            set_message(t, false, "%s",
+                        t->live ? "capture stopped; q quits" : "end of capture; q quits");
+    }
+}
+
+static void loop(struct tui *t, volatile sig_atomic_t *stop_requests)
+{
+    int pfd = t->live ? pcap_source_fd(pipeline_source(t->p)) : -1;
+    bool dirty = true;
+    while (!t->quit && !*stop_requests) {
+        double now = mono_now();
+        double until_frame = t->last_draw + FRAME_S - now;
+        int timeout_ms;
+        if (!t->done && !t->live)
+            timeout_ms = 0; /* loading a file: only look at the keyboard */
+        else if (dirty && until_frame > 0)
+            timeout_ms = (int)(until_frame * 1000) + 1;
+        else
+            timeout_ms = (int)(FRAME_S * 1000);
+        struct pollfd fds[2] = {{.fd = STDIN_FILENO, .events = POLLIN},
+                                {.fd = pfd, .events = POLLIN}};
+        int nfds = pfd >= 0 && !t->done ? 2 : 1;
+        int r = poll(fds, (nfds_t)nfds, timeout_ms);
+        if (r < 0 && errno != EINTR)
+            break;
+        if (read_keys(t))
+            dirty = true;
+        now = mono_now();
+        uint64_t before = tui_store_last_seq(t->store);
+        step(t, nfds == 2 && r > 0 && (fds[1].revents & POLLIN), now);
+        if (tui_store_last_seq(t->store) != before || !t->done || t->live)
+            dirty = true; /* counters move while loading or capturing */
+        if (dirty && now - t->last_draw >= FRAME_S) {
+            sample_status(t);
+            if (t->ui.view == TUI_VIEW_TOPICS)
+                tui_agg_load(t->agg, pipeline_stats(t->p));
+            tui_views_draw(&t->ui, t->store, t->agg, &t->st);
+            t->last_draw = now;
+            dirty = false;
+        }
+    }
+}
+
+static bool start_curses(struct tui *t)
+{
+    if (!isatty(STDIN_FILENO) || !isatty(STDOUT_FILENO)) {
+        fprintf(stderr, "oslotrace: --tui needs a terminal on stdin and stdout\n");
+        return false;
+    }
+    /* newterm, unlike initscr, returns NULL instead of exiting on a bad TERM */
+    SCREEN *scr = newterm(NULL, stdout, stdin);
+    if (!scr) {
+        const char *term = getenv("TERM");
+        fprintf(stderr, "oslotrace: --tui: cannot use terminal type '%s'\n", term ? term : "");
+        return false;
+    }
+    t->screen = scr;
+    set_escdelay(25);
+    cbreak(); /* Ctrl-C stays a signal: main's handler sets *stop_requests */
+    noecho();
+    nonl();
+    keypad(stdscr, TRUE);
+    nodelay(stdscr, TRUE);
+    curs_set(0);
+    bool color = has_colors() && !(getenv("NO_COLOR") && getenv("NO_COLOR")[0]);
+    if (color) {
+        start_color();
+        tui_views_init_colors();
+    }
+    const char *cs = nl_langinfo(CODESET);
+    tui_ui_init(&t->ui, cs && strcmp(cs, "UTF-8") == 0, color);
+    return true;
+}
+
+static void stop_curses(struct tui *t)
+{
+    if (!t->screen)
+        return;
+    endwin();
+    delscreen(t->screen);
+    t->screen = NULL;
+}
+
+int tui_run(const struct cli_options *o, volatile sig_atomic_t *stop_requests)
+{
+    setlocale(LC_ALL, "");
+    struct tui t;
+    memset(&t, 0, sizeof t);
+    t.o = o;
+
+    struct tui_store_config sc;
+    tui_store_config_default(&sc);
+    sc.history = (size_t)o->tui_history;
+    struct tui_agg_config ac;
+    tui_agg_config_default(&ac);
+    t.store = tui_store_new(&sc);
+    t.agg = tui_agg_new(&ac);
+    if (!t.store || !t.agg) {
+        fprintf(stderr, "oslotrace: out of memory for --tui-history %llu\n",
+                (unsigned long long)o->tui_history);
+        tui_store_free(t.store);
+        tui_agg_free(t.agg);
+        return 1;
+    }
+    struct pipeline_sinks sinks = {.on_op = sink_op, .on_conn = sink_conn, .user = &t};
+    char err[512];
+    t.p = pipeline_new(o, false, &sinks, err, sizeof err);
+    if (!t.p) {
+        fprintf(stderr, "oslotrace: %s\n", err);
+        tui_store_free(t.store);
+        tui_agg_free(t.agg);
+        return 1;
+    }
+    t.live = pcap_source_is_live(pipeline_source(t.p));
+    describe_source(o, t.st.source, sizeof t.st.source);
+
+    int status = 0;
+    if (start_curses(&t)) {
+        t.rate_t = mono_now();
+        loop(&t, stop_requests);
+        stop_curses(&t);
+        tui_ui_free(&t.ui);
+    } else {
+        status = 1;
+    }
+    if (t.pipeline_failed) {
+        fprintf(stderr, "oslotrace: %s\n", t.pipeline_err);
+        status = 1;
+    }
+    if (t.live && status == 0) {
+        struct pipeline_counters c;
+        pipeline_get_counters(t.p, &c);
+        fprintf(stderr, "oslotrace: %llu packets, %llu dropped by kernel, %llu ops\n",
+                (unsigned long long)c.packets, (unsigned long long)c.source.ps_drop,
+                (unsigned long long)c.ops_emitted);
+    }
+    pipeline_free(t.p);
+    tui_store_free(t.store);
+    tui_agg_free(t.agg);
+    return status;
+}
