@@ -153,7 +153,9 @@ static void print_counters_line(struct pipeline *p)
 static int run_batch(const struct cli_options *o)
 {
     struct run r = {.o = o, .out = stdout};
-    r.json = o->json;
+    /* -q --report: the report is all of stdout (one JSON document with -j), so the
+     * per-operation and per-method lines are not written there too. */
+    r.json = o->json && !(o->quiet && o->report);
     r.text = !o->json && !o->quiet && !o->report;
     if (o->amqp)
         r.text = false;
