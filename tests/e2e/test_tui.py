@@ -145,7 +145,10 @@ def check_write(c, t, msg_id):
 def check_topics(c, t, by_topic, durations, width):
     t.keys("3")
     s = t.wait_for(lambda x: "P99" in x and "CALLS" in x, 10, "the Topics view")
-    head = [l for l in rows(s) if "P99" in l][0].split()
+    head = [l for l in rows(s) if "P99" in l]
+    if not c.check(head, "the Topics header names P99:\n" + s):
+        return s
+    head = head[0].split()
     col = {name.rstrip("\u25bcv"): i for i, name in enumerate(head)}
     # "TOPIC / METHOD" is three words in the header, one in a row
     shift = 2
@@ -211,7 +214,8 @@ def check_resize(c, t, by_topic):
 
 
 def wait_exit(c, t, how):
-    s = t.wait_for(lambda x: "TUI-EXIT=" in x, 15, "oslotrace to exit after " + how)
+    # the typed command line holds "TUI-EXIT=$?": wait for the digits
+    s = t.wait_for(lambda x: re.search(r"TUI-EXIT=\d+", x), 30, "oslotrace to exit after " + how)
     m = re.search(r"TUI-EXIT=(\d+)", s)
     c.check(m and m.group(1) == "0", "%s: exit status 0 (%s)" % (how, m and m.group(1)))
     c.check(not t.alternate_on(), "%s: the alternate screen is off" % how)
