@@ -267,12 +267,3 @@ int main(int argc, char **argv)
         return tui_run(&o, &stop_requests);
     return run_batch(&o);
 }
-
-/* DEV-ONLY fallback until ui/tui.c lands; removed before commit. */
-__attribute__((weak)) int tui_run(const struct cli_options *o, volatile sig_atomic_t *stop)
-{
-    (void)o;
-    (void)stop;
-    fprintf(stderr, "oslotrace: TUI not available in this build\n");
-    return 1;
-}
