@@ -8,13 +8,14 @@
  * stays in its own pcap_t's buffer untouched and nothing needs copying.
  * A damaged file ends that file, the others are still delivered, and the
  * error is reported once the merge runs dry. Live, pcap_create/activate with
- * immediate mode, ns timestamps where the kernel has them and a read timeout
- * so next() can answer AGAIN and the UI keeps polling. Timestamps are always
- * packet time in ns.
+ * immediate mode, ns timestamps where the kernel has them, and non-blocking
+ * reads with a poll() bounded by timeout_ms so next() answers AGAIN and the
+ * UI keeps polling. Timestamps are always packet time in ns.
  */
 #include "capture/pcap_source.h"
 
 #include <pcap/pcap.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -42,6 +43,7 @@ struct pcap_source {
     struct input *in;
     size_t nin;
     bool live;
+    int timeout_ms;             /* live: longest wait in next() before AGAIN */
     int last;                   /* input whose packet was handed out last, -1 none */
     volatile sig_atomic_t stop; /* set by pcap_source_break */
     uint64_t index;
@@ -134,7 +136,7 @@ static bool open_live(struct input *in, const struct pcap_source_config *cfg, ch
     int timeout_ms = cfg->timeout_ms > 0 ? cfg->timeout_ms : 100;
     pcap_set_snaplen(in->p, snaplen);
     pcap_set_immediate_mode(in->p, 1);
-    pcap_set_timeout(in->p, timeout_ms);
+    pcap_set_timeout(in->p, timeout_ms); /* for platforms where immediate mode still uses it */
     if (buffer_kib <= INT32_MAX / 1024)
         pcap_set_buffer_size(in->p, buffer_kib * 1024);
     /* ns when the platform has it; otherwise µs and to_ns() scales. */
@@ -152,7 +154,15 @@ static bool open_live(struct input *in, const struct pcap_source_config *cfg, ch
     in->nano = pcap_get_tstamp_precision(in->p) == PCAP_TSTAMP_PRECISION_NANO;
     if (!check_linktype(in, err, errlen))
         return false;
-    return apply_filter(in->p, in->name, cfg->bpf, err, errlen);
+    if (!apply_filter(in->p, in->name, cfg->bpf, err, errlen))
+        return false;
+    /* Immediate mode ignores the read timeout (a read blocks until a packet
+     * comes), so reads are non-blocking and next() waits with poll() itself. */
+    if (pcap_setnonblock(in->p, 1, ebuf) < 0) {
+        fail(err, errlen, "%s: %s", in->name, ebuf);
+        return false;
+    }
+    return true;
 }
 
 struct pcap_source *pcap_source_open(const struct pcap_source_config *cfg, char *err,
@@ -181,6 +191,7 @@ struct pcap_source *pcap_source_open(const struct pcap_source_config *cfg, char 
     }
     src->nin = n;
     src->live = live;
+    src->timeout_ms = cfg->timeout_ms > 0 ? cfg->timeout_ms : 100;
     src->last = -1;
     for (size_t i = 0; i < n; i++) {
         struct input *in = &src->in[i];
@@ -237,16 +248,33 @@ static void refill(struct pcap_source *src, struct input *in)
     }
 }
 
+/* Non-blocking read; when nothing is there, wait on the descriptor for up to
+ * timeout_ms and try once more. A signal cuts the wait short (EINTR). */
+static int read_live(struct pcap_source *src, struct input *in, struct pcap_pkthdr **h,
+                     const u_char **d)
+{
+    int rc = pcap_next_ex(in->p, h, d);
+    if (rc != 0 || src->stop)
+        return rc;
+    int fd = pcap_get_selectable_fd(in->p);
+    if (fd < 0)
+        return 0;
+    struct pollfd pfd = {.fd = fd, .events = POLLIN};
+    if (poll(&pfd, 1, src->timeout_ms) <= 0 || src->stop)
+        return 0;
+    return pcap_next_ex(in->p, h, d);
+}
+
 static enum pcap_source_status next_live(struct pcap_source *src, struct packet *out)
 {
     struct input *in = &src->in[0];
     struct pcap_pkthdr *h;
     const u_char *d;
-    int rc = pcap_next_ex(in->p, &h, &d);
-    if (rc == 0)
-        return PCAP_SOURCE_AGAIN;
+    int rc = read_live(src, in, &h, &d);
     if (rc == PCAP_ERROR_BREAK || src->stop)
         return PCAP_SOURCE_END;
+    if (rc == 0)
+        return PCAP_SOURCE_AGAIN;
     if (rc != 1) {
         snprintf(src->err, sizeof src->err, "%s: %s", in->name, pcap_geterr(in->p));
         src->failed = true;
