@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "capture/packet.h"
 
@@ -27,7 +28,9 @@ struct pipeline {
     struct op_filter filter;
     uint64_t max_packets; /* -c */
     struct pipeline_counters n;
-    uint64_t now_ns, last_tick_ns;
+    uint64_t now_ns, last_tick_ns; /* packet time, driving every timeout */
+    uint64_t newest_pkt_ns;
+    double wall_at_packet; /* live: monotonic seconds when now_ns was last set by a packet */
     volatile sig_atomic_t stop;
     bool finished;
     char err[512];
@@ -154,6 +157,8 @@ struct pipeline *pipeline_new(const struct cli_options *o, bool want_methods,
     cc.call_timeout_s = o->call_timeout_s;
     cc.max_pending = o->max_pending;
     cc.want_bodies = o->args || o->tui;
+    /* Packet numbers cost ~50 bytes per pending call; only -w and the TUI's `w` need them. */
+    cc.want_pkts = o->write_file != NULL || o->tui;
     cc.show_secrets = o->show_secrets;
     p->corr = corr_new(&cc, on_op, p);
     p->stats = stats_new(10000);
@@ -175,15 +180,45 @@ static void tick(struct pipeline *p)
     corr_tick(p->corr, p->now_ns);
 }
 
+static double mono_seconds(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* A quiet live interface still has time passing: without packets, packet
+ * time would stand still and timeouts and held casts would wait for the next
+ * packet. While idle, packet time moves on by the wall time elapsed since the
+ * last packet (never backwards, never for files). */
+static void idle_advance(struct pipeline *p)
+{
+    if (!p->now_ns || !pcap_source_is_live(p->src))
+        return;
+    double idle = mono_seconds() - p->wall_at_packet;
+    if (idle <= 0)
+        return;
+    uint64_t t = p->now_ns + (uint64_t)(idle * 1e9);
+    p->wall_at_packet += idle;
+    p->now_ns = t;
+    tick(p);
+}
+
 static void handle_packet(struct pipeline *p, const struct packet *pkt)
 {
     p->n.packets++;
     if (!p->n.first_ts || pkt->ts_ns < p->n.first_ts)
         p->n.first_ts = pkt->ts_ns;
-    if (pkt->ts_ns < p->now_ns)
+    /* Backwards is judged against packets only: idle_advance() may have moved
+     * now_ns a little past the next live packet's timestamp. */
+    if (pkt->ts_ns < p->newest_pkt_ns)
         p->n.ts_backwards++;
     else
+        p->newest_pkt_ns = pkt->ts_ns;
+    if (pkt->ts_ns > p->now_ns)
         p->now_ns = pkt->ts_ns;
+    if (pcap_source_is_live(p->src))
+        p->wall_at_packet = mono_seconds();
     if (!p->last_tick_ns)
         p->last_tick_ns = p->now_ns;
 
@@ -216,6 +251,7 @@ enum pipeline_status pipeline_step(struct pipeline *p, unsigned max_packets)
             handle_packet(p, &pkt);
             break;
         case PCAP_SOURCE_AGAIN:
+            idle_advance(p);
             return PIPELINE_IDLE;
         case PCAP_SOURCE_END:
             return PIPELINE_DONE;
