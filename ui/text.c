@@ -76,6 +76,18 @@ static void format_peer(const struct op_peer *p, char *buf, size_t len)
         snprintf(buf, len, "?");
 }
 
+/* Writes s in exactly `width` columns: padded, or cut with "…" so the columns
+ * after it stay aligned (the full value is in -j). ASCII-width assumption is
+ * fine for oslo names, which are identifiers. */
+static void put_fit(FILE *out, const char *s, int width)
+{
+    int len = (int)strlen(s);
+    if (len <= width)
+        fprintf(out, "%-*s", width, s);
+    else
+        fprintf(out, "%.*s…", width - 1, s);
+}
+
 void text_write_op(FILE *out, const struct op *op, bool color)
 {
     char when[32], target[256], lat[32], client[NETADDR_STRLEN], server[NETADDR_STRLEN];
@@ -87,8 +99,11 @@ void text_write_op(FILE *out, const struct op *op, bool color)
     const char *method = op->type == OP_NOTIFICATION ? op->event_type : op->method;
     const char *status = op_status_name(op->status);
 
-    fprintf(out, "%s %-6s %-18s %-16s ", when, short_type(op->type), target,
-            method ? method : "-");
+    fprintf(out, "%s %-6s ", when, short_type(op->type));
+    put_fit(out, target, 18);
+    fputc(' ', out);
+    put_fit(out, method ? method : "-", 20);
+    fputc(' ', out);
     if (color)
         fprintf(out, "%s%-7s\033[0m", status_color(op->status), status);
     else
