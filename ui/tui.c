@@ -70,7 +70,10 @@ static void sink_conn(void *user, const struct amqp_conn_info *info, enum amqp_c
     tui_store_conn_event(t->store, info, ev);
 }
 
-static void set_message(struct tui *t, bool error, const char *fmt, const char *arg)
+/* noinline: a status line may be cut, and gcc -O2 would otherwise warn at every
+ * inlined call site that a long argument might not fit. */
+__attribute__((noinline)) static void set_message(struct tui *t, bool error, const char *fmt,
+                                                  const char *arg)
 {
     snprintf(t->ui.message, sizeof t->ui.message, fmt, arg);
     t->ui.message_error = error;
@@ -253,7 +256,8 @@ static void write_selected(struct tui *t, const char *path)
         snprintf(msg, sizeof msg, "wrote %llu packets%s to ", (unsigned long long)written,
                  e->pkts_cut ? " (packet list was cut)" : "");
         size_t ml = strlen(msg);
-        snprintf(msg + ml, sizeof msg - ml, "%s", path);
+        int n = snprintf(msg + ml, sizeof msg - ml, "%s", path); /* may be cut: a status line */
+        (void)n;
         set_message(t, false, "%s", msg);
     } else {
         set_message(t, true, "%s", err);
