@@ -15,10 +15,17 @@ TOKEN_MARKER = "HARNESSFAKETOKEN"
 SKIP = 77
 
 
-def captures():
+# The sanitizer build runs ~5x slower; tests that repeat many runs per capture
+# may keep to the small captures there (the plain build covers them all).
+SANITIZED = os.environ.get("OSLOTRACE_SANITIZED") == "1"
+
+
+def captures(small_only=False):
     """(name, path, truth path) for every capture in pcaps/ that has a truth file."""
     out = []
     for path in sorted(glob.glob(os.path.join(PCAPS, "*.pcap*"))):
+        if small_only and os.path.getsize(path) > 2_000_000:
+            continue
         name = os.path.basename(path).split(".")[0]
         truth = os.path.join(PCAPS, name + ".truth.jsonl")
         if os.path.exists(truth):

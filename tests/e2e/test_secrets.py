@@ -4,14 +4,14 @@ contains the lab's fake auth_token marker or the AMQP PLAIN password, and
 import json
 import sys
 
-from common import Checker, TOKEN_MARKER, captures, run, SKIP
+from common import Checker, SANITIZED, TOKEN_MARKER, captures, run, SKIP
 
 MODES = [[], ["-j"], ["-j", "--args"], ["--amqp"], ["--amqp", "-j"], ["--report"],
          ["--report", "-j"], ["--args"]]
 
 
 def main():
-    caps = captures()
+    caps = captures(small_only=SANITIZED)
     if not caps:
         sys.exit(SKIP)
     c = Checker("secrets")
