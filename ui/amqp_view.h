@@ -1,7 +1,7 @@
 /*
  * amqp_view.h: the --amqp output, one AMQP method per line (text) or per
  * JSON object (NDJSON with -j). It reads struct amqp_method_event only; it
- * never looks at frames. docs/amqp-json.md describes the JSON object.
+ * never looks at frames. docs/json.md describes the JSON object.
  */
 #ifndef OSLOTRACE_UI_AMQP_VIEW_H
 #define OSLOTRACE_UI_AMQP_VIEW_H

@@ -6,7 +6,7 @@ tools/tshark_amqp_counts.py), the per-method counts of our --amqp NDJSON must eq
 on captures that start inside a connection or a frame, or lost packets ("mid", "cut",
 "lossy"), at least tshark's for every method, and on "cut" strictly more content methods
 (tshark loses the stream where the capture starts mid-frame; we resynchronise). Every line
-must carry the documented fields (docs/amqp-json.md) and no SASL response in clear.
+must carry the documented fields (docs/json.md) and no SASL response in clear.
 """
 import collections
 import json
