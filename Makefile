@@ -1,7 +1,7 @@
 # Thin wrapper over CMake: `make demo` and `make test` are the README's two commands.
 # Both install missing Debian packages first (tools/deps.sh), so they work on a fresh machine.
 JOBS ?= $(shell nproc)
-DEMO_PCAP ?= pcaps/basic.pcap
+DEMO_PCAP ?= pcaps/errors.pcap
 
 .PHONY: all deps release debug asan demo test bench clean
 
