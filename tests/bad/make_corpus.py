@@ -74,6 +74,9 @@ def build(out):
     stream(p("tls-5672.pcap"), [tls, b"\x17\x03\x03\x40\x00" + rnd[:1000]])
     stream(p("frame-4gb.pcap"), [struct.pack(">BHI", 1, 1, 0xFFFFFFF0) + rnd[:1000]] +
            chunks[1:4])
+    # The same after a protocol header: the splitter is in sync, so the size is an error.
+    stream(p("frame-4gb-synced.pcap"), [chunks[0], struct.pack(">BHI", 1, 1, 0xFFFFFFF0) + rnd[:1000]] +
+           chunks[1:4])
     header_2_63 = s.frame(2, 1, struct.pack(">HHQH", 60, 0, 1 << 63, 0))
     stream(p("body-2-63.pcap"), [method(60, 40, b"\x00\x00" + s.shortstr("openstack") +
                                         s.shortstr("compute") + b"\x00") + header_2_63,
