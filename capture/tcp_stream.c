@@ -9,8 +9,10 @@
  * into a seq-sorted list per direction, charged against per-direction and
  * global byte limits. A hole that outlives gap_timeout (packet time) or the
  * per-direction limit becomes an on_gap and delivery goes on after it, so
- * the AMQP stage resynchronises instead of waiting forever. Sequence numbers
- * are compared modulo 2^32.
+ * the AMQP stage resynchronises instead of waiting forever. A hole with no
+ * data after it (the lost packet was the last one) is known from the FIN or
+ * the peer's ACK and ages the same way. Sequence numbers are compared
+ * modulo 2^32.
  */
 #include "capture/tcp_stream.h"
 
@@ -41,6 +43,11 @@ struct dir_state {
     struct ooo_seg *ooo, *ooo_tail; /* sorted by seq, never overlapping */
     size_t ooo_bytes;               /* charged bytes in ooo */
     uint64_t ooo_oldest_ts;         /* earliest arrival among ooo segments */
+    /* Evidence that bytes up to known_end were sent (our FIN, the peer's ACK)
+     * even when nothing after them was captured: a hole at the tail. */
+    uint32_t known_end;
+    bool has_known_end;
+    uint64_t known_ts; /* when that hole was first evident */
 };
 
 struct flow {
@@ -209,9 +216,15 @@ static void lru_append(struct tcp_stream *ts, struct flow *f)
 }
 
 /* Keeps the "flows with buffered data" list in step with the two ooo lists. */
+/* Bytes known to be sent that are neither delivered nor buffered, at the tail. */
+static bool tail_missing(const struct dir_state *d)
+{
+    return !d->ooo && d->has_known_end && !d->finished && seq_lt(d->next_seq, d->known_end);
+}
+
 static void pend_update(struct tcp_stream *ts, struct flow *f)
 {
-    bool want = f->d[0].ooo || f->d[1].ooo;
+    bool want = f->d[0].ooo || f->d[1].ooo || tail_missing(&f->d[0]) || tail_missing(&f->d[1]);
     if (want == f->pending)
         return;
     if (want) {
@@ -325,17 +338,55 @@ static void skip_hole(struct tcp_stream *ts, struct flow *f, int dir, uint64_t t
     drain(ts, f, dir);
 }
 
+static void skip_tail(struct tcp_stream *ts, struct flow *f, int dir, uint64_t ts_ns)
+{
+    struct dir_state *d = &f->d[dir];
+    report_gap(ts, f, dir, d->known_end - d->next_seq, ts_ns);
+    check_finished(ts, d);
+    pend_update(ts, f);
+}
+
 static void flush_dir(struct tcp_stream *ts, struct flow *f, int dir, uint64_t ts_ns)
 {
     while (f->d[dir].ooo)
         skip_hole(ts, f, dir, ts_ns);
+    if (tail_missing(&f->d[dir]))
+        skip_tail(ts, f, dir, ts_ns);
+}
+
+static bool aged(const struct tcp_stream *ts, uint64_t since, uint64_t now)
+{
+    return now >= since && now - since >= ts->cfg.gap_timeout_ns;
 }
 
 static void check_gap_timeout(struct tcp_stream *ts, struct flow *f, int dir, uint64_t now)
 {
     struct dir_state *d = &f->d[dir];
-    while (d->ooo && now >= d->ooo_oldest_ts && now - d->ooo_oldest_ts >= ts->cfg.gap_timeout_ns)
+    while (d->ooo && aged(ts, d->ooo_oldest_ts, now))
         skip_hole(ts, f, dir, now);
+    if (tail_missing(d) && aged(ts, d->known_ts, now))
+        skip_tail(ts, f, dir, now);
+}
+
+/* Bytes up to `end` were sent in this direction (a FIN, or the peer ACKed them). */
+static void note_known_end(struct tcp_stream *ts, struct flow *f, int dir, uint32_t end,
+                           uint64_t now)
+{
+    struct dir_state *d = &f->d[dir];
+    if (!d->have_seq || d->finished)
+        return;
+    if (d->fin_seen && seq_lt(d->fin_seq, end))
+        end = d->fin_seq; /* the ACK of a FIN covers the FIN's own sequence number */
+    if (!seq_lt(d->next_seq, end) || end - d->next_seq >= MAX_AHEAD)
+        return;
+    if (!(d->has_known_end && seq_lt(d->next_seq, d->known_end))) {
+        d->known_ts = now; /* a new hole: its age starts now */
+        d->known_end = end;
+        d->has_known_end = true;
+    } else if (seq_lt(d->known_end, end)) {
+        d->known_end = end;
+    }
+    pend_update(ts, f);
 }
 
 /* ---- out-of-order buffer ------------------------------------------------- */
@@ -592,7 +643,10 @@ void tcp_stream_feed(struct tcp_stream *ts, const struct tcp_segment *seg)
             d->next_seq = d->fin_seq;
         }
         check_finished(ts, d);
+        note_known_end(ts, f, dir, d->fin_seq, seg->ts_ns);
     }
+    if (seg->flags & TCP_FLAG_ACK)
+        note_known_end(ts, f, !dir, seg->ack, seg->ts_ns);
     check_gap_timeout(ts, f, 0, seg->ts_ns);
     check_gap_timeout(ts, f, 1, seg->ts_ns);
     if (seg->flags & TCP_FLAG_RST)
@@ -607,6 +661,7 @@ void tcp_stream_tick(struct tcp_stream *ts, uint64_t now_ns)
         next = f->pend_next;
         check_gap_timeout(ts, f, 0, now_ns);
         check_gap_timeout(ts, f, 1, now_ns);
+        pend_update(ts, f); /* in-order delivery may have closed a tail hole meanwhile */
         /* A FIN that waited behind the hole may have completed the flow. */
         if (f->d[0].finished && f->d[1].finished)
             flow_close(ts, f, TCP_CLOSE_FIN, false, now_ns);

@@ -132,10 +132,10 @@ static struct netaddr ep(uint8_t host, uint16_t port)
 
 static uint64_t pkt_counter;
 
-static void feed(struct tcp_stream *ts, struct netaddr src, struct netaddr dst, uint32_t seq,
-                 uint8_t flags, const char *data, uint64_t t)
+static void feed_ack(struct tcp_stream *ts, struct netaddr src, struct netaddr dst, uint32_t seq,
+                     uint8_t flags, uint32_t ack, const char *data, uint64_t t)
 {
-    struct tcp_segment s = {.src = src, .dst = dst, .seq = seq, .ack = 0, .flags = flags,
+    struct tcp_segment s = {.src = src, .dst = dst, .seq = seq, .ack = ack, .flags = flags,
                             .payload = (const uint8_t *)data,
                             .len = data ? (uint32_t)strlen(data) : 0,
                             .ts_ns = t, .pkt_index = ++pkt_counter};
@@ -143,22 +143,29 @@ static void feed(struct tcp_stream *ts, struct netaddr src, struct netaddr dst, 
     tcp_stream_feed(ts, &s);
 }
 
-/* Client data / server data with the ACK flag, the usual shape. */
+/* Without the ACK flag: the acknowledgment number says nothing. */
+static void feed(struct tcp_stream *ts, struct netaddr src, struct netaddr dst, uint32_t seq,
+                 uint8_t flags, const char *data, uint64_t t)
+{
+    feed_ack(ts, src, dst, seq, flags, 0, data, t);
+}
+
+/* Client data / server data (no ACK flag: tests of ACK evidence say so). */
 static void c2s(struct tcp_stream *ts, uint32_t seq, const char *data, uint64_t t)
 {
-    feed(ts, CLIENT, SERVER, seq, TCP_FLAG_ACK, data, t);
+    feed(ts, CLIENT, SERVER, seq, TCP_FLAG_PSH, data, t);
 }
 
 static void s2c(struct tcp_stream *ts, uint32_t seq, const char *data, uint64_t t)
 {
-    feed(ts, SERVER, CLIENT, seq, TCP_FLAG_ACK, data, t);
+    feed(ts, SERVER, CLIENT, seq, TCP_FLAG_PSH, data, t);
 }
 
 static void handshake(struct tcp_stream *ts, uint32_t cisn, uint32_t sisn)
 {
     feed(ts, CLIENT, SERVER, cisn, TCP_FLAG_SYN, NULL, 1);
-    feed(ts, SERVER, CLIENT, sisn, TCP_FLAG_SYN | TCP_FLAG_ACK, NULL, 2);
-    c2s(ts, cisn + 1, NULL, 3);
+    feed_ack(ts, SERVER, CLIENT, sisn, TCP_FLAG_SYN | TCP_FLAG_ACK, cisn + 1, NULL, 2);
+    feed_ack(ts, CLIENT, SERVER, cisn + 1, TCP_FLAG_ACK, sisn + 1, NULL, 3);
 }
 
 static void assert_stream(struct rec *r, size_t id, int dir, const char *want)
@@ -189,14 +196,14 @@ static void test_in_order_with_handshake(void **state)
     c2s(ts, 1001, "AMQP", 4);
     s2c(ts, 5001, "tune", 5);
     c2s(ts, 1005, "-ok", 6);
-    feed(ts, CLIENT, SERVER, 1008, TCP_FLAG_FIN | TCP_FLAG_ACK, NULL, 7);
+    feed(ts, CLIENT, SERVER, 1008, TCP_FLAG_FIN, NULL, 7);
     assert_int_equal(r->closes, 0);
-    feed(ts, SERVER, CLIENT, 5005, TCP_FLAG_FIN | TCP_FLAG_ACK, NULL, 8);
+    feed(ts, SERVER, CLIENT, 5005, TCP_FLAG_FIN, NULL, 8);
     assert_log(r, "open 1;close 1 fin;");
     assert_stream(r, 1, 0, "AMQP-ok");
     assert_stream(r, 1, 1, "tune");
     /* The last ACK must not open a new flow. */
-    c2s(ts, 1009, NULL, 9);
+    feed_ack(ts, CLIENT, SERVER, 1009, TCP_FLAG_ACK, 5006, NULL, 9);
     struct tcp_stream_stats st = stats(ts);
     assert_int_equal(st.flows_opened, 1);
     assert_int_equal(st.flows_closed, 1);
@@ -424,8 +431,8 @@ static void test_flow_without_syn(void **state)
     assert_int_equal(stats(ts).gaps, 0);
     assert_int_equal(stats(ts).no_flow_segments, 1);
     /* FINs with nothing outstanding finish both directions. */
-    feed(ts, CLIENT, SERVER, 8003, TCP_FLAG_FIN | TCP_FLAG_ACK, NULL, 8);
-    feed(ts, SERVER, CLIENT, 90006, TCP_FLAG_FIN | TCP_FLAG_ACK, NULL, 9);
+    feed(ts, CLIENT, SERVER, 8003, TCP_FLAG_FIN, NULL, 8);
+    feed(ts, SERVER, CLIENT, 90006, TCP_FLAG_FIN, NULL, 9);
     assert_log(r, "open 1;close 1 fin;");
     tcp_stream_free(ts);
     rec_free(r);
@@ -437,9 +444,9 @@ static void test_fin_after_hole(void **state)
     struct rec *r = rec_new();
     struct tcp_stream *ts = new_stream(r, NULL);
     handshake(ts, 0, 0);
-    feed(ts, SERVER, CLIENT, 1, TCP_FLAG_FIN | TCP_FLAG_ACK, NULL, 4);
+    feed(ts, SERVER, CLIENT, 1, TCP_FLAG_FIN, NULL, 4);
     c2s(ts, 1, "ab", 5);
-    feed(ts, CLIENT, SERVER, 5, TCP_FLAG_FIN | TCP_FLAG_ACK, "ef", 6);
+    feed(ts, CLIENT, SERVER, 5, TCP_FLAG_FIN, "ef", 6);
     assert_int_equal(r->closes, 0);
     c2s(ts, 3, "cd", 7);
     assert_stream(r, 1, 0, "abcdef");
@@ -596,6 +603,56 @@ static void test_ipv6_and_two_flows(void **state)
     tcp_stream_free(ts);
     /* Closed least recently active first. */
     assert_log(r, "open 1;open 2;close 2 end;close 1 end;");
+    rec_free(r);
+}
+
+/* The lost packet was the last before the FIN: the FIN says how much is missing. */
+static void test_tail_hole_known_from_fin(void **state)
+{
+    struct rec *r = rec_new();
+    struct tcp_stream_config cfg = {.gap_timeout_ns = 1000};
+    struct tcp_stream *ts = new_stream(r, &cfg);
+    handshake(ts, 0, 0);
+    c2s(ts, 1, "abc", 10);
+    /* 4..8 lost */
+    feed(ts, CLIENT, SERVER, 9, TCP_FLAG_FIN, NULL, 20);
+    feed(ts, SERVER, CLIENT, 1, TCP_FLAG_FIN, NULL, 30);
+    assert_int_equal(r->closes, 0);
+    tcp_stream_tick(ts, 1019);
+    assert_int_equal(r->closes, 0);
+    tcp_stream_tick(ts, 1020);
+    assert_log(r, "open 1;gap 1/0 5@3;close 1 fin;");
+    assert_int_equal(stats(ts).flows_active, 0);
+    tcp_stream_free(ts);
+    rec_free(r);
+}
+
+/* The peer ACKed bytes the capture never saw: a tail hole, aged like any other. */
+static void test_tail_hole_known_from_ack(void **state)
+{
+    struct rec *r = rec_new();
+    struct tcp_stream_config cfg = {.gap_timeout_ns = 1000};
+    struct tcp_stream *ts = new_stream(r, &cfg);
+    handshake(ts, 100, 0);
+    c2s(ts, 101, "frame", 10);                                      /* 101..105 */
+    feed_ack(ts, SERVER, CLIENT, 1, TCP_FLAG_ACK, 106, NULL, 11);   /* acks what we saw */
+    feed_ack(ts, SERVER, CLIENT, 1, TCP_FLAG_ACK, 116, NULL, 12);   /* 106..115 unseen */
+    feed_ack(ts, SERVER, CLIENT, 1, TCP_FLAG_ACK, 120, NULL, 500);  /* the hole grows */
+    tcp_stream_tick(ts, 1011);
+    assert_log(r, "open 1;");
+    tcp_stream_tick(ts, 1012);                                      /* aged from t=12 */
+    assert_log(r, "open 1;gap 1/0 14@5;");
+    c2s(ts, 120, "next", 1100);
+    assert_stream(r, 1, 0, "framenext");
+
+    /* A hole filled in time is no gap; one still open at the end is reported. */
+    feed_ack(ts, SERVER, CLIENT, 1, TCP_FLAG_ACK, 130, NULL, 1200);
+    c2s(ts, 124, "+-+-+-", 1300);
+    feed_ack(ts, SERVER, CLIENT, 1, TCP_FLAG_ACK, 140, NULL, 1400);
+    tcp_stream_finish(ts);
+    assert_stream(r, 1, 0, "framenext+-+-+-");
+    assert_log(r, "open 1;gap 1/0 14@5;gap 1/0 10@29;close 1 end;");
+    tcp_stream_free(ts);
     rec_free(r);
 }
 
@@ -772,6 +829,8 @@ int main(void)
         cmocka_unit_test(test_out_of_window),
         cmocka_unit_test(test_snaplen_cut_is_gap),
         cmocka_unit_test(test_ipv6_and_two_flows),
+        cmocka_unit_test(test_tail_hole_known_from_fin),
+        cmocka_unit_test(test_tail_hole_known_from_ack),
         cmocka_unit_test(test_close_reason_names),
         cmocka_unit_test(test_random_reorder_no_loss),
         cmocka_unit_test(test_random_loss),
