@@ -33,6 +33,7 @@
 #define STEP_PACKETS_LIVE 1000
 #define FRAME_S 0.1    /* at most ten frames a second */
 #define LIVE_STEP_S 0.2 /* live: read even without a poll wake-up, for libpcap's buffer */
+#define LIVE_SLICE_S 0.03 /* live: longest stretch of reading between two looks at the keys */
 
 struct tui {
     const struct cli_options *o;
@@ -524,8 +525,18 @@ static void step(struct tui *t, bool fd_ready, double now)
     if (t->live && !fd_ready && now - t->last_step < LIVE_STEP_S)
         return;
     t->last_step = now;
-    enum pipeline_status s =
-        pipeline_step(t->p, t->live ? STEP_PACKETS_LIVE : STEP_PACKETS_OFFLINE);
+    enum pipeline_status s;
+    if (t->live) {
+        /* A live read blocks until a packet or libpcap's timeout, so a step of
+         * many packets would last as long as the traffic trickles in. One
+         * packet per step, for a bounded slice of time, keeps keys responsive. */
+        unsigned n = 0;
+        do
+            s = pipeline_step(t->p, 1);
+        while (s == PIPELINE_MORE && ++n < STEP_PACKETS_LIVE && mono_now() - now < LIVE_SLICE_S);
+    } else {
+        s = pipeline_step(t->p, STEP_PACKETS_OFFLINE);
+    }
     if (s == PIPELINE_ERROR) {
         t->pipeline_failed = true;
         snprintf(t->pipeline_err, sizeof t->pipeline_err, "%s", pipeline_error(t->p));

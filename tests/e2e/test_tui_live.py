@@ -1,0 +1,128 @@
+"""oslotrace --tui -i lo on live traffic: the lab's broker, two RPC servers
+and tools/lab/traffic.py calling compute and conductor while the TUI
+watches. Operations must show up while the traffic runs (not only at the
+end), the status line must name the interface and count packets, and once
+the traffic has stopped the Topics view must count exactly the calls the
+client recorded in its event log. Skipped (77) when tmux, the traffic
+generator, root (live capture) or the broker is missing; the broker is
+started for the test only if it was not running, and then stopped again."""
+import collections
+import json
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from common import Checker, SKIP, SRC  # noqa: E402
+from tui_driver import TuiSession, rows, tmux_available  # noqa: E402
+
+LAB = os.path.join(SRC, "tools", "lab")
+PORT = int(os.environ.get("LAB_PORT", "5672"))
+
+
+def broker_up():
+    try:
+        with socket.create_connection(("127.0.0.1", PORT), timeout=1):
+            return True
+    except OSError:
+        return False
+
+
+def skip(why):
+    print("SKIP: " + why)
+    sys.exit(SKIP)
+
+
+def main():
+    if not tmux_available():
+        skip("tmux is not installed")
+    traffic = os.path.join(LAB, "traffic.py")
+    if not os.path.exists(traffic):
+        skip("tools/lab/traffic.py (the lab's traffic generator) is not there")
+    if os.geteuid() != 0:
+        skip("live capture on lo needs root")
+    started_broker = False
+    if not broker_up():
+        r = subprocess.run(["bash", os.path.join(LAB, "broker.sh"), "start"],
+                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=180)
+        if r.returncode != 0 or not broker_up():
+            skip("no RabbitMQ on 127.0.0.1:%d and tools/lab/broker.sh start failed: %s" %
+                 (PORT, r.stdout.decode(errors="replace")[-300:]))
+        started_broker = True
+
+    c = Checker("tui-live")
+    work = tempfile.mkdtemp(prefix="oslotrace-tui-live-")
+    events = os.path.join(work, "events.jsonl")
+    pidfile = os.path.join(work, "pid")
+    t = TuiSession(c, "live")
+    gen = None
+    try:
+        t.start(["-i", "lo", "--amqp-port", str(PORT)], pidfile)
+        s = t.wait_for(lambda x: "iface lo" in x, 15, "the live status line")
+        time.sleep(1.0)  # the capture is open; start the traffic now
+        # its own process group, so the servers it starts go with it on any failure
+        gen = subprocess.Popen(["/usr/bin/python3", traffic, "--rate", "20", "--duration", "8",
+                                "--servers", "--events", events],
+                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                               start_new_session=True)
+        # operations appear while the traffic runs
+        s = t.wait_for(lambda x: re.search(r"\d\d:\d\d:\d\d\.\d{6} call", x), 30,
+                       "live operations in the list")
+        c.check(gen.poll() is None, "operations were listed before the traffic ended")
+        c.check(re.search(r"(\d+) pkts", rows(s)[-2]) and
+                int(re.search(r"(\d+) pkts", rows(s)[-2]).group(1)) > 0,
+                "the status line counts packets: %r" % rows(s)[-2])
+        try:
+            out = gen.communicate(timeout=120)[0].decode(errors="replace")
+        except subprocess.TimeoutExpired:
+            out = "(still running after 120 s)"
+        if not c.check(gen.returncode == 0 and os.path.exists(events),
+                       "traffic.py ran: %s" % out[-300:]):
+            c.finish()
+        time.sleep(2.0)  # the last replies through the capture and the next frame
+
+        calls = collections.Counter()
+        with open(events) as f:
+            for line in f:
+                ev = json.loads(line)
+                if ev.get("kind") == "call":
+                    calls[ev["topic"]] += 1
+        c.check(sum(calls.values()) > 50, "the traffic made calls: %r" % dict(calls))
+        t.keys("3")
+        s = t.wait_for(lambda x: "P99" in x, 10, "the Topics view")
+        for topic, want in calls.items():
+            line = [l for l in rows(s) if l.startswith(topic + " ")]
+            if not c.check(line, "Topics lists %s" % topic):
+                continue
+            got = int(line[0].split()[1])
+            c.check(got == want, "%s: %d calls shown, the client made %d" % (topic, got, want))
+        t.keys("q")
+        s = t.wait_for(lambda x: re.search(r"TUI-EXIT=\d+", x), 30, "oslotrace to exit")
+        c.check("TUI-EXIT=0" in s, "q: exit status 0")
+        c.check(not t.alternate_on(), "q: the alternate screen is off")
+    finally:
+        if gen:
+            for sig in (signal.SIGTERM, signal.SIGKILL):
+                try:
+                    os.killpg(gen.pid, sig)  # the generator and the servers it started
+                except ProcessLookupError:
+                    break
+                try:
+                    gen.wait(timeout=30)
+                    time.sleep(1)
+                except subprocess.TimeoutExpired:
+                    pass
+        t.close()
+        if started_broker:
+            subprocess.run(["bash", os.path.join(LAB, "broker.sh"), "stop"],
+                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=120)
+    c.finish()
+
+
+if __name__ == "__main__":
+    main()
