@@ -590,7 +590,7 @@ static void test_detail(void **state)
     const struct tui_entry *e = tui_store_add_op(s, &op);
     struct tui_lines l;
     tui_lines_init(&l, 1000);
-    tui_detail_build(&l, e, s, 100);
+    tui_detail_build(&l, e, s, 120);
     assert_true(lines_contain(&l, "775339337feb4689acd43f054dd4b441"));
     assert_true(lines_contain(&l, "Timeline"));
     assert_true(lines_contain(&l, "request_deliver"));
@@ -607,7 +607,7 @@ static void test_detail(void **state)
     assert_true(lines_contain(&l, "\"nested\": ["));  /* indented JSON */
     assert_true(lines_contain(&l, "not json {"));     /* invalid JSON shown raw */
     for (size_t i = 0; i < l.n; i++) {
-        assert_true(tui_text_cols(l.text[i]) <= 100);
+        assert_true(tui_text_cols(l.text[i]) <= 120);
         for (const char *p = l.text[i]; *p; p++)
             assert_true((unsigned char)*p >= 0x20 && *p != 0x7f);
     }

@@ -659,13 +659,14 @@ static void describe_conn(const struct tui_store *s, uint64_t id, char *buf, siz
         snprintf(buf, len, "connection #%llu (no longer in the table)", (unsigned long long)id);
         return;
     }
-    char cl[NETADDR_STRLEN], br[NETADDR_STRLEN];
+    /* The broker end and the product are in the Connections view; here the
+     * client end and its name say which process carried the leg. */
+    char cl[NETADDR_STRLEN];
     netaddr_format(&c->info.client, cl, sizeof cl);
-    netaddr_format(&c->info.broker, br, sizeof br);
-    snprintf(buf, len, "#%llu %s -> %s %s%s%s%s%s", (unsigned long long)id, cl, br,
-             c->info.connection_name[0] ? "name=" : "", c->info.connection_name,
-             c->info.product[0] ? " product=" : "", c->info.product,
-             c->info.handshake_seen ? "" : " (handshake not seen)");
+    snprintf(buf, len, "#%llu %s %s", (unsigned long long)id, cl,
+             c->info.connection_name[0] ? c->info.connection_name
+             : c->info.handshake_seen  ? ""
+                                       : "(handshake not seen)");
 }
 
 static void add_timeline(struct tui_lines *l, int wrap, const struct tui_entry *e,

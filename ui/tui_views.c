@@ -181,8 +181,9 @@ static void draw_bottom(const struct tui_ui *ui, int y, int w)
         return;
     }
     put(y, 0, w,
-        "q quit  ? help  Enter detail  Esc back  Tab/1-4 views  / filter  s sort  p pause  "
-        "f follow  w write pcap",
+        w >= 110 ? "q quit  ? help  Enter detail  Esc back  Tab/1-4 views  / filter  s sort  "
+                   "p pause  f follow  w write pcap"
+                 : "q quit ?help Enter detail Esc back Tab/1-4 / filter s sort p pause f w",
         A_DIM);
 }
 
