@@ -5,8 +5,9 @@
  * bytes in sequence order through on_data; a hole that is not filled in time
  * (bytes buffered past it, or packet time) becomes an explicit on_gap and
  * delivery goes on, so downstream resynchronises instead of stalling. Flows
- * seen without their SYN start at the first byte seen. Every table is bounded
- * and every eviction counted (struct tcp_stream_stats).
+ * seen without their SYN start at the first byte seen; a segment with neither
+ * payload nor SYN opens no flow (the last ACK after a close, a stray RST).
+ * Every table is bounded and every eviction counted (struct tcp_stream_stats).
  *
  * Direction: dir 0 is flow->a → flow->b, dir 1 is b → a. `a` is the SYN sender
  * when the SYN was seen, otherwise the sender of the first segment seen.
