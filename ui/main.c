@@ -19,6 +19,7 @@
 
 #include "ui/amqp_view.h"
 #include "ui/cli.h"
+#include "ui/live_writer.h"
 #include "ui/ndjson.h"
 #include "ui/pipeline.h"
 #include "ui/progress.h"
@@ -26,6 +27,9 @@
 #include "ui/text.h"
 #include "ui/tui.h"
 #include "ui/writer.h"
+
+/* Recent packets a live -w keeps until their operations end (memory bound). */
+#define LIVE_WRITE_RING_BYTES (64u << 20)
 
 /* Signals only set flags; the loop acts on them between steps. */
 static volatile sig_atomic_t stop_requests;
@@ -62,7 +66,8 @@ struct run {
     bool color;
     bool flush_lines; /* stdout is not a regular file: flush each line for pipes */
     bool text, json;
-    struct writer *writer;
+    struct writer *writer;           /* -w offline: two passes */
+    struct live_writer *live_writer; /* -w live: a ring of recent packets */
     struct report *report;
 };
 
@@ -71,6 +76,8 @@ static void sink_op(void *user, const struct op *op)
     struct run *r = user;
     if (r->writer)
         writer_mark_op(r->writer, op);
+    if (r->live_writer)
+        live_writer_mark_op(r->live_writer, op);
     if (r->report)
         report_add_op(r->report, op);
     if (r->json)
@@ -105,6 +112,15 @@ static void sink_conn(void *user, const struct amqp_conn_info *info, enum amqp_c
     (void)ev;
     if (r->writer)
         writer_note_conn(r->writer, info);
+    if (r->live_writer)
+        live_writer_note_conn(r->live_writer, info);
+}
+
+static void sink_packet(void *user, const struct packet *pkt)
+{
+    struct run *r = user;
+    if (r->live_writer)
+        live_writer_packet(r->live_writer, pkt);
 }
 
 static bool stdout_is_file(void)
@@ -162,7 +178,8 @@ static int run_batch(const struct cli_options *o)
     r.color = text_use_color(stdout);
     r.flush_lines = !stdout_is_file();
 
-    struct pipeline_sinks sinks = {sink_op, o->amqp ? sink_method : NULL, sink_conn, &r};
+    struct pipeline_sinks sinks = {sink_op, o->amqp ? sink_method : NULL, sink_conn, &r,
+                                   o->write_file ? sink_packet : NULL};
     char err[512];
     struct pipeline *p = pipeline_new(o, o->amqp, &sinks, err, sizeof err);
     if (!p) {
@@ -175,12 +192,17 @@ static int run_batch(const struct cli_options *o)
         return 1;
     }
     if (o->write_file && live) {
-        fprintf(stderr, "oslotrace: -w with -i is not supported yet; capture with tcpdump and use -r\n");
-        pipeline_free(p);
-        return 1;
-    }
-    if (o->write_file)
+        /* Created after the privilege drop, like tcpdump's -w. */
+        r.live_writer = live_writer_open(o->write_file, pcap_source_linktype(pipeline_source(p)),
+                                         LIVE_WRITE_RING_BYTES, err, sizeof err);
+        if (!r.live_writer) {
+            fprintf(stderr, "oslotrace: %s\n", err);
+            pipeline_free(p);
+            return 1;
+        }
+    } else if (o->write_file) {
         r.writer = writer_new();
+    }
     if (o->report)
         r.report = report_new();
 
@@ -235,6 +257,15 @@ static int run_batch(const struct cli_options *o)
         print_counters_line(p);
     fflush(stdout);
 
+    if (r.live_writer) {
+        struct live_writer_stats ws;
+        live_writer_close(r.live_writer, &ws); /* writes what is still held */
+        r.live_writer = NULL;
+        if (!o->quiet || ws.missed)
+            fprintf(stderr, "oslotrace: wrote %llu packets to %s (%llu left the buffer before "
+                    "their operation ended)\n", (unsigned long long)ws.written, o->write_file,
+                    (unsigned long long)ws.missed);
+    }
     if (r.writer) {
         uint64_t written;
         if (!writer_write(r.writer, o, o->write_file, &written, err, sizeof err)) {

@@ -222,6 +222,8 @@ static void handle_packet(struct pipeline *p, const struct packet *pkt)
     if (!p->last_tick_ns)
         p->last_tick_ns = p->now_ns;
 
+    if (p->sinks.on_packet)
+        p->sinks.on_packet(p->sinks.user, pkt);
     struct tcp_segment seg;
     switch (packet_decode(pkt, &seg)) {
     case PACKET_TCP:

@@ -37,6 +37,8 @@ struct pipeline_sinks {
     void (*on_method)(void *user, const struct amqp_method_event *ev);
     void (*on_conn)(void *user, const struct amqp_conn_info *info, enum amqp_conn_event ev);
     void *user;
+    /* Every packet read, before decoding (live -w keeps recent ones). */
+    void (*on_packet)(void *user, const struct packet *pkt);
 };
 
 struct pipeline_counters {

@@ -11,6 +11,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 
 from common import BIN, SRC, Checker, SKIP, TOKEN_MARKER
@@ -39,8 +40,14 @@ def main():
         events = "/tmp/oslotrace-live-test/events.jsonl"
         if os.path.exists(events):
             os.unlink(events)
-        ot = subprocess.Popen([BIN, "-i", "lo", "--amqp-port", PORT, "-j", "--report"],
-                              stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        # -w is created after the drop to nobody: a directory nobody may write to.
+        wdir = tempfile.mkdtemp(prefix="oslotrace-live-w-")
+        os.chmod(wdir, 0o777)
+        wfile = os.path.join(wdir, "live.pcap")
+        # Output to a file: an undrained pipe would block oslotrace's writes while it captures.
+        out_f = tempfile.TemporaryFile()
+        ot = subprocess.Popen([BIN, "-i", "lo", "--amqp-port", PORT, "-j", "--report", "-w", wfile],
+                              stdout=out_f, stderr=subprocess.PIPE)
         time.sleep(1.5)  # the capture is active once pcap_activate returned
         t_start = time.time()
         subprocess.run(["/usr/bin/python3", os.path.join(SRC, "tools", "lab", "traffic.py"),
@@ -49,7 +56,9 @@ def main():
                        env=ENV, check=True, timeout=180, stdout=subprocess.DEVNULL)
         time.sleep(1.0)
         ot.send_signal(signal.SIGINT)
-        out, err = ot.communicate(timeout=60)
+        _, err = ot.communicate(timeout=60)
+        out_f.seek(0)
+        out = out_f.read()
         c.check(ot.returncode == 0, "oslotrace exit %d: %s" % (ot.returncode, err[-500:]))
         records = [json.loads(l) for l in out.decode().splitlines() if l.strip()]
         calls = {r["msg_id"]: r for r in records if r.get("type") == "call"}
@@ -66,6 +75,14 @@ def main():
             if c.check(r is not None, "call %s not seen live" % ev["msg_id"]):
                 c.check(r["status"] == "ok", "call %s status %s" % (ev["msg_id"], r["status"]))
                 c.check(r["topic"] == ev["topic"], "call %s topic %s" % (ev["msg_id"], r["topic"]))
+        # The -w file read back holds every call seen live, with the same status.
+        back = subprocess.run([BIN, "-r", wfile, "-j"], stdout=subprocess.PIPE, check=True).stdout
+        back_calls = {r["msg_id"]: r for r in map(json.loads, back.decode().splitlines())
+                      if r.get("type") == "call"}
+        for ev in made:
+            r = back_calls.get(ev["msg_id"])
+            c.check(r is not None and r["status"] == "ok", "call %s not in the live -w file" % ev["msg_id"])
+        shutil.rmtree(wdir, ignore_errors=True)
         text = out.decode() + err.decode()
         c.check(TOKEN_MARKER not in text, "token marker in live output")
         c.check(b"packets" in err, "SIGINT printed the final counters")
