@@ -25,8 +25,9 @@ SANITIZER_WORDS = ("AddressSanitizer", "LeakSanitizer", "runtime error:", "Undef
 
 
 def is_sanitized(path):
-    with open(path, "rb") as f:
-        return b"AddressSanitizer" in f.read()
+    with open(path, "rb") as f:  # gcc links libasan dynamically: look for its entry point
+        data = f.read()
+    return b"__asan_init" in data or b"AddressSanitizer" in data
 
 
 SANITIZED = is_sanitized(BIN)
@@ -34,6 +35,7 @@ SANITIZED = is_sanitized(BIN)
 # quarantine and the instrumented allocator add a few hundred MB.
 RSS_LIMIT_MB = 1200 if SANITIZED else 200
 TIMEOUT = 400 if SANITIZED else 120
+BIG_FILE = 4 << 20  # the synthetic limit captures (pending-100k...)
 
 
 # (file, extra arguments, what the counters must show, why)
@@ -139,7 +141,10 @@ def main():
 
     for path in files:
         name = os.path.basename(path).rsplit(".", 1)[0]
-        for mode in (["-j"], ["--amqp", "-j"], ["--report", "-j", "--args"]):
+        modes = (["-j"], ["--amqp", "-j"], ["--report", "-j", "--args"])
+        if os.path.getsize(path) > BIG_FILE:
+            modes = modes[:1]  # the limit runs below read it again; keep the test under ctest's timeout
+        for mode in modes:
             try:
                 rc, stdout, err, rss = run(["-q", "-r", path] + mode)
             except subprocess.TimeoutExpired:
