@@ -6,10 +6,8 @@
  * error, 2 usage error.
  */
 #include <errno.h>
-#include <grp.h>
 #include <jansson.h>
 #include <poll.h>
-#include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,6 +20,7 @@
 #include "ui/live_writer.h"
 #include "ui/ndjson.h"
 #include "ui/pipeline.h"
+#include "ui/privileges.h"
 #include "ui/progress.h"
 #include "ui/report.h"
 #include "ui/text.h"
@@ -128,27 +127,6 @@ static bool stdout_is_file(void)
     return !isatty(STDOUT_FILENO) && lseek(STDOUT_FILENO, 0, SEEK_CUR) >= 0;
 }
 
-/* Like tcpdump -Z: give up root once the device is open, before creating any file. */
-static bool drop_privileges(const struct cli_options *o)
-{
-    if (geteuid() != 0)
-        return true;
-    const char *user = o->user ? o->user : "nobody";
-    if (strcmp(user, "root") == 0)
-        return true;
-    struct passwd *pw = getpwnam(user);
-    if (!pw) {
-        fprintf(stderr, "oslotrace: -Z: unknown user '%s'\n", user);
-        return false;
-    }
-    if (initgroups(pw->pw_name, pw->pw_gid) != 0 || setgid(pw->pw_gid) != 0 ||
-        setuid(pw->pw_uid) != 0) {
-        fprintf(stderr, "oslotrace: cannot drop privileges to '%s': %s\n", user, strerror(errno));
-        return false;
-    }
-    return true;
-}
-
 static double mono_now(void)
 {
     struct timespec ts;
@@ -187,7 +165,8 @@ static int run_batch(const struct cli_options *o)
         return 1;
     }
     bool live = pcap_source_is_live(pipeline_source(p));
-    if (live && !drop_privileges(o)) {
+    if (live && !privileges_drop(o->user, err, sizeof err)) {
+        fprintf(stderr, "oslotrace: %s\n", err);
         pipeline_free(p);
         return 1;
     }

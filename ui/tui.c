@@ -9,6 +9,7 @@
  * endwin() before anything is printed.
  */
 #include "ui/tui.h"
+#include "ui/privileges.h"
 
 #include <curses.h>
 #include <errno.h>
@@ -659,6 +660,13 @@ int tui_run(const struct cli_options *o, volatile sig_atomic_t *stop_requests)
         return 1;
     }
     t.live = pcap_source_is_live(pipeline_source(t.p));
+    if (t.live && !privileges_drop(o->user, err, sizeof err)) {
+        fprintf(stderr, "oslotrace: %s\n", err);
+        pipeline_free(t.p);
+        tui_store_free(t.store);
+        tui_agg_free(t.agg);
+        return 1;
+    }
     describe_source(o, t.st.source, sizeof t.st.source);
 
     int status = 0;
