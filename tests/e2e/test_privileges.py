@@ -3,7 +3,8 @@ oslotrace opens the device and then becomes `nobody` (or -Z USER) before it
 reads a packet or creates a file; `-Z root` keeps root. The uid is read from
 /proc/PID/status while the capture runs, then one connection to a listening
 socket on loopback (on an --amqp-port of our own, so the default filter lets
-it through) gives -c 1 its packet and the run must end with exit 0.
+it through) gives -c 1 its packet and the run must end with exit 0. A -w file
+of a live capture must belong to the dropped user.
 Skipped (77) when not root, when there is no `nobody`, or when lo cannot be
 opened for capture here."""
 import os
@@ -11,6 +12,7 @@ import pwd
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 
 from common import BIN, Checker, SKIP
@@ -123,6 +125,20 @@ def main():
         c.check(0 not in groups, "default: root group kept: %r" % groups)
         c.check(has_packet_socket(p.pid), "default: the capture socket survives the drop")
     finish(c, "default", p, port)
+
+    # -w with -i: the file is created after the drop, so it belongs to nobody.
+    wdir = tempfile.mkdtemp(prefix="oslotrace-priv-")
+    os.chmod(wdir, 0o1777)
+    wfile = os.path.join(wdir, "out.pcap")
+    p = start(["-w", wfile], port)
+    wait_for(lambda: (lambda v: v is not None and v[0][1] != 0)(ids(p.pid)) or p.poll() is not None)
+    finish(c, "-w", p, port)
+    if c.check(os.path.exists(wfile), "-w: %s was not created" % wfile):
+        st = os.stat(wfile)
+        c.check(st.st_uid == nobody.pw_uid, "-w: file owned by uid %d, want %d (created before the drop?)"
+                % (st.st_uid, nobody.pw_uid))
+        os.unlink(wfile)
+    os.rmdir(wdir)
 
     # -Z USER names the user; an unknown one is a one-line error, exit 1.
     p = start(["-Z", "daemon"], port)
