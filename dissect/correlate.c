@@ -1174,18 +1174,24 @@ static int cmp_u64(const void *a, const void *b)
     return x < y ? -1 : x > y;
 }
 
-static void emit(struct corr *c, struct entry *e, enum op_status status)
+/* Room for the ids an op shows as text while it is handed out. */
+struct op_text {
+    char msg[64], uid[64], req[64], greq[64], mid[64];
+};
+
+/* Fills *out from an entry as it stands (no change to the entry but the order of its packets). */
+static void build_op(struct entry *e, enum op_status status, struct op *out, struct op_text *t)
 {
     struct op op;
-    char b_msg[64], b_uid[64], b_req[64], b_greq[64], b_mid[64];
+    char *b_msg = t->msg, *b_uid = t->uid, *b_req = t->req, *b_greq = t->greq, *b_mid = t->mid;
     memset(&op, 0, sizeof(op));
     op.type = (enum op_type)e->type;
     op.status = status;
     memcpy(op.timeline, e->timeline, sizeof(op.timeline));
     op.ts_ns = e->timeline[LEG_REQUEST_PUBLISH] ? e->timeline[LEG_REQUEST_PUBLISH] : e->first_ns;
     if (e->kind == ENT_CALL)
-        op.msg_id = cid_format(&e->key, b_msg, sizeof(b_msg));
-    op.unique_id = cid_format(&e->unique_id, b_uid, sizeof(b_uid));
+        op.msg_id = cid_format(&e->key, b_msg, sizeof(t->msg));
+    op.unique_id = cid_format(&e->unique_id, b_uid, sizeof(t->uid));
     const char *sh[SH_COUNT];
     shape_fields(e->shape, sh);
     op.exchange = sh[SH_EXCHANGE];
@@ -1196,8 +1202,8 @@ static void emit(struct corr *c, struct entry *e, enum op_status status)
     op.namespace_ = sh[SH_NAMESPACE];
     op.version = sh[SH_VERSION];
     op.reply_q = sh[SH_REPLY_Q];
-    op.request_id = cid_format(&e->request_id, b_req, sizeof(b_req));
-    op.global_request_id = cid_format(&e->global_request_id, b_greq, sizeof(b_greq));
+    op.request_id = cid_format(&e->request_id, b_req, sizeof(t->req));
+    op.global_request_id = cid_format(&e->global_request_id, b_greq, sizeof(t->greq));
     op.queue_wait_ms = leg_ms(e, LEG_REQUEST_PUBLISH, LEG_REQUEST_DELIVER);
     op.server_ms = leg_ms(e, LEG_REQUEST_DELIVER, LEG_REPLY_PUBLISH);
     op.replies = e->replies;
@@ -1261,7 +1267,15 @@ static void emit(struct corr *c, struct entry *e, enum op_status status)
     }
     /* Notifications are keyed by message_id (by _unique_id only when it was missing). */
     if (e->type == OP_NOTIFICATION && !cid_equal(&e->key, &e->unique_id))
-        op.message_id = cid_format(&e->key, b_mid, sizeof(b_mid));
+        op.message_id = cid_format(&e->key, b_mid, sizeof(t->mid));
+    *out = op;
+}
+
+static void emit(struct corr *c, struct entry *e, enum op_status status)
+{
+    struct op op;
+    struct op_text text;
+    build_op(e, status, &op, &text);
     if (op.late_reply)
         c->st.late_replies++;
     if (status == OP_TIMEOUT)
@@ -1441,6 +1455,37 @@ void corr_message(struct corr *c, const struct amqp_message *m)
         break;
     }
     oslo_msg_release(om);
+}
+
+/* Still waiting for a reply: not timed out, no reply on the wire yet. */
+static bool is_waiting(const struct entry *e)
+{
+    return is_pending_call(e) && e->state == ST_PENDING && !e->timeline[LEG_REPLY_PUBLISH] &&
+           !e->timeline[LEG_REPLY_DELIVER];
+}
+
+size_t corr_foreach_pending(struct corr *c, size_t max,
+                            void (*fn)(void *user, const struct op *op), void *user)
+{
+    /* Walk back from the newest entry to find the newest `max` pending calls,
+     * then hand them out oldest first, as a list is read. */
+    struct entry *e = c->newest, *first = NULL;
+    size_t n = 0;
+    for (; e && n < max; e = e->prev) {
+        if (is_waiting(e)) {
+            first = e;
+            n++;
+        }
+    }
+    for (e = first; e; e = e->next) {
+        if (!is_waiting(e))
+            continue;
+        struct op op;
+        struct op_text text;
+        build_op(e, OP_OPEN, &op, &text);
+        fn(user, &op);
+    }
+    return n;
 }
 
 void corr_get_stats(const struct corr *c, struct corr_stats *out)

@@ -84,5 +84,9 @@ struct corr_stats {
 };
 
 void corr_get_stats(const struct corr *c, struct corr_stats *out);
+/* The newest `max` calls still waiting for their reply, oldest first, as ops
+ * with status open (for live views; nothing is emitted or changed). Returns how many. */
+size_t corr_foreach_pending(struct corr *c, size_t max,
+                            void (*fn)(void *user, const struct op *op), void *user);
 
 #endif

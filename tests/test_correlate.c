@@ -819,6 +819,45 @@ static void test_bodies_without_secrets(void **state)
     fx_free(f);
 }
 
+struct seen_open {
+    int n;
+    char msg_id[64];
+    enum op_status status;
+};
+
+static void on_open(void *u, const struct op *op)
+{
+    struct seen_open *so = u;
+    so->n++;
+    cp(so->msg_id, op->msg_id);
+    so->status = op->status;
+}
+
+/* A live view lists the calls still waiting; the listing changes nothing. */
+static void test_foreach_pending(void **state)
+{
+    (void)state;
+    struct fx *f = fx_new(0, false);
+    struct seen_open so = {0};
+    assert_int_equal(corr_foreach_pending(f->c, 10, on_open, &so), 0);
+    leg(f, LEG_REQUEST_PUBLISH, T0);
+    leg(f, LEG_REQUEST_DELIVER, T0 + 1 * MS);
+    assert_int_equal(corr_foreach_pending(f->c, 10, on_open, &so), 1);
+    assert_int_equal(so.n, 1);
+    assert_string_equal(so.msg_id, ID);
+    assert_int_equal(so.status, OP_OPEN);
+    assert_int_equal(f->n, 0);                 /* nothing was emitted */
+    assert_int_equal(corr_foreach_pending(f->c, 0, on_open, &so), 0); /* max bounds it */
+    leg(f, LEG_REPLY_PUBLISH, T0 + 4 * MS);    /* a reply is on the wire: no longer waiting */
+    so.n = 0;
+    assert_int_equal(corr_foreach_pending(f->c, 10, on_open, &so), 0);
+    assert_int_equal(so.n, 0);
+    leg(f, LEG_REPLY_DELIVER, T0 + 5 * MS);
+    assert_int_equal(f->n, 1);
+    assert_int_equal(f->recs[0].status, OP_OK);
+    fx_free(f);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -839,6 +878,7 @@ int main(void)
         cmocka_unit_test(test_bounded_flood),
         cmocka_unit_test(test_bad_bodies_counted),
         cmocka_unit_test(test_bodies_without_secrets),
+        cmocka_unit_test(test_foreach_pending),
     };
     return cmocka_run_group_tests(tests, group_setup, NULL);
 }

@@ -294,6 +294,12 @@ struct stats *pipeline_stats(struct pipeline *p)
     return p->stats;
 }
 
+size_t pipeline_foreach_pending(struct pipeline *p, size_t max,
+                                void (*fn)(void *user, const struct op *op), void *user)
+{
+    return corr_foreach_pending(p->corr, max, fn, user);
+}
+
 struct pcap_source *pipeline_source(struct pipeline *p)
 {
     return p->src;

@@ -61,6 +61,9 @@ void pipeline_finish(struct pipeline *p);
 const char *pipeline_error(const struct pipeline *p);
 void pipeline_get_counters(struct pipeline *p, struct pipeline_counters *out);
 struct stats *pipeline_stats(struct pipeline *p);
+/* The newest `max` calls still waiting for a reply, as open ops (see corr_foreach_pending). */
+size_t pipeline_foreach_pending(struct pipeline *p, size_t max,
+                                void (*fn)(void *user, const struct op *op), void *user);
 struct pcap_source *pipeline_source(struct pipeline *p);
 /* Async-signal-safe: makes the next step return DONE. */
 void pipeline_stop(struct pipeline *p);

@@ -36,10 +36,14 @@
 #define LIVE_STEP_S 0.2 /* live: read even without a poll wake-up, for libpcap's buffer */
 #define LIVE_SLICE_S 0.03 /* live: longest stretch of reading between two looks at the keys */
 
+/* Calls still waiting for a reply shown under the list. */
+#define TUI_WAITING_MAX 64
+
 struct tui {
     const struct cli_options *o;
     struct pipeline *p;
     struct tui_store *store;
+    struct tui_store *waiting; /* rebuilt each frame, see refresh_waiting() */
     struct tui_agg *agg;
     struct tui_ui ui;
     struct tui_status st;
@@ -551,6 +555,33 @@ static void step(struct tui *t, bool fd_ready, double now)
     }
 }
 
+static void add_waiting(void *user, const struct op *op)
+{
+    tui_store_add_op(user, op);
+}
+
+/* Rebuilds the small list of calls still waiting for their reply (a fresh
+ * store each frame: at most TUI_WAITING_MAX copies, filtered like the list). */
+static void refresh_waiting(struct tui *t)
+{
+    tui_store_free(t->waiting);
+    t->waiting = NULL;
+    t->st.waiting = NULL;
+    if (t->done || t->ui.view != TUI_VIEW_CALLS)
+        return;
+    struct tui_store_config sc;
+    tui_store_config_default(&sc);
+    sc.history = TUI_WAITING_MAX;
+    sc.body_cap = 0;
+    sc.max_pkts = 0;
+    t->waiting = tui_store_new(&sc);
+    if (!t->waiting)
+        return;
+    tui_store_set_filter(t->waiting, tui_store_filter(t->store));
+    pipeline_foreach_pending(t->p, TUI_WAITING_MAX, add_waiting, t->waiting);
+    t->st.waiting = t->waiting;
+}
+
 static void loop(struct tui *t, volatile sig_atomic_t *stop_requests)
 {
     int pfd = t->live ? pcap_source_fd(pipeline_source(t->p)) : -1;
@@ -580,6 +611,7 @@ static void loop(struct tui *t, volatile sig_atomic_t *stop_requests)
             dirty = true; /* counters move while loading or capturing */
         if (dirty && now - t->last_draw >= FRAME_S) {
             sample_status(t);
+            refresh_waiting(t);
             if (t->ui.view == TUI_VIEW_TOPICS)
                 tui_agg_load(t->agg, pipeline_stats(t->p));
             tui_views_draw(&t->ui, t->store, t->agg, &t->st);
@@ -691,6 +723,7 @@ int tui_run(const struct cli_options *o, volatile sig_atomic_t *stop_requests)
     }
     pipeline_free(t.p);
     tui_store_free(t.store);
+    tui_store_free(t.waiting);
     tui_agg_free(t.agg);
     return status;
 }

@@ -194,6 +194,21 @@ static void draw_calls(struct tui_ui *ui, const struct tui_store *s, const struc
     tui_calls_header(w, buf, sizeof buf);
     put(top, 0, w, buf, A_BOLD | A_UNDERLINE);
     rows--;
+    /* In follow mode the calls still waiting for their reply sit under the
+     * list (up to a third of it), their age growing: the view shows what is
+     * stuck now, not only what has ended. */
+    size_t nwait = st->waiting && ui->follow && !ui->paused ? tui_store_visible(st->waiting) : 0;
+    if (nwait > (size_t)rows / 3)
+        nwait = (size_t)rows / 3;
+    rows -= (int)nwait;
+    for (size_t i = 0; i < nwait; i++) {
+        size_t total = tui_store_visible(st->waiting);
+        const struct tui_entry *e = tui_store_visible_at(st->waiting, total - nwait + i);
+        if (!e)
+            continue;
+        tui_calls_row(e, st->now_ts, w, buf, sizeof buf);
+        put(top + 1 + rows + (int)i, 0, w, buf, style_attr(ui, tui_status_style(OP_OPEN)) | A_DIM);
+    }
     ui->rows = rows;
     size_t n = tui_views_calls_count(ui, s);
     ui->calls.sel = tui_views_calls_selected(ui, s);

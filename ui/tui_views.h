@@ -37,6 +37,7 @@ struct tui_status {
     uint64_t evicted;      /* pending calls evicted + TUI history evicted */
     uint64_t errors;       /* malformed packets and frames, resyncs, bad records */
     uint64_t now_ts;       /* newest packet time */
+    const struct tui_store *waiting; /* calls still waiting for a reply, drawn under the list */
     const char *error;     /* the pipeline's error, NULL when none */
 };
 

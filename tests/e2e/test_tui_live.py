@@ -67,13 +67,16 @@ def main():
         time.sleep(1.0)  # the capture is open; start the traffic now
         # its own process group, so the servers it starts go with it on any failure
         gen = subprocess.Popen(["/usr/bin/python3", traffic, "--rate", "20", "--duration", "8",
-                                "--servers", "--events", events],
+                                "--servers", "--events", events, "--slow-every", "3"],
                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                                start_new_session=True)
         # operations appear while the traffic runs
         s = t.wait_for(lambda x: re.search(r"\d\d:\d\d:\d\d\.\d{6} call", x), 30,
                        "live operations in the list")
         c.check(gen.poll() is None, "operations were listed before the traffic ended")
+        # calls the server sleeps on (0.2 s) are listed as open while they wait
+        t.wait_for(lambda x: re.search(r"call +\S+ +sleep +open", x), 15,
+                   "a call still waiting for its reply, shown as open")
         c.check(re.search(r"(\d+) pkts", rows(s)[-2]) and
                 int(re.search(r"(\d+) pkts", rows(s)[-2]).group(1)) > 0,
                 "the status line counts packets: %r" % rows(s)[-2])
