@@ -104,7 +104,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     bool want_methods = size && (data[size - 1] & 1);
 
     struct harness h = {devnull, report_new(), 0};
-    struct pipeline_sinks sinks = {on_op, want_methods ? on_method : NULL, on_conn, &h};
+    struct pipeline_sinks sinks = {.on_op = on_op,
+                                   .on_method = want_methods ? on_method : NULL,
+                                   .on_conn = on_conn,
+                                   .user = &h};
     char err[512];
     struct pipeline *p = h.report ? pipeline_new(&o, want_methods, &sinks, err, sizeof err) : NULL;
     if (p) {
