@@ -27,6 +27,7 @@
 
 #include "capture/packet.h"
 #include "capture/tcp_stream.h"
+#include "tests/pcap_test_util.h"
 #include "dissect/amqp_conn.h"
 
 struct run {
@@ -85,9 +86,6 @@ static void t_close(void *u, struct tcp_flow *f, enum tcp_close_reason why)
 
 static void run_capture(const char *path, size_t slice, struct run *r, struct amqp_stats *st)
 {
-    char err[PCAP_ERRBUF_SIZE];
-    pcap_t *p = pcap_open_offline_with_tstamp_precision(path, PCAP_TSTAMP_PRECISION_NANO, err);
-    assert_non_null(p);
     memset(r, 0, sizeof *r);
     r->slice = slice;
     r->counts = json_object();
@@ -100,34 +98,13 @@ static void run_capture(const char *path, size_t slice, struct run *r, struct am
     tcp_stream_config_default(&tcfg);
     struct tcp_stream_callbacks tcb = {t_open, t_data, t_gap, t_close, r};
     struct tcp_stream *ts = tcp_stream_new(&tcfg, &tcb);
-    struct pcap_pkthdr *h;
-    const u_char *data;
-    uint64_t index = 0;
-    int linktype = pcap_datalink(p);
-    while (pcap_next_ex(p, &h, &data) == 1) {
-        struct packet pkt = {0};
-        pkt.ts_ns = (uint64_t)h->ts.tv_sec * 1000000000u + (uint64_t)h->ts.tv_usec;
-        pkt.index = ++index;
-        pkt.caplen = h->caplen;
-        pkt.wirelen = h->len;
-        pkt.linktype = linktype;
-        pkt.data = data;
-        struct tcp_segment seg;
-        if (packet_decode(&pkt, &seg) == PACKET_TCP)
-            tcp_stream_feed(ts, &seg);
-    }
+    assert_true(pcap_test_feed(path, ts, NULL, NULL));
     tcp_stream_finish(ts);
     tcp_stream_free(ts);
-    pcap_close(p);
     amqp_dissector_get_stats(r->amqp, st);
     amqp_dissector_free(r->amqp);
 }
 
-static const char *pcaps_dir(void)
-{
-    const char *d = getenv("OSLOTRACE_PCAPS");
-    return d ? d : "pcaps";
-}
 
 static uint64_t content_of(json_t *counts)
 {
@@ -148,7 +125,7 @@ static void check_capture(const char *file, const char *expected_path)
     assert_non_null(exp);
     json_t *tmethods = json_object_get(exp, "methods");
     char path[4096];
-    snprintf(path, sizeof path, "%s/%s", pcaps_dir(), file);
+    snprintf(path, sizeof path, "%s/%s", pcap_test_dir(), file);
     struct stat sb;
     assert_int_equal(stat(path, &sb), 0);
     json_t *bytes = json_object_get(exp, "capture_bytes");
@@ -212,8 +189,8 @@ static void test_against_tshark(void **state)
 {
     (void)state;
     char expdir[4096];
-    snprintf(expdir, sizeof expdir, "%s/../tests/expected", pcaps_dir());
-    DIR *dir = opendir(pcaps_dir());
+    snprintf(expdir, sizeof expdir, "%s/../tests/expected", pcap_test_dir());
+    DIR *dir = opendir(pcap_test_dir());
     if (!dir)
         skip();
     struct dirent *de;

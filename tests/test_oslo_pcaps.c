@@ -27,6 +27,7 @@
 
 #include "capture/packet.h"
 #include "capture/tcp_stream.h"
+#include "tests/pcap_test_util.h"
 #include "dissect/amqp_conn.h"
 #include "dissect/correlate.h"
 #include "dissect/stats.h"
@@ -88,11 +89,15 @@ static void t_close(void *u, struct tcp_flow *f, enum tcp_close_reason why)
     f->user = NULL;
 }
 
+static void after_packet(void *user, const struct packet *pkt)
+{
+    struct run *r = user;
+    r->last_ts = pkt->ts_ns;
+    corr_tick(r->corr, pkt->ts_ns);
+}
+
 static void run_capture(const char *path, struct run *r, bool bodies)
 {
-    char err[PCAP_ERRBUF_SIZE];
-    pcap_t *p = pcap_open_offline_with_tstamp_precision(path, PCAP_TSTAMP_PRECISION_NANO, err);
-    assert_non_null(p);
     memset(r, 0, sizeof *r);
     r->records = json_array();
     r->stats = stats_new(0);
@@ -108,36 +113,13 @@ static void run_capture(const char *path, struct run *r, bool bodies)
     tcp_stream_config_default(&tcfg);
     struct tcp_stream_callbacks tcb = {t_open, t_data, t_gap, t_close, r};
     struct tcp_stream *ts = tcp_stream_new(&tcfg, &tcb);
-    struct pcap_pkthdr *h;
-    const u_char *data;
-    uint64_t index = 0;
-    int linktype = pcap_datalink(p);
-    while (pcap_next_ex(p, &h, &data) == 1) {
-        struct packet pkt = {0};
-        pkt.ts_ns = (uint64_t)h->ts.tv_sec * 1000000000u + (uint64_t)h->ts.tv_usec;
-        pkt.index = ++index;
-        pkt.caplen = h->caplen;
-        pkt.wirelen = h->len;
-        pkt.linktype = linktype;
-        pkt.data = data;
-        r->last_ts = pkt.ts_ns;
-        struct tcp_segment seg;
-        if (packet_decode(&pkt, &seg) == PACKET_TCP)
-            tcp_stream_feed(ts, &seg);
-        corr_tick(r->corr, pkt.ts_ns);
-    }
+    assert_true(pcap_test_feed(path, ts, after_packet, r));
     tcp_stream_finish(ts);
     tcp_stream_free(ts);
-    pcap_close(p);
     corr_finish(r->corr, r->last_ts);
     amqp_dissector_free(r->amqp);
 }
 
-static const char *pcaps_dir(void)
-{
-    const char *d = getenv("OSLOTRACE_PCAPS");
-    return d ? d : "pcaps";
-}
 
 static const char *sget(json_t *o, const char *k)
 {
@@ -196,7 +178,7 @@ static void check_capture(const char *name, const char *pcap, const char *truth_
     }
     /* lossy captures list the operations that lost packets */
     char meta_path[4096];
-    snprintf(meta_path, sizeof meta_path, "%s/%s.meta.json", pcaps_dir(), name);
+    snprintf(meta_path, sizeof meta_path, "%s/%s.meta.json", pcap_test_dir(), name);
     json_error_t jerr;
     json_t *meta = json_load_file(meta_path, 0, &jerr);
     json_t *affected = meta ? json_object_get(meta, "affected_ids") : NULL;
@@ -315,7 +297,7 @@ static void check_capture(const char *name, const char *pcap, const char *truth_
 
 static void run_all(bool bodies)
 {
-    DIR *dir = opendir(pcaps_dir());
+    DIR *dir = opendir(pcap_test_dir());
     if (!dir)
         skip();
     struct dirent *de;
@@ -327,8 +309,8 @@ static void run_all(bool bodies)
             continue;
         char name[256], pcap[4096], truth[4096];
         snprintf(name, sizeof name, "%.*s", (int)(dot - de->d_name), de->d_name);
-        snprintf(pcap, sizeof pcap, "%s/%s", pcaps_dir(), de->d_name);
-        snprintf(truth, sizeof truth, "%s/%s.truth.jsonl", pcaps_dir(), name);
+        snprintf(pcap, sizeof pcap, "%s/%s", pcap_test_dir(), de->d_name);
+        snprintf(truth, sizeof truth, "%s/%s.truth.jsonl", pcap_test_dir(), name);
         FILE *f = fopen(truth, "r");
         if (!f)
             continue;
