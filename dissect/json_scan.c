@@ -7,6 +7,9 @@
  * escapes and non-ASCII bytes (validated as UTF-8: no overlongs, no
  * surrogates, nothing above U+10FFFF). Input is read through common/rd.h.
  */
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 #include "dissect/json_scan.h"
 
 #include <stdlib.h>
@@ -76,14 +79,49 @@ static enum json_scan_err utf8_seq(struct rd *r, uint32_t *cp)
 }
 
 /* r->p is at the opening quote; skips the whole literal. *escaped: saw a backslash. */
+/* Bytes that can appear in a JSON string as they are and need no further
+ * look: printable ASCII other than '"' and '\\'. The hot loops of a scanner
+ * that walks megabytes of args are runs of these. */
+static bool plain_byte(uint8_t c)
+{
+    return c >= 0x20 && c < 0x80 && c != '"' && c != '\\';
+}
+
+/* End of the run of plain bytes starting at p (never past end). */
+static const uint8_t *plain_run(const uint8_t *p, const uint8_t *end)
+{
+#ifdef __SSE2__
+    /* 16 bytes at a time: as signed bytes, everything >= 0x80 is negative, so one
+     * "less than 0x20" compare catches control bytes and non-ASCII alike. */
+    const __m128i quote = _mm_set1_epi8('"'), bslash = _mm_set1_epi8('\\');
+    const __m128i space = _mm_set1_epi8(0x20);
+    while (end - p >= 16) {
+        __m128i v = _mm_loadu_si128((const __m128i *)(const void *)p);
+        __m128i stop = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, quote), _mm_cmpeq_epi8(v, bslash)),
+                                    _mm_cmplt_epi8(v, space));
+        int m = _mm_movemask_epi8(stop);
+        if (m)
+            return p + __builtin_ctz((unsigned)m);
+        p += 16;
+    }
+#endif
+    while (end - p >= 8 && plain_byte(p[0]) && plain_byte(p[1]) && plain_byte(p[2]) &&
+           plain_byte(p[3]) && plain_byte(p[4]) && plain_byte(p[5]) && plain_byte(p[6]) &&
+           plain_byte(p[7]))
+        p += 8;
+    while (p < end && plain_byte(*p))
+        p++;
+    return p;
+}
+
 static enum json_scan_err skip_string(struct rd *r, bool *escaped)
 {
     r->p++; /* the quote, checked by the caller */
     *escaped = false;
     for (;;) {
         /* Fast path: plain printable ASCII. */
-        while (rd_left(r) && r->p[0] >= 0x20 && r->p[0] < 0x80 && r->p[0] != '"' && r->p[0] != '\\')
-            r->p++;
+        if (r->ok)
+            r->p = plain_run(r->p, r->end);
         int c = peek(r);
         if (c < 0)
             return JSON_SCAN_ERR_TRUNCATED;
@@ -496,6 +534,19 @@ enum json_scan_err json_unescape(const uint8_t *raw, size_t len, char *out, size
         size_t blen;
         if (!rd_left(&r))
             return JSON_SCAN_ERR_TRUNCATED;
+        /* Fast path: a run of plain ASCII is copied at once (what fits). */
+        const uint8_t *run_end = plain_run(r.p, r.end);
+        if (run_end != r.p) {
+            size_t rl = (size_t)(run_end - r.p);
+            size_t room = *cut || n + 1 >= cap ? 0 : cap - 1 - n;
+            size_t take = rl < room ? rl : room;
+            memcpy(out + n, r.p, take);
+            n += take;
+            if (take < rl)
+                *cut = true; /* keep validating to the end of the literal */
+            r.p = run_end;
+            continue;
+        }
         uint8_t c = r.p[0];
         if (c == '"') {
             r.p++;
