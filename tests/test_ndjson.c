@@ -158,9 +158,67 @@ static void test_notification_and_bodies(void **state)
     json_decref(o);
 }
 
+/* The direct writer against jansson on strings that need escaping or are not UTF-8. */
+static void test_format_matches_jansson(void **state)
+{
+    (void)state;
+    static const char *const odd[] = {"plain", "quote\" back\\slash", "ctl\x01\x1f\b\f\n\r\t",
+                                      "unicode \xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80", "bad \xff utf8",
+                                      "surrogate \xed\xa0\x80", "overlong \xc0\xaf", "slash /", ""};
+    for (size_t i = 0; i < sizeof odd / sizeof odd[0]; i++) {
+        for (int type = 0; type < OP_TYPE_COUNT; type++) {
+            struct op op;
+            memset(&op, 0, sizeof op);
+            op.type = (enum op_type)type;
+            op.status = (enum op_status)(i % OP_STATUS_COUNT);
+            op.ts_ns = 1795576471440817123ull + i;
+            op.timeline[LEG_REQUEST_PUBLISH] = op.ts_ns;
+            op.timeline[LEG_REPLY_DELIVER] = i % 2 ? op.ts_ns + 1234567 : 0;
+            op.msg_id = odd[i];
+            op.topic = odd[(i + 1) % 9];
+            op.method = odd[i];
+            op.server = i % 3 ? NULL : odd[i];
+            op.has_latency = i % 2;
+            op.latency_ms = 1.0 + (double)i / 3.0;
+            op.latency_to = LEG_REPLY_DELIVER;
+            op.queue_wait_ms = i % 2 ? 0.125 : -1;
+            op.server_ms = 1e6 * (double)i;
+            op.timeout_s = 30;
+            op.late_reply = i % 2;
+            op.replies = (unsigned)i;
+            op.error_class = i % 2 ? odd[i] : NULL;
+            op.error_message = odd[(i + 2) % 9];
+            op.client.known = true;
+            op.client.addr.family = 4;
+            op.client.addr.ip[0] = 127;
+            op.client.addr.ip[3] = 1;
+            op.client.connection_name = odd[i];
+            op.event_type = odd[i];
+            op.fanout_receivers = 3;
+            json_t *o = ndjson_op(&op);
+            char *slow = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(16));
+            char *fast;
+            size_t len;
+            assert_true(ndjson_format_op(&op, &fast, &len));
+            assert_string_equal(fast, slow);
+            assert_int_equal(len, strlen(slow));
+            free(fast);
+            free(slow);
+            json_decref(o);
+        }
+    }
+    struct op with_body;
+    memset(&with_body, 0, sizeof with_body);
+    with_body.args_json = "{}";
+    char *line;
+    size_t len;
+    assert_false(ndjson_format_op(&with_body, &line, &len)); /* bodies go through jansson */
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_format_matches_jansson),
         cmocka_unit_test(test_call_record),
         cmocka_unit_test(test_notification_and_bodies),
     };

@@ -52,6 +52,17 @@ static void on_op(void *u, const struct op *op)
     if (strstr(line, "HARNESSFAKETOKEN"))
         r->token_leak = true;
     free(line);
+    /* The -j hot path writes the record without jansson: byte for byte the same. */
+    char *fast;
+    size_t fast_len;
+    if (ndjson_format_op(op, &fast, &fast_len)) {
+        char *slow = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(16));
+        assert_non_null(slow);
+        assert_string_equal(fast, slow);
+        assert_int_equal(fast_len, strlen(slow));
+        free(slow);
+        free(fast);
+    }
     json_array_append_new(r->records, o);
     stats_add(r->stats, op);
 }

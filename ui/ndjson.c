@@ -112,13 +112,308 @@ json_t *ndjson_op(const struct op *op)
     return o;
 }
 
+/* ---- the direct writer: the same bytes as json_dumps of ndjson_op() ---- */
+
+struct jbuf {
+    char *p;
+    size_t len, cap;
+    bool failed;
+};
+
+static void jb_reserve(struct jbuf *b, size_t more)
+{
+    if (b->failed || b->len + more <= b->cap)
+        return;
+    size_t cap = b->cap ? b->cap : 1024;
+    while (cap < b->len + more)
+        cap *= 2;
+    char *p = realloc(b->p, cap);
+    if (!p) {
+        b->failed = true;
+        return;
+    }
+    b->p = p;
+    b->cap = cap;
+}
+
+static void jb_put(struct jbuf *b, const char *s, size_t n)
+{
+    jb_reserve(b, n);
+    if (b->failed)
+        return;
+    memcpy(b->p + b->len, s, n);
+    b->len += n;
+}
+
+static void jb_lit(struct jbuf *b, const char *s)
+{
+    jb_put(b, s, strlen(s));
+}
+
+/* Length of a valid UTF-8 sequence at s (as jansson accepts it), 0 if invalid. */
+static size_t utf8_len(const unsigned char *s)
+{
+    unsigned c = s[0];
+    size_t n;
+    uint32_t cp;
+    if (c < 0x80)
+        return 1;
+    if (c >= 0xC2 && c <= 0xDF) {
+        n = 2;
+        cp = c & 0x1F;
+    } else if (c >= 0xE0 && c <= 0xEF) {
+        n = 3;
+        cp = c & 0x0F;
+    } else if (c >= 0xF0 && c <= 0xF4) {
+        n = 4;
+        cp = c & 0x07;
+    } else {
+        return 0;
+    }
+    for (size_t i = 1; i < n; i++) {
+        if ((s[i] & 0xC0) != 0x80)
+            return 0;
+        cp = cp << 6 | (s[i] & 0x3F);
+    }
+    if ((n == 3 && cp < 0x800) || (n == 4 && (cp < 0x10000 || cp > 0x10FFFF)) ||
+        (cp >= 0xD800 && cp <= 0xDFFF))
+        return 0;
+    return n;
+}
+
+static bool utf8_valid(const char *s)
+{
+    for (const unsigned char *p = (const unsigned char *)s; *p;) {
+        size_t n = utf8_len(p);
+        if (!n)
+            return false;
+        p += n;
+    }
+    return true;
+}
+
+/* A JSON string as jansson writes it; null for NULL or invalid UTF-8 (as str_or_null). */
+static void jb_str(struct jbuf *b, const char *s)
+{
+    if (!s || !utf8_valid(s)) {
+        jb_lit(b, "null");
+        return;
+    }
+    jb_put(b, "\"", 1);
+    const char *run = s;
+    for (const char *p = s;; p++) {
+        unsigned char c = (unsigned char)*p;
+        if (c && c >= 0x20 && c != '"' && c != '\\')
+            continue;
+        jb_put(b, run, (size_t)(p - run));
+        if (!c)
+            break;
+        char esc[8];
+        switch (c) {
+        case '"':
+            jb_lit(b, "\\\"");
+            break;
+        case '\\':
+            jb_lit(b, "\\\\");
+            break;
+        case '\b':
+            jb_lit(b, "\\b");
+            break;
+        case '\f':
+            jb_lit(b, "\\f");
+            break;
+        case '\n':
+            jb_lit(b, "\\n");
+            break;
+        case '\r':
+            jb_lit(b, "\\r");
+            break;
+        case '\t':
+            jb_lit(b, "\\t");
+            break;
+        default:
+            snprintf(esc, sizeof esc, "\\u%04X", c);
+            jb_lit(b, esc);
+            break;
+        }
+        run = p + 1;
+    }
+    jb_put(b, "\"", 1);
+}
+
+/* A real as jansson prints it with JSON_REAL_PRECISION(16): %.16g, and ".0" when it looks like an integer. */
+static void jb_real(struct jbuf *b, double v)
+{
+    char tmp[48];
+    int n = snprintf(tmp, sizeof tmp, "%.16g", v);
+    if (n <= 0 || (size_t)n >= sizeof tmp) {
+        jb_lit(b, "null");
+        return;
+    }
+    jb_put(b, tmp, (size_t)n);
+    if (!strpbrk(tmp, ".eE"))
+        jb_lit(b, ".0");
+}
+
+static void jb_int(struct jbuf *b, long long v)
+{
+    char tmp[32];
+    int n = snprintf(tmp, sizeof tmp, "%lld", v);
+    jb_put(b, tmp, (size_t)n);
+}
+
+static void jb_key(struct jbuf *b, const char *k)
+{
+    jb_put(b, ",\"", 2);
+    jb_lit(b, k);
+    jb_put(b, "\":", 2);
+}
+
+static void jb_ts(struct jbuf *b, uint64_t ns)
+{
+    if (!ns)
+        jb_lit(b, "null");
+    else
+        jb_real(b, (double)(ns / 1000000000ull) + (double)(ns % 1000000000ull) / 1e9);
+}
+
+static void jb_ms(struct jbuf *b, double ms)
+{
+    if (ms >= 0)
+        jb_real(b, ms);
+    else
+        jb_lit(b, "null");
+}
+
+static void jb_peer(struct jbuf *b, const struct op_peer *p)
+{
+    if (!p->known) {
+        jb_lit(b, "null");
+        return;
+    }
+    char addr[NETADDR_STRLEN];
+    netaddr_format(&p->addr, addr, sizeof(addr));
+    jb_lit(b, "{\"addr\":");
+    jb_str(b, addr);
+    jb_lit(b, ",\"connection_name\":");
+    jb_str(b, p->connection_name && p->connection_name[0] ? p->connection_name : NULL);
+    jb_lit(b, "}");
+}
+
+bool ndjson_format_op(const struct op *op, char **line, size_t *len)
+{
+    if (op->args_json || op->result_json || op->context_json)
+        return false;
+    struct jbuf b = {0};
+    jb_lit(&b, "{\"schema\":");
+    jb_int(&b, NDJSON_SCHEMA);
+    jb_key(&b, "type");
+    jb_str(&b, op_type_name(op->type));
+    jb_key(&b, "ts");
+    jb_ts(&b, op->ts_ns);
+    const struct {
+        const char *key, *value;
+    } strs[] = {{"msg_id", op->msg_id},         {"unique_id", op->unique_id},
+                {"reply_q", op->reply_q},       {"exchange", op->exchange},
+                {"routing_key", op->routing_key}, {"topic", op->topic},
+                {"server", op->server},         {"method", op->method},
+                {"namespace", op->namespace_},  {"version", op->version}};
+    for (size_t i = 0; i < sizeof strs / sizeof strs[0]; i++) {
+        jb_key(&b, strs[i].key);
+        jb_str(&b, strs[i].value);
+    }
+    jb_key(&b, "status");
+    jb_str(&b, op_status_name(op->status));
+    jb_key(&b, "latency_ms");
+    if (op->has_latency)
+        jb_real(&b, op->latency_ms);
+    else
+        jb_lit(&b, "null");
+    jb_key(&b, "latency_from");
+    jb_str(&b, op->has_latency ? op_leg_name(op->latency_from) : NULL);
+    jb_key(&b, "latency_to");
+    jb_str(&b, op->has_latency ? op_leg_name(op->latency_to) : NULL);
+    jb_key(&b, "queue_wait_ms");
+    jb_ms(&b, op->queue_wait_ms);
+    jb_key(&b, "server_ms");
+    jb_ms(&b, op->server_ms);
+    jb_key(&b, "timeout_s");
+    if (op->type == OP_CALL)
+        jb_real(&b, op->timeout_s);
+    else
+        jb_lit(&b, "null");
+    jb_key(&b, "late_reply");
+    jb_lit(&b, op->late_reply ? "true" : "false");
+    jb_key(&b, "replies");
+    jb_int(&b, op->replies);
+    jb_key(&b, "heartbeats");
+    jb_int(&b, op->heartbeats);
+    jb_key(&b, "timeline");
+    for (int l = 0; l < LEG_COUNT; l++) {
+        jb_lit(&b, l ? ",\"" : "{\"");
+        jb_lit(&b, op_leg_name((enum op_leg)l));
+        jb_lit(&b, "\":");
+        jb_ts(&b, op->timeline[l]);
+    }
+    jb_lit(&b, "}");
+    jb_key(&b, "error");
+    if (op->status == OP_ERROR || op->error_class || op->error_message) {
+        jb_lit(&b, "{\"class\":");
+        jb_str(&b, op->error_class);
+        jb_lit(&b, ",\"module\":");
+        jb_str(&b, op->error_module);
+        jb_lit(&b, ",\"message\":");
+        jb_str(&b, op->error_message);
+        jb_lit(&b, "}");
+    } else {
+        jb_lit(&b, "null");
+    }
+    jb_key(&b, "request_id");
+    jb_str(&b, op->request_id);
+    jb_key(&b, "global_request_id");
+    jb_str(&b, op->global_request_id);
+    jb_key(&b, "client");
+    jb_peer(&b, &op->client);
+    jb_key(&b, "server_peer");
+    jb_peer(&b, &op->server_peer);
+    jb_key(&b, "fanout_receivers");
+    if (op->type == OP_CALL)
+        jb_lit(&b, "null");
+    else
+        jb_int(&b, op->fanout_receivers);
+    if (op->type == OP_NOTIFICATION) {
+        jb_key(&b, "event_type");
+        jb_str(&b, op->event_type);
+        jb_key(&b, "priority");
+        jb_str(&b, op->priority);
+        jb_key(&b, "publisher_id");
+        jb_str(&b, op->publisher_id);
+        jb_key(&b, "message_id");
+        jb_str(&b, op->message_id);
+    }
+    jb_lit(&b, "}");
+    jb_put(&b, "", 1); /* NUL */
+    if (b.failed) {
+        free(b.p);
+        return false;
+    }
+    *line = b.p;
+    *len = b.len - 1;
+    return true;
+}
+
 bool ndjson_write_op(FILE *out, const struct op *op, bool flush)
 {
-    json_t *o = ndjson_op(op);
-    if (!o)
-        return false;
-    char *line = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(16));
-    json_decref(o);
+    char *line = NULL;
+    size_t len;
+    if (!ndjson_format_op(op, &line, &len)) {
+        /* With bodies: through jansson, which re-nests the bodies' JSON. */
+        json_t *o = ndjson_op(op);
+        if (!o)
+            return false;
+        line = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(16));
+        json_decref(o);
+    }
     if (!line)
         return false;
     bool ok = fputs(line, out) >= 0 && fputc('\n', out) != EOF;

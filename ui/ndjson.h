@@ -18,6 +18,11 @@
 
 /* The record as a new jansson object (caller owns the reference). */
 json_t *ndjson_op(const struct op *op);
+/* The same record as ndjson_op() dumped compactly, written straight into a
+ * buffer without building a tree (the -j hot path); byte for byte what
+ * jansson would print. Bodies (args/result/context) are not handled: false
+ * when the op has any, or on an allocation failure. *line is malloc'd. */
+bool ndjson_format_op(const struct op *op, char **line, size_t *len);
 /* Writes the record and a newline; flushes when asked (live captures, pipes).
  * Returns false when the record could not be built or written. */
 bool ndjson_write_op(FILE *out, const struct op *op, bool flush);
