@@ -587,11 +587,8 @@ enum json_scan_err json_unescape(const uint8_t *raw, size_t len, char *out, size
     return rd_left(&r) ? JSON_SCAN_ERR_SYNTAX : JSON_SCAN_OK;
 }
 
-bool json_key_is(const struct json_member *m, const char *name)
+bool json_key_is_escaped(const struct json_member *m, const char *name, size_t nl)
 {
-    size_t nl = strlen(name);
-    if (!m->key_escaped)
-        return m->key_len == nl && memcmp(m->key, name, nl) == 0;
     /* Rare: an escaped key. Decode it (bounded) and compare. */
     char buf[256];
     size_t blen;

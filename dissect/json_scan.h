@@ -15,6 +15,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <string.h>
 #include <stdint.h>
 
 /* Nesting deeper than this is an error (the bit stack is this many bits). */
@@ -75,7 +76,16 @@ enum json_scan_err json_unescape(const uint8_t *raw, size_t len, char *out, size
 
 /* True when the raw (escaped) key equals the NUL-terminated name. Escaped keys
  * are compared after decoding them (bounded). */
-bool json_key_is(const struct json_member *m, const char *name);
+bool json_key_is_escaped(const struct json_member *m, const char *name, size_t name_len);
+/* Inline so that a literal name's length folds away: the decoder asks this of
+ * every top-level key for each wanted name. */
+static inline bool json_key_is(const struct json_member *m, const char *name)
+{
+    size_t nl = strlen(name);
+    if (!m->key_escaped)
+        return m->key_len == nl && memcmp(m->key, name, nl) == 0;
+    return json_key_is_escaped(m, name, nl);
+}
 
 /* Parses a JSON number span into a double; false if it is not a number. */
 bool json_number(const uint8_t *raw, size_t len, double *out);
