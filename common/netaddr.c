@@ -7,16 +7,41 @@
 #include <stdio.h>
 #include <string.h>
 
+/* Decimal digits of v at p; returns the end. */
+static char *put_uint(char *p, unsigned v)
+{
+    char tmp[10];
+    int n = 0;
+    do {
+        tmp[n++] = (char)('0' + v % 10);
+        v /= 10;
+    } while (v);
+    while (n)
+        *p++ = tmp[--n];
+    return p;
+}
+
 void netaddr_format(const struct netaddr *a, char *buf, size_t len)
 {
-    char ip[INET6_ADDRSTRLEN];
     if (a->family == 6) {
+        char ip[INET6_ADDRSTRLEN];
         inet_ntop(AF_INET6, a->ip, ip, sizeof ip);
         snprintf(buf, len, "[%s]:%u", ip, a->port);
-    } else {
-        inet_ntop(AF_INET, a->ip, ip, sizeof ip);
-        snprintf(buf, len, "%s:%u", ip, a->port);
+        return;
     }
+    /* IPv4 by hand: every NDJSON record prints two addresses, and glibc's
+     * inet_ntop goes through sprintf. */
+    char tmp[NETADDR_STRLEN], *p = tmp;
+    for (int i = 0; i < 4; i++) {
+        p = put_uint(p, a->ip[i]);
+        *p++ = i < 3 ? '.' : ':';
+    }
+    p = put_uint(p, a->port);
+    if (len == 0)
+        return;
+    size_t n = (size_t)(p - tmp) < len ? (size_t)(p - tmp) : len - 1; /* cut like snprintf */
+    memcpy(buf, tmp, n);
+    buf[n] = '\0';
 }
 
 bool netaddr_equal(const struct netaddr *a, const struct netaddr *b)

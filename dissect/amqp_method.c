@@ -192,8 +192,10 @@ const char *amqp_class_name(uint16_t class_id)
 
 int amqp_method_arg_index(const struct amqp_method_def *m, const char *name)
 {
+    /* The first letter settles most candidates without a strcmp call: this runs
+     * about ten times per message. */
     for (int i = 0; i < m->nargs; i++)
-        if (strcmp(m->args[i].name, name) == 0)
+        if (m->args[i].name[0] == name[0] && strcmp(m->args[i].name, name) == 0)
             return i;
     return -1;
 }

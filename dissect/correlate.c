@@ -152,37 +152,29 @@ struct cid {
     uint8_t b[16]; /* 16 bytes, or (CID_STR) a struct istr pointer */
 };
 
-static int hexnib(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    return -1; /* upper case is not the canonical form: it goes to CID_STR */
-}
-
-/* 32 lower-case hex digits, optionally with uuid dashes at 8-4-4-4-12. */
+/* 32 lower-case hex digits, optionally with uuid dashes at 8-4-4-4-12. Upper
+ * case is not the canonical form: such ids go to CID_STR. Every message has
+ * two or three ids, so this is a table walk, not a chain of compares. */
 static bool parse_hex(const char *s, size_t len, bool dashed, uint8_t out[16])
 {
+    static const int8_t nib[256] = {
+        ['0'] = 1, ['1'] = 2, ['2'] = 3, ['3'] = 4,  ['4'] = 5,  ['5'] = 6,  ['6'] = 7,  ['7'] = 8,
+        ['8'] = 9, ['9'] = 10, ['a'] = 11, ['b'] = 12, ['c'] = 13, ['d'] = 14, ['e'] = 15, ['f'] = 16};
     if (len != (dashed ? 36u : 32u))
         return false;
-    size_t j = 0;
-    for (size_t i = 0; i < len; i++) {
-        if (dashed && (i == 8 || i == 13 || i == 18 || i == 23)) {
-            if (s[i] != '-')
-                return false;
-            continue;
-        }
-        int v = hexnib(s[i]);
-        if (v < 0)
-            return false;
-        if (j % 2 == 0)
-            out[j / 2] = (uint8_t)(v << 4);
-        else
-            out[j / 2] = (uint8_t)(out[j / 2] | v);
-        j++;
+    if (dashed && (s[8] != '-' || s[13] != '-' || s[18] != '-' || s[23] != '-'))
+        return false;
+    const uint8_t *u = (const uint8_t *)s;
+    int bad = 0;
+    for (size_t i = 0, j = 0; j < 16; j++) {
+        if (dashed && (i == 8 || i == 13 || i == 18 || i == 23))
+            i++;
+        int hi = nib[u[i]] - 1, lo = nib[u[i + 1]] - 1;
+        bad |= hi | lo; /* -1 for a byte that is not a lower-case hex digit */
+        out[j] = (uint8_t)((hi & 0xF) << 4 | (lo & 0xF));
+        i += 2;
     }
-    return true;
+    return bad >= 0;
 }
 
 static struct istr *cid_istr(const struct cid *id)

@@ -74,11 +74,18 @@ enum json_scan_err json_scan_value(const uint8_t *p, size_t len, size_t *err_off
 enum json_scan_err json_unescape(const uint8_t *raw, size_t len, char *out, size_t cap,
                                  size_t *out_len, bool *cut);
 
+/* The same for a literal at the start of raw[0..len) that may be followed by
+ * more text: *consumed gets the literal's length, closing quote included. */
+enum json_scan_err json_unescape_prefix(const uint8_t *raw, size_t len, char *out, size_t cap,
+                                        size_t *out_len, bool *cut, size_t *consumed);
 /* True when the raw (escaped) key equals the NUL-terminated name. Escaped keys
  * are compared after decoding them (bounded). */
 bool json_key_is_escaped(const struct json_member *m, const char *name, size_t name_len);
 /* Inline so that a literal name's length folds away: the decoder asks this of
  * every top-level key for each wanted name. */
+#if defined(__GNUC__)
+__attribute__((always_inline))
+#endif
 static inline bool json_key_is(const struct json_member *m, const char *name)
 {
     size_t nl = strlen(name);

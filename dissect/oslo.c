@@ -3,7 +3,8 @@
  *
  * Steps: inflate when the `compression` header says so; scan the top-level
  * object; if it holds `oslo.message` (v2 envelope), unescape that string
- * once into the decoder's reused buffer and scan it; otherwise the top level
+ * once into the decoder's reused buffer and scan it (the usual byte layout of
+ * the envelope is recognised without scanning it first); otherwise the top level
  * is the message (v1 notifications, pre-Icehouse RPC). Wanted keys are
  * copied into fixed buffers as they go by, so a 1 MB `args` before `_msg_id`
  * is skipped, not stored. Then classify and derive topic/server from the
@@ -214,6 +215,55 @@ static void buf_trim(struct oslo_decoder *d)
         d->buf = NULL;
         d->buf_cap = 0;
     }
+}
+
+static bool json_ws(uint8_t c)
+{
+    return c == ' ' || c == '\t' || c == '\n' || c == '\r';
+}
+
+/* The one layout oslo.messaging's serializer produces (json.dumps of a
+ * two-key dict): {"oslo.version": "2.0", "oslo.message": "<escaped message>"}.
+ * Recognised byte for byte, the envelope string is unescaped straight into the
+ * decoder's buffer; the general path first skips it (one pass over every
+ * byte) and then unescapes it (a second). Anything else (other spacing or
+ * order, more keys, a bad literal) returns false and goes the general way,
+ * so results and errors do not depend on which path ran. */
+static bool envelope_fast(struct oslo_decoder *d, const uint8_t *body, size_t len,
+                          char version[16], size_t *inner_len)
+{
+    static const char head[] = "{\"oslo.version\": \"", mid[] = ", \"oslo.message\": \"";
+    const size_t hl = sizeof(head) - 1, ml = sizeof(mid) - 1;
+    if (len < hl || memcmp(body, head, hl) != 0)
+        return false;
+    size_t i = hl, v0 = hl;
+    while (i < len && i - v0 < 15 && body[i] >= 0x20 && body[i] < 0x7f && body[i] != '"' &&
+           body[i] != '\\')
+        i++;
+    if (i >= len || body[i] != '"')
+        return false;
+    size_t vlen = i - v0;
+    i++;
+    if (len - i < ml || memcmp(body + i, mid, ml) != 0)
+        return false;
+    i += ml - 1; /* at the envelope's opening quote */
+    uint8_t *buf = buf_reserve(d, len - i);
+    size_t used;
+    bool cut;
+    if (!buf || json_unescape_prefix(body + i, len - i, (char *)buf, len - i + 1, inner_len, &cut,
+                                     &used) != JSON_SCAN_OK)
+        return false;
+    i += used;
+    while (i < len && json_ws(body[i]))
+        i++;
+    if (i >= len || body[i] != '}')
+        return false;
+    for (i++; i < len; i++)
+        if (!json_ws(body[i]))
+            return false;
+    memset(version, 0, 16);
+    memcpy(version, body + v0, vlen);
+    return true;
 }
 
 static const char *strip_remote(char *s)
@@ -463,23 +513,34 @@ enum oslo_err oslo_decode_body(struct oslo_decoder *d, const uint8_t *body, size
     }
 
     struct scan_ctx c = {.m = out, .top = true};
-    enum oslo_err err = from_scan(json_scan_object(body, len, on_member, &c, NULL));
+    enum oslo_err err;
     const uint8_t *msg_text = body;
     size_t msg_len = len;
-    if (err == OSLO_OK && c.envelope) {
+    char ver[16];
+    size_t ilen;
+    if (envelope_fast(d, body, len, ver, &ilen)) {
+        memcpy(out->oslo_version, ver, sizeof(ver));
+        out->envelope = true;
+        out->compressed = inflated != NULL;
+        c.top = false;
+        err = from_scan(json_scan_object(d->buf, ilen, on_member, &c, NULL));
+        msg_text = d->buf;
+        msg_len = ilen;
+    } else {
+        err = from_scan(json_scan_object(body, len, on_member, &c, NULL));
+    }
+    if (err == OSLO_OK && c.top && c.envelope) {
         if (c.envelope_type != JSON_T_STRING) {
             err = OSLO_ERR_ENVELOPE;
             goto out;
         }
         /* Forget what the outer object said: the inner string is the message. */
-        char ver[16];
         memcpy(ver, out->oslo_version, sizeof(ver));
         memset(out, 0, sizeof(*out));
         memcpy(out->oslo_version, ver, sizeof(ver));
         out->envelope = true;
         out->compressed = inflated != NULL;
         uint8_t *buf = buf_reserve(d, c.envelope_len);
-        size_t ilen;
         bool cut;
         if (!buf) {
             err = OSLO_ERR_NOMEM;

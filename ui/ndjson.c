@@ -10,8 +10,12 @@
  */
 #include "ui/ndjson.h"
 
+#include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "common/real_format.h"
 
 static json_t *str_or_null(const char *s)
 {
@@ -120,26 +124,27 @@ struct jbuf {
     bool failed;
 };
 
-static void jb_reserve(struct jbuf *b, size_t more)
+/* Grows the buffer for `more` bytes; false (and failed set) when it cannot. */
+static bool jb_grow(struct jbuf *b, size_t more)
 {
-    if (b->failed || b->len + more <= b->cap)
-        return;
-    size_t cap = b->cap ? b->cap : 1024;
+    if (b->failed)
+        return false;
+    size_t cap = b->cap ? b->cap : 2048; /* a record without bodies is about 1 KB */
     while (cap < b->len + more)
         cap *= 2;
     char *p = realloc(b->p, cap);
     if (!p) {
         b->failed = true;
-        return;
+        return false;
     }
     b->p = p;
     b->cap = cap;
+    return true;
 }
 
-static void jb_put(struct jbuf *b, const char *s, size_t n)
+static inline void jb_put(struct jbuf *b, const char *s, size_t n)
 {
-    jb_reserve(b, n);
-    if (b->failed)
+    if (b->len + n > b->cap && !jb_grow(b, n))
         return;
     memcpy(b->p + b->len, s, n);
     b->len += n;
@@ -181,30 +186,33 @@ static size_t utf8_len(const unsigned char *s)
     return n;
 }
 
-static bool utf8_valid(const char *s)
-{
-    for (const unsigned char *p = (const unsigned char *)s; *p;) {
-        size_t n = utf8_len(p);
-        if (!n)
-            return false;
-        p += n;
-    }
-    return true;
-}
-
-/* A JSON string as jansson writes it; null for NULL or invalid UTF-8 (as str_or_null). */
+/* A JSON string as jansson writes it; null for NULL or invalid UTF-8 (as
+ * str_or_null). One pass: plain ASCII runs are copied at once, multi-byte
+ * sequences validated as they come, and an invalid one takes back what was
+ * written of the string. */
 static void jb_str(struct jbuf *b, const char *s)
 {
-    if (!s || !utf8_valid(s)) {
+    if (!s) {
         jb_lit(b, "null");
         return;
     }
+    size_t start = b->len;
     jb_put(b, "\"", 1);
     const char *run = s;
     for (const char *p = s;; p++) {
         unsigned char c = (unsigned char)*p;
-        if (c && c >= 0x20 && c != '"' && c != '\\')
+        if (c >= 0x20 && c != '"' && c != '\\' && c < 0x80)
             continue;
+        if (c >= 0x80) {
+            size_t n = utf8_len((const unsigned char *)p);
+            if (!n) {
+                b->len = b->failed ? b->len : start;
+                jb_lit(b, "null");
+                return;
+            }
+            p += n - 1;
+            continue;
+        }
         jb_put(b, run, (size_t)(p - run));
         if (!c)
             break;
@@ -244,22 +252,29 @@ static void jb_str(struct jbuf *b, const char *s)
 /* A real as jansson prints it with JSON_REAL_PRECISION(16): %.16g, and ".0" when it looks like an integer. */
 static void jb_real(struct jbuf *b, double v)
 {
-    char tmp[48];
-    int n = snprintf(tmp, sizeof tmp, "%.16g", v);
-    if (n <= 0 || (size_t)n >= sizeof tmp) {
+    char tmp[REAL_FORMAT_LEN];
+    size_t n = real_format_g16(v, tmp);
+    if (n == 0 || !isfinite(v)) {
         jb_lit(b, "null");
         return;
     }
-    jb_put(b, tmp, (size_t)n);
+    jb_put(b, tmp, n);
     if (!strpbrk(tmp, ".eE"))
         jb_lit(b, ".0");
 }
 
 static void jb_int(struct jbuf *b, long long v)
 {
-    char tmp[32];
-    int n = snprintf(tmp, sizeof tmp, "%lld", v);
-    jb_put(b, tmp, (size_t)n);
+    char tmp[24];
+    size_t n = sizeof tmp;
+    unsigned long long u = v < 0 ? 0ull - (unsigned long long)v : (unsigned long long)v;
+    do {
+        tmp[--n] = (char)('0' + u % 10);
+        u /= 10;
+    } while (u);
+    if (v < 0)
+        tmp[--n] = '-';
+    jb_put(b, tmp + n, sizeof tmp - n);
 }
 
 static void jb_key(struct jbuf *b, const char *k)
@@ -413,10 +428,11 @@ bool ndjson_write_op(FILE *out, const struct op *op, bool flush)
             return false;
         line = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(16));
         json_decref(o);
+        if (!line)
+            return false;
+        len = strlen(line);
     }
-    if (!line)
-        return false;
-    bool ok = fputs(line, out) >= 0 && fputc('\n', out) != EOF;
+    bool ok = fwrite(line, 1, len, out) == len && fputc('\n', out) != EOF;
     free(line);
     if (flush && fflush(out) != 0)
         ok = false;
