@@ -7,6 +7,7 @@
  */
 #include <errno.h>
 #include <jansson.h>
+#include <pcap/pcap.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -169,6 +170,16 @@ static int run_batch(const struct cli_options *o)
         fprintf(stderr, "oslotrace: %s\n", err);
         pipeline_free(p);
         return 1;
+    }
+    if (live && !o->quiet) {
+        /* As tcpdump does: says the capture is up, and what it is looking at. */
+        char bpf[512];
+        if (!o->bpf)
+            cli_default_bpf(o, bpf, sizeof bpf);
+        int lt = pcap_source_linktype(pipeline_source(p));
+        const char *ltname = pcap_datalink_val_to_name(lt);
+        fprintf(stderr, "oslotrace: listening on %s, link-type %s, filter \"%s\"\n", o->iface,
+                ltname ? ltname : "?", o->bpf ? o->bpf : bpf);
     }
     if (o->write_file && live) {
         /* Created after the privilege drop, like tcpdump's -w. */

@@ -1,0 +1,132 @@
+#!/usr/bin/env bash
+# bench/live.sh: oslotrace capturing live on loopback, as root. Two parts:
+#
+#  1. The lab at its full rate: the lab broker, oslo servers and traffic.py's
+#     client threads as fast as this machine lets them run, `oslotrace -i lo -j`
+#     watching. Reports the packet and operation rates, libpcap's drops and
+#     oslotrace's CPU (utime+stime from /proc) as a share of one core.
+#  2. A replay ladder: `tcpreplay -i lo` sends the bytes-heavy capture at
+#     increasing rates, then --topspeed, each time to a fresh `oslotrace -i lo -j`.
+#     Reports the rate tcpreplay reached, packets captured, drops, operations
+#     decoded (against the same file read offline) and CPU.
+#
+# Replayed segments reach loopback's own TCP stack, which answers them with
+# resets (nothing listens on their ports); the capture filter leaves those out
+# so the replayed connections are decoded as they were recorded. The broker is
+# stopped before the replay so nothing on port 5672 can answer either.
+#
+#   bench/live.sh            writes a markdown section to stdout
+#   LAB_SECONDS=20 LAB_RATE=3000 RATES="500 1000 2000 4000 8000 top" bench/live.sh
+set -euo pipefail
+cd "$(dirname "$0")/.."
+BIN=${BIN:-build/release/oslotrace}
+DATA=${BENCH_DATA:-bench/data}
+REPLAY=${REPLAY:-$DATA/bytes-heavy.pcap}
+LAB_SECONDS=${LAB_SECONDS:-20}
+LAB_RATE=${LAB_RATE:-3000}
+RATES=${RATES:-"500 1000 2000 4000 8000 16000 top"}
+HZ=$(getconf CLK_TCK)
+WORK=$(mktemp -d /tmp/oslotrace-live-bench.XXXXXX)
+CAP_PID=
+
+if [ "$(id -u)" -ne 0 ]; then
+    echo "bench/live.sh: live capture needs root" >&2
+    exit 1
+fi
+command -v tcpreplay >/dev/null || { echo "bench/live.sh: tcpreplay is not installed" >&2; exit 1; }
+[ -x "$BIN" ] || { echo "bench/live.sh: build $BIN first (bench/run does)" >&2; exit 1; }
+
+cleanup() {
+    [ -n "$CAP_PID" ] && kill "$CAP_PID" 2>/dev/null || true
+    sh tools/lab/broker.sh stop >/dev/null 2>&1 || true
+    rm -rf "$WORK"
+}
+trap cleanup EXIT
+
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+
+# start_capture LOG [ARGS...]: oslotrace -i lo -j in the background, once it says it listens.
+start_capture() {
+    local log=$1
+    shift
+    "$BIN" -i lo -j "$@" > /dev/null 2> "$log" &
+    CAP_PID=$!
+    for _ in $(seq 100); do
+        grep -q "listening on" "$log" && return 0
+        kill -0 "$CAP_PID" 2>/dev/null || break
+        sleep 0.05
+    done
+    echo "bench/live.sh: oslotrace did not start: $(cat "$log")" >&2
+    exit 1
+}
+
+# stop_capture LOG: SIGINT, wait; prints "packets drops ops" from the summary line.
+stop_capture() {
+    kill -INT "$CAP_PID"
+    wait "$CAP_PID" || true
+    CAP_PID=
+    sed -n 's/^oslotrace: \([0-9]*\) packets, \([0-9]*\) dropped by kernel, \([0-9]*\) ops.*/\1 \2 \3/p' "$1" | tail -1
+}
+
+pct() { python3 -c "print('%.1f' % (100.0 * $1 / $2))"; }
+
+echo "## Live capture on loopback (bench/live.sh)"
+echo
+
+# ---- 1. the lab at full rate ----
+sh tools/lab/broker.sh start >/dev/null
+start_capture "$WORK/lab.log"
+t0=$(cpu_ticks "$CAP_PID")
+w0=$(date +%s.%N)
+/usr/bin/python3 tools/lab/traffic.py --servers --rate "$LAB_RATE" --duration "$LAB_SECONDS" \
+    --threads 32 --cast-every 4 --notify-every 10 > "$WORK/traffic.out" 2>&1
+w1=$(date +%s.%N)
+t1=$(cpu_ticks "$CAP_PID")
+sleep 1
+read -r pk dr ops < <(stop_capture "$WORK/lab.log")
+sh tools/lab/broker.sh stop >/dev/null
+wall=$(python3 -c "print($w1 - $w0)")
+cpu=$(python3 -c "print(($t1 - $t0) / $HZ)")
+echo "Lab at full rate: traffic.py asked for $LAB_RATE operations/s for $LAB_SECONDS s with 32 client"
+echo "threads, three oslo servers and the broker on the same 2 cores ($(tail -1 "$WORK/traffic.out"))."
+echo
+echo "| packets | packets/s | operations | operations/s | libpcap drops | oslotrace CPU | share of one core |"
+echo "| --- | --- | --- | --- | --- | --- | --- |"
+printf '| %s | %.0f | %s | %.0f | %s | %.2f s | %s %% |\n' "$pk" "$(python3 -c "print($pk / $wall)")" \
+    "$ops" "$(python3 -c "print($ops / $wall)")" "$dr" "$cpu" "$(pct "$cpu" "$wall")"
+echo
+
+# ---- 2. replay ladder ----
+offline_ops=$("$BIN" -q -r "$REPLAY" -j | wc -l)
+npk=$(capinfos -c -M "$REPLAY" 2>/dev/null | awk -F': *' '/Number of packets/ {print $2}')
+echo "Replay of $(basename "$REPLAY") ($npk packets, $(( $(stat -c %s "$REPLAY") / 1000000 )) MB,"
+echo "$offline_ops operations when read offline) with tcpreplay on lo, default 8 MiB kernel buffer:"
+echo
+echo "| tcpreplay rate asked | reached Mbps | reached packets/s | captured | libpcap drops | operations decoded | oslotrace CPU | share of one core |"
+echo "| --- | --- | --- | --- | --- | --- | --- | --- |"
+FILTER="tcp port 5672 and (tcp[tcpflags] & tcp-rst) == 0"
+for rate in $RATES; do
+    start_capture "$WORK/replay.log" -f "$FILTER"
+    if [ "$rate" = top ]; then
+        args=(--topspeed)
+        asked="topspeed"
+    else
+        args=(--mbps="$rate")
+        asked="$rate Mbps"
+    fi
+    t0=$(cpu_ticks "$CAP_PID")
+    w0=$(date +%s.%N)
+    tcpreplay -i lo "${args[@]}" "$REPLAY" > "$WORK/tcpreplay.out" 2>&1
+    w1=$(date +%s.%N)
+    sleep 1 # let oslotrace drain what the kernel buffered
+    t1=$(cpu_ticks "$CAP_PID")
+    read -r pk dr ops < <(stop_capture "$WORK/replay.log")
+    mbps=$(awk '/Rated:/ {for (i = 1; i <= NF; i++) if ($(i) ~ /^Mbps/) print $(i-1)}' "$WORK/tcpreplay.out" | tr -d ',')
+    pps=$(awk '/Rated:/ {for (i = 1; i <= NF; i++) if ($(i) ~ /^pps/) print $(i-1)}' "$WORK/tcpreplay.out" | tr -d ',')
+    wall=$(python3 -c "print($w1 - $w0)")
+    cpu=$(python3 -c "print(($t1 - $t0) / $HZ)")
+    printf '| %s | %s | %s | %s | %s | %s | %.2f s | %s %% |\n' "$asked" "$mbps" "$pps" "$pk" "$dr" "$ops" \
+        "$cpu" "$(pct "$cpu" "$wall")"
+done
+echo
+echo "CPU share: oslotrace's CPU time over the wall time of the traffic (the lab run or the replay)."
