@@ -94,11 +94,16 @@ static void sink_method(void *user, const struct amqp_method_event *ev)
     struct run *r = user;
     if (r->json) {
         json_t *j = amqp_view_json(ev, r->o->show_secrets);
-        if (j) {
-            json_dumpf(j, r->out, JSON_COMPACT | JSON_REAL_PRECISION(17));
-            fputc('\n', r->out);
-            json_decref(j);
+        /* Dumped to a string, then written at once: json_dumpf calls fwrite per
+         * token, which cost a sixth of --amqp -j. */
+        char *line = j ? json_dumps(j, JSON_COMPACT | JSON_REAL_PRECISION(17)) : NULL;
+        if (line) {
+            size_t n = strlen(line);
+            line[n] = '\n';
+            fwrite(line, 1, n + 1, r->out);
+            free(line);
         }
+        json_decref(j);
     } else if (!r->o->quiet) {
         amqp_view_text(r->out, ev);
     }
