@@ -22,6 +22,20 @@
 #include <stdlib.h>
 #include <string.h>
 
+#if defined(__SANITIZE_ADDRESS__)
+#define OSLOTRACE_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define OSLOTRACE_ASAN 1
+#endif
+#endif
+#ifdef OSLOTRACE_ASAN
+#include <sanitizer/asan_interface.h>
+#else
+#define ASAN_POISON_MEMORY_REGION(p, n) ((void)(p), (void)(n))
+#define ASAN_UNPOISON_MEMORY_REGION(p, n) ((void)(p), (void)(n))
+#endif
+
 #define CORR_MAX_PKTS 256  /* packet numbers kept per operation */
 #define CORR_REPLY_IDS 4   /* distinct reply _unique_ids remembered per call */
 #define CORR_FANOUT_RX 32  /* distinct fanout receivers remembered */
@@ -279,24 +293,35 @@ struct extra {
     struct istr *event_type, *priority, *publisher_id;
 };
 
+/* Ordered widest first so there are no holes: 224 bytes, which with the hash
+ * slot and heap slot keeps a pending call under 256 bytes (bench/run). */
 struct entry {
-    struct entry *prev, *next; /* creation order */
-    struct cid key;
-    uint8_t kind, type, state;
-    uint16_t flags;
-    uint32_t hash;
-    uint32_t heap_idx;
-    uint32_t timeout_ms, monitor_ms;
-    uint16_t replies, heartbeats, fanout_receivers;
-    uint64_t deadline; /* the heap key */
-    uint64_t first_ns; /* first leg of any kind */
+    struct entry *prev, *next; /* creation order; next also links the free list */
+    uint64_t deadline;         /* the heap key */
+    uint64_t first_ns;         /* first leg of any kind */
     uint64_t timeline[LEG_COUNT];
-    struct cid unique_id, request_id, global_request_id;
     struct istr *shape; /* exchange, routing key, topic, … as one pooled string (see shape_make) */
     struct istr *conn[LEG_COUNT]; /* connection identity per leg (see conn_ref) */
     uint64_t *pkts;               /* packet numbers (want_pkts), at most CORR_MAX_PKTS */
-    uint16_t npkts, cap_pkts;
     struct extra *x;
+    uint32_t hash;
+    uint32_t heap_idx;
+    uint32_t timeout_ms, monitor_ms;
+    uint16_t flags;
+    uint16_t replies, heartbeats, fanout_receivers;
+    uint16_t npkts, cap_pkts;
+    uint8_t kind, type, state;
+    struct cid key, unique_id, request_id, global_request_id;
+};
+
+/* Entries come from slabs of this many: no per-entry malloc header, and a
+ * freed entry is reused by the next operation. Slabs are returned at corr_free;
+ * their number is bounded by max_pending. */
+#define ENTRY_SLAB 1024
+
+struct entry_slab {
+    struct entry_slab *next;
+    struct entry e[ENTRY_SLAB];
 };
 
 struct corr {
@@ -311,6 +336,8 @@ struct corr {
     struct entry **heap;
     size_t nheap, cap_heap;
     struct entry *oldest, *newest;
+    struct entry_slab *slabs;
+    struct entry *free_entries;
     uint64_t now;
     struct corr_stats st;
 };
@@ -471,6 +498,37 @@ static void slot_delete(struct corr *c, struct entry *e)
 
 /* ---------- entry lifetime ---------- */
 
+/* A zeroed entry from the free list, a new slab when it is empty. Under
+ * AddressSanitizer free entries are poisoned, so a use after release is
+ * still reported as with malloc. */
+static struct entry *entry_alloc(struct corr *c)
+{
+    if (!c->free_entries) {
+        struct entry_slab *sl = malloc(sizeof(*sl));
+        if (!sl)
+            return NULL;
+        sl->next = c->slabs;
+        c->slabs = sl;
+        for (size_t i = ENTRY_SLAB; i-- > 0;) {
+            sl->e[i].next = c->free_entries;
+            c->free_entries = &sl->e[i];
+            ASAN_POISON_MEMORY_REGION(&sl->e[i], sizeof(sl->e[i]));
+        }
+    }
+    struct entry *e = c->free_entries;
+    ASAN_UNPOISON_MEMORY_REGION(e, sizeof(*e));
+    c->free_entries = e->next;
+    memset(e, 0, sizeof(*e));
+    return e;
+}
+
+static void entry_release(struct corr *c, struct entry *e)
+{
+    e->next = c->free_entries;
+    c->free_entries = e;
+    ASAN_POISON_MEMORY_REGION(e, sizeof(*e));
+}
+
 static void release_strings(struct corr *c, struct entry *e)
 {
     struct istr **s[] = {&e->shape, &e->conn[0], &e->conn[1], &e->conn[2], &e->conn[3]};
@@ -526,7 +584,7 @@ static void entry_free(struct corr *c, struct entry *e)
     release_strings(c, e);
     cid_release(&c->sp, &e->key);
     c->nentries--;
-    free(e);
+    entry_release(c, e);
 }
 
 static struct extra *extra(struct entry *e)
@@ -556,7 +614,7 @@ static struct entry *entry_new(struct corr *c, uint8_t kind, const struct cid *k
     make_room(c);
     if ((c->nentries + 1) * 2 > c->nslots && !table_grow(c))
         return NULL;
-    struct entry *e = calloc(1, sizeof(*e));
+    struct entry *e = entry_alloc(c);
     if (!e)
         return NULL;
     e->kind = kind;
@@ -565,7 +623,7 @@ static struct entry *entry_new(struct corr *c, uint8_t kind, const struct cid *k
     e->heap_idx = UINT32_MAX;
     e->deadline = UINT64_MAX;
     if (!heap_push(c, e)) {
-        free(e);
+        entry_release(c, e);
         return NULL;
     }
     slot_insert(c->slots, c->nslots, e);
@@ -1401,6 +1459,11 @@ void corr_free(struct corr *c)
         return;
     while (c->oldest)
         entry_free(c, c->oldest);
+    while (c->slabs) {
+        struct entry_slab *next = c->slabs->next;
+        free(c->slabs);
+        c->slabs = next;
+    }
     free(c->slots);
     free(c->heap);
     sp_free(&c->sp);

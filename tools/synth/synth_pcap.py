@@ -71,7 +71,9 @@ def call_body(i, topic_method="get"):
     return envelope({"method": topic_method, "args": {"i": i}, "namespace": None, "version": "1.0",
                      "_msg_id": uuid.UUID(int=i + 1).hex, "_reply_q": "reply_synth",
                      "_unique_id": uuid.UUID(int=(1 << 64) + i).hex,
-                     "_context_request_id": "req-%d" % i, "_timeout": None})
+                     # as oslo.context makes them: "req-" + a uuid4
+                     "_context_request_id": "req-" + str(uuid.UUID(int=(1 << 96) + i)),
+                     "_timeout": None})
 
 
 def client_addr(i):
