@@ -564,9 +564,11 @@ enum json_scan_err json_unescape_prefix(const uint8_t *raw, size_t len, char *ou
             r.p += 16;
             n += 16;
         }
+        if (!rd_left(&r))
+            return JSON_SCAN_ERR_TRUNCATED; /* the copy above ran to the end */
 #endif
         /* A one-letter escape, the commonest stop inside an inner message. */
-        if (r.p[0] == '\\' && rd_left(&r) >= 2 && simple_escape(r.p[1]) >= 0) {
+        if (rd_left(&r) >= 2 && r.p[0] == '\\' && simple_escape(r.p[1]) >= 0) {
             char e = (char)simple_escape(r.p[1]);
             r.p += 2;
             if (!*cut && n + 1 < cap)

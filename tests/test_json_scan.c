@@ -314,6 +314,54 @@ static void test_every_prefix(void **state)
     assert_int_equal(json_scan_object((const uint8_t *)t, n, NULL, NULL, NULL), JSON_SCAN_OK);
 }
 
+/* Every prefix of string literals whose plain runs end on and off the 16-byte
+ * steps of the SSE2 copy, in exact-size buffers (ASan sees any overread),
+ * with output buffers from tight to roomy: the prefixes are truncated, the
+ * whole literal decodes to the expected text. A fuzzer found the unescaper
+ * reading one byte past a literal cut right after a 16-byte step. */
+static void test_unescape_prefixes(void **state)
+{
+    (void)state;
+    for (size_t run = 0; run < 50; run++) {
+        char lit[160], want[160];
+        size_t n = 0, w = 0;
+        lit[n++] = '"';
+        for (size_t i = 0; i < run; i++)
+            lit[n++] = want[w++] = (char)('a' + i % 26);
+        memcpy(lit + n, "\\\"x\\n", 5); /* \"x\n */
+        n += 5;
+        want[w++] = '"';
+        want[w++] = 'x';
+        want[w++] = '\n';
+        for (size_t i = 0; i < run; i++)
+            lit[n++] = want[w++] = (char)('A' + i % 26);
+        lit[n++] = '"';
+        for (size_t len = 0; len <= n; len++) {
+            uint8_t *in = malloc(len ? len : 1);
+            memcpy(in, lit, len);
+            for (size_t cap = 1; cap <= n + 1; cap += (cap < 20 ? 1 : 17)) {
+                char *out = malloc(cap);
+                size_t olen = 0, used = 0;
+                bool cut;
+                enum json_scan_err e = json_unescape_prefix(in, len, out, cap, &olen, &cut, &used);
+                if (len < n) {
+                    if (e != JSON_SCAN_ERR_TRUNCATED && !(len == 0 && e == JSON_SCAN_ERR_SYNTAX))
+                        fail_msg("run %zu len %zu cap %zu: %s", run, len, cap, json_scan_err_name(e));
+                } else {
+                    assert_int_equal(e, JSON_SCAN_OK);
+                    assert_int_equal(used, n);
+                    assert_int_equal(cut, w + 1 > cap);
+                    assert_int_equal(olen, cut ? cap - 1 : w);
+                    assert_memory_equal(out, want, olen);
+                    assert_int_equal(out[olen], '\0');
+                }
+                free(out);
+            }
+            free(in);
+        }
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -321,7 +369,7 @@ int main(void)
         cmocka_unit_test(test_broken),       cmocka_unit_test(test_big_args_before_key),
         cmocka_unit_test(test_deep_nesting), cmocka_unit_test(test_unescape),
         cmocka_unit_test(test_escaped_key),  cmocka_unit_test(test_number),
-        cmocka_unit_test(test_every_prefix),
+        cmocka_unit_test(test_every_prefix), cmocka_unit_test(test_unescape_prefixes),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -61,6 +61,8 @@ run_one() {
     mkdir -p "$corpus" "$art" "$logs"
     local seeds=()
     [ -d "$SEEDS/$t" ] && seeds=("$SEEDS/$t")
+    # Inputs that once crashed a target are replayed first on every run.
+    [ -d "$SRC/tests/bad/fuzz/$t" ] && seeds+=("$SRC/tests/bad/fuzz/$t")
     local jobargs=()
     if [ "$JOBS" -gt 0 ]; then
         jobargs=(-jobs="$JOBS" -workers="$JOBS")
