@@ -36,8 +36,10 @@ fi
 command -v tcpreplay >/dev/null || { echo "bench/live.sh: tcpreplay is not installed" >&2; exit 1; }
 [ -x "$BIN" ] || { echo "bench/live.sh: build $BIN first (bench/run does)" >&2; exit 1; }
 
+SERVERS=()
 cleanup() {
     [ -n "$CAP_PID" ] && kill "$CAP_PID" 2>/dev/null || true
+    [ ${#SERVERS[@]} -gt 0 ] && kill "${SERVERS[@]}" 2>/dev/null || true
     sh tools/lab/broker.sh stop >/dev/null 2>&1 || true
     rm -rf "$WORK"
 }
@@ -60,12 +62,13 @@ start_capture() {
     exit 1
 }
 
-# stop_capture LOG: SIGINT, wait; prints "packets drops ops" from the summary line.
+# stop_capture LOG: SIGINT, wait (in this shell: only it can wait for its child);
+# sets pk, dr, ops from the summary line.
 stop_capture() {
     kill -INT "$CAP_PID"
     wait "$CAP_PID" || true
     CAP_PID=
-    sed -n 's/^oslotrace: \([0-9]*\) packets, \([0-9]*\) dropped by kernel, \([0-9]*\) ops.*/\1 \2 \3/p' "$1" | tail -1
+    read -r pk dr ops < <(sed -n 's/^oslotrace: \([0-9]*\) packets, \([0-9]*\) dropped by kernel, \([0-9]*\) ops.*/\1 \2 \3/p' "$1" | tail -1)
 }
 
 pct() { python3 -c "print('%.1f' % (100.0 * $1 / $2))"; }
@@ -75,20 +78,40 @@ echo
 
 # ---- 1. the lab at full rate ----
 sh tools/lab/broker.sh start >/dev/null
+URL="rabbit://guest:guest@127.0.0.1:5672/"
+# The oslo servers first, so the measured window is the traffic alone.
+SERVERS=()
+for s in "--name host-a" "--name host-b" "--listener listener-1"; do
+    set -- $s
+    /usr/bin/python3 tools/lab/server.py "$1" "$2" --url "$URL" --ready "$WORK/$2.ready" \
+        --events "$WORK/events-$2.jsonl" > /dev/null 2>&1 &
+    SERVERS+=($!)
+done
+for _ in $(seq 600); do
+    [ -f "$WORK/host-a.ready" ] && [ -f "$WORK/host-b.ready" ] && [ -f "$WORK/listener-1.ready" ] && break
+    sleep 0.1
+done
 start_capture "$WORK/lab.log"
 t0=$(cpu_ticks "$CAP_PID")
 w0=$(date +%s.%N)
-/usr/bin/python3 tools/lab/traffic.py --servers --rate "$LAB_RATE" --duration "$LAB_SECONDS" \
+/usr/bin/python3 tools/lab/traffic.py --url "$URL" --rate "$LAB_RATE" --duration "$LAB_SECONDS" \
     --threads 32 --cast-every 4 --notify-every 10 > "$WORK/traffic.out" 2>&1
 w1=$(date +%s.%N)
 t1=$(cpu_ticks "$CAP_PID")
 sleep 1
-read -r pk dr ops < <(stop_capture "$WORK/lab.log")
+stop_capture "$WORK/lab.log"
+kill -TERM "${SERVERS[@]}" 2>/dev/null || true
+wait "${SERVERS[@]}" 2>/dev/null || true
 sh tools/lab/broker.sh stop >/dev/null
-wall=$(python3 -c "print($w1 - $w0)")
+# Rates over the seconds traffic.py spent issuing operations (its start-up,
+# importing oslo.messaging and connecting, is left out; oslotrace's CPU in
+# that start-up is counted, so the share is if anything too high).
+wall=$(sed -n 's/.* issued over \([0-9.]*\) s.*/\1/p' "$WORK/traffic.out")
+[ -n "$wall" ] || wall=$(python3 -c "print($w1 - $w0)")
 cpu=$(python3 -c "print(($t1 - $t0) / $HZ)")
-echo "Lab at full rate: traffic.py asked for $LAB_RATE operations/s for $LAB_SECONDS s with 32 client"
-echo "threads, three oslo servers and the broker on the same 2 cores ($(tail -1 "$WORK/traffic.out"))."
+echo "Lab at full rate: traffic.py asked for $LAB_RATE operations/s for $LAB_SECONDS s from 32 client"
+echo "threads, with three oslo servers and the broker on the same 2 cores; it reports:"
+echo "\`$(tail -1 "$WORK/traffic.out")\`."
 echo
 echo "| packets | packets/s | operations | operations/s | libpcap drops | oslotrace CPU | share of one core |"
 echo "| --- | --- | --- | --- | --- | --- | --- |"
@@ -120,7 +143,7 @@ for rate in $RATES; do
     w1=$(date +%s.%N)
     sleep 1 # let oslotrace drain what the kernel buffered
     t1=$(cpu_ticks "$CAP_PID")
-    read -r pk dr ops < <(stop_capture "$WORK/replay.log")
+    stop_capture "$WORK/replay.log"
     mbps=$(awk '/Rated:/ {for (i = 1; i <= NF; i++) if ($(i) ~ /^Mbps/) print $(i-1)}' "$WORK/tcpreplay.out" | tr -d ',')
     pps=$(awk '/Rated:/ {for (i = 1; i <= NF; i++) if ($(i) ~ /^pps/) print $(i-1)}' "$WORK/tcpreplay.out" | tr -d ',')
     wall=$(python3 -c "print($w1 - $w0)")

@@ -8,7 +8,7 @@
  * stays in its own pcap_t's buffer untouched and nothing needs copying.
  * A damaged file ends that file, the others are still delivered, and the
  * error is reported once the merge runs dry. Live, pcap_create/activate with
- * immediate mode, ns timestamps where the kernel has them, and non-blocking
+ * packets in blocks (or immediate mode on request), ns timestamps where the kernel has them, and non-blocking
  * reads with a poll() bounded by timeout_ms so next() answers AGAIN and the
  * UI keeps polling. Timestamps are always packet time in ns.
  */
@@ -153,8 +153,15 @@ static bool open_live(struct input *in, const struct pcap_source_config *cfg, ch
     int buffer_kib = cfg->buffer_kib > 0 ? cfg->buffer_kib : 8192;
     int timeout_ms = cfg->timeout_ms > 0 ? cfg->timeout_ms : 100;
     pcap_set_snaplen(in->p, snaplen);
-    pcap_set_immediate_mode(in->p, 1);
-    pcap_set_timeout(in->p, timeout_ms); /* for platforms where immediate mode still uses it */
+    /* Not immediate mode by default: on Linux it makes libpcap fall back to
+     * TPACKET_V2, whose ring has fixed frames sized for the snaplen (64 KiB on
+     * lo), so an 8 MiB buffer holds ~128 packets and a burst on a busy broker
+     * drops packets (measured by bench/live.sh). TPACKET_V3 packs packets into
+     * blocks handed over when full or after timeout_ms: thousands of packets
+     * fit, at the price of up to timeout_ms of latency. --immediate-mode for
+     * who wants each packet at once. */
+    pcap_set_immediate_mode(in->p, cfg->immediate ? 1 : 0);
+    pcap_set_timeout(in->p, timeout_ms);
     if (buffer_kib <= INT32_MAX / 1024)
         pcap_set_buffer_size(in->p, buffer_kib * 1024);
     /* ns when the platform has it; otherwise µs and to_ns() scales. */
@@ -174,8 +181,8 @@ static bool open_live(struct input *in, const struct pcap_source_config *cfg, ch
         return false;
     if (!apply_filter(in->p, in->name, cfg->bpf, err, errlen))
         return false;
-    /* Immediate mode ignores the read timeout (a read blocks until a packet
-     * comes), so reads are non-blocking and next() waits with poll() itself. */
+    /* Reads are non-blocking and next() waits with poll() itself, bounded, so
+     * the TUI can read keys between packets whatever the mode. */
     if (pcap_setnonblock(in->p, 1, ebuf) < 0) {
         fail(err, errlen, "%s: %s", in->name, ebuf);
         return false;

@@ -1,7 +1,7 @@
 /*
  * pcap_source.h: where packets come from. Offline files (pcap or pcapng,
  * several merged in timestamp order, "-" for stdin) or a live interface
- * (pcap_create/pcap_activate, immediate mode, ns timestamps, BPF filter).
+ * (pcap_create/pcap_activate, block or immediate mode, ns timestamps, BPF filter).
  * It only reads packets; decoding is packet.h's job.
  */
 #ifndef OSLOTRACE_CAPTURE_PCAP_SOURCE_H
@@ -21,6 +21,7 @@ struct pcap_source_config {
     int buffer_kib;           /* live kernel buffer, default 8192 */
     int snaplen;              /* default 262144 */
     int timeout_ms;           /* live read timeout so the caller can poll, default 100 */
+    bool immediate;           /* live: immediate mode (else packets come in blocks, see open_live) */
 };
 
 enum pcap_source_status {

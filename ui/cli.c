@@ -34,6 +34,7 @@ enum long_only {
     OPT_MIN_LATENCY,
     OPT_REQUEST_ID,
     OPT_TUI_HISTORY,
+    OPT_IMMEDIATE,
 };
 
 static const struct option long_options[] = {
@@ -65,6 +66,7 @@ static const struct option long_options[] = {
     {"min-latency", required_argument, NULL, OPT_MIN_LATENCY},
     {"request-id", required_argument, NULL, OPT_REQUEST_ID},
     {"tui-history", required_argument, NULL, OPT_TUI_HISTORY},
+    {"immediate-mode", no_argument, NULL, OPT_IMMEDIATE},
     {"relinquish-privileges", required_argument, NULL, 'Z'},
     {NULL, 0, NULL, 0},
 };
@@ -93,6 +95,7 @@ void cli_usage(FILE *out)
           "  -f EXPR            BPF capture filter (default: tcp port 5672 + --amqp-port)\n"
           "  -c N               stop after N packets\n"
           "  -B KiB             kernel capture buffer (default 8192)\n"
+          "  --immediate-mode   hand over each packet at once (default: in blocks, <= 100 ms)\n"
           "  --amqp-port N      another broker port (repeatable)\n"
           "  -Z USER            drop privileges to USER after opening the device (default nobody)\n"
           "Output:\n"
@@ -213,6 +216,9 @@ enum cli_result cli_parse(struct cli_options *o, int argc, char **argv, FILE *ou
             return CLI_EXIT_OK;
         case OPT_AMQP:
             o->amqp = true;
+            break;
+        case OPT_IMMEDIATE:
+            o->immediate = true;
             break;
         case OPT_REPORT:
             o->report = true;

@@ -40,6 +40,7 @@ struct cli_options {
     uint16_t amqp_ports[CLI_MAX_PORTS]; /* --amqp-port, repeatable; 5672 always included */
     size_t namqp_ports;
     int buffer_kib;          /* -B */
+    bool immediate;          /* --immediate-mode */
     const char *user;        /* -Z: user to drop privileges to */
     uint64_t tui_history;    /* --tui-history */
     struct op_filter filter;

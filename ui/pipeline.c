@@ -109,6 +109,7 @@ static bool open_source(struct pipeline *p, const struct cli_options *o)
         .iface = o->iface,
         .bpf = o->bpf,
         .buffer_kib = o->buffer_kib,
+        .immediate = o->immediate,
         .snaplen = 262144,
         .timeout_ms = 100,
     };

@@ -82,8 +82,9 @@ def finish(c, what, p, port):
         p.kill()
         _, err = p.communicate()
         c.check(False, "%s: -c 1 did not end the capture" % what)
-        return
+        return err
     c.check(p.returncode == 0, "%s: exit %d: %s" % (what, p.returncode, err.decode(errors="replace")))
+    return err
 
 
 def main():
@@ -140,13 +141,21 @@ def main():
         os.unlink(wfile)
     os.rmdir(wdir)
 
-    # -Z USER names the user; an unknown one is a one-line error, exit 1.
-    p = start(["-Z", "daemon"], port)
+    # -Z USER names the user (here with --immediate-mode, the other way of
+    # opening the device); an unknown one is a one-line error, exit 1.
+    p = start(["-Z", "daemon", "--immediate-mode"], port)
     daemon = pwd.getpwnam("daemon").pw_uid if "daemon" in [u.pw_name for u in pwd.getpwall()] else None
     if daemon is not None:
         seen = wait_for(lambda: (lambda v: v if v is None or v[0][1] != 0 else None)(ids(p.pid)))
         c.check(seen is not None and seen[0] == [daemon] * 4, "-Z daemon: got %r" % (seen,))
     finish(c, "-Z daemon", p, port)
+
+    # Without -q it says where it listens, as tcpdump does.
+    p = subprocess.Popen([BIN, "-i", "lo", "-c", "1", "--amqp-port", str(port)],
+                         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    err = finish(c, "no -q", p, port).decode(errors="replace")
+    c.check(("listening on lo, link-type EN10MB, filter \"tcp and (port 5672 or port %d)\"" % port) in err,
+            "no -q: want the listening line, got %r" % err)
 
     p = start(["-Z", "no-such-user-oslotrace"], port)
     try:
