@@ -1,0 +1,57 @@
+/*
+ * packet_ring.h: the most recent packets of a live capture, in bounded memory.
+ *
+ * A live capture cannot be read twice, so what must be written to a pcap
+ * after the fact (the packets of an operation that just ended, for -w; the
+ * packets of the operation selected in the TUI) is taken from here while it
+ * is still held. Packets are numbered in capture order (struct packet.index),
+ * so a packet is found from its number in O(1); the oldest leave first, each
+ * handed to a callback on its way out, with a mark its owner may have set.
+ */
+#ifndef OSLOTRACE_UI_PACKET_RING_H
+#define OSLOTRACE_UI_PACKET_RING_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "capture/packet.h"
+
+struct packet_ring;
+
+/* One held packet; data is valid until the ring is pushed to again. */
+struct ring_packet {
+    uint64_t index;
+    uint64_t ts_ns;
+    uint32_t caplen, wirelen;
+    const uint8_t *data;
+    bool marked;
+};
+
+typedef void (*packet_ring_fn)(void *user, const struct ring_packet *p);
+
+/* ring_bytes bounds the memory held (packet data + bookkeeping); NULL when
+ * out of memory. */
+struct packet_ring *packet_ring_new(size_t ring_bytes);
+void packet_ring_free(struct packet_ring *r);
+
+/* Holds a copy of pkt; the oldest packets leave first, each through on_leave
+ * (may be NULL). A packet bigger than a quarter of the ring is not held. */
+void packet_ring_push(struct packet_ring *r, const struct packet *pkt, packet_ring_fn on_leave,
+                      void *user);
+
+enum packet_ring_where {
+    RING_HELD,    /* the packet is here */
+    RING_GONE,    /* it has left the ring (or was never held) */
+    RING_NOT_YET, /* numbered after the newest packet held */
+};
+
+/* Marks the packet with this number; says where it is. */
+enum packet_ring_where packet_ring_mark(struct packet_ring *r, uint64_t index);
+/* The packet with this number, if held. */
+bool packet_ring_get(const struct packet_ring *r, uint64_t index, struct ring_packet *out);
+/* Empties the ring, oldest first, through on_leave. */
+void packet_ring_drain(struct packet_ring *r, packet_ring_fn on_leave, void *user);
+size_t packet_ring_count(const struct packet_ring *r);
+
+#endif
