@@ -62,12 +62,7 @@ static void on_leave(void *user, const struct ring_packet *p)
     struct live_writer *w = user;
     if (!p->marked)
         return;
-    struct pcap_pkthdr h;
-    h.ts.tv_sec = (time_t)(p->ts_ns / 1000000000u);
-    h.ts.tv_usec = (suseconds_t)(p->ts_ns % 1000000000u); /* ns: the dumper is nano */
-    h.caplen = p->caplen;
-    h.len = p->wirelen;
-    pcap_dump((u_char *)w->dumper, &h, p->data);
+    ring_packet_dump(w->dumper, p);
     w->st.written++;
 }
 

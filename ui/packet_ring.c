@@ -9,6 +9,7 @@
  */
 #include "ui/packet_ring.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -159,4 +160,44 @@ void packet_ring_drain(struct packet_ring *r, packet_ring_fn on_leave, void *use
 size_t packet_ring_count(const struct packet_ring *r)
 {
     return r->count;
+}
+
+void ring_packet_dump(pcap_dumper_t *d, const struct ring_packet *p)
+{
+    struct pcap_pkthdr h;
+    h.ts.tv_sec = (time_t)(p->ts_ns / 1000000000u);
+    h.ts.tv_usec = (suseconds_t)(p->ts_ns % 1000000000u); /* ns: the dumper is nano */
+    h.caplen = p->caplen;
+    h.len = p->wirelen;
+    pcap_dump((u_char *)d, &h, p->data);
+}
+
+bool packet_ring_write_file(const struct packet_ring *r, int linktype, const char *path,
+                            const uint64_t *idx, size_t n, uint64_t *written, uint64_t *missing,
+                            char *err, size_t errlen)
+{
+    *written = *missing = 0;
+    pcap_t *dead = pcap_open_dead_with_tstamp_precision(linktype, 262144, PCAP_TSTAMP_PRECISION_NANO);
+    pcap_dumper_t *d = dead ? pcap_dump_open(dead, path) : NULL;
+    if (!d) {
+        snprintf(err, errlen, "%s: %s", path, dead ? pcap_geterr(dead) : "out of memory");
+        if (dead)
+            pcap_close(dead);
+        return false;
+    }
+    for (size_t i = 0; i < n; i++) {
+        struct ring_packet p;
+        if (!packet_ring_get(r, idx[i], &p)) {
+            (*missing)++;
+            continue;
+        }
+        ring_packet_dump(d, &p);
+        (*written)++;
+    }
+    bool ok = pcap_dump_flush(d) == 0;
+    if (!ok)
+        snprintf(err, errlen, "%s: write failed", path);
+    pcap_dump_close(d);
+    pcap_close(dead);
+    return ok;
 }

@@ -15,6 +15,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <pcap/pcap.h>
+
 #include "capture/packet.h"
 
 struct packet_ring;
@@ -53,5 +55,15 @@ bool packet_ring_get(const struct packet_ring *r, uint64_t index, struct ring_pa
 /* Empties the ring, oldest first, through on_leave. */
 void packet_ring_drain(struct packet_ring *r, packet_ring_fn on_leave, void *user);
 size_t packet_ring_count(const struct packet_ring *r);
+
+/* Appends one packet to a pcap dumper opened with ns precision. */
+void ring_packet_dump(pcap_dumper_t *d, const struct ring_packet *p);
+
+/* Writes the held packets among idx[0..n) (sorted, no repeats) to a new pcap
+ * file with ns timestamps, in order; *missing gets how many had already left
+ * the ring. False (err says why) when the file cannot be written. */
+bool packet_ring_write_file(const struct packet_ring *r, int linktype, const char *path,
+                            const uint64_t *idx, size_t n, uint64_t *written, uint64_t *missing,
+                            char *err, size_t errlen);
 
 #endif

@@ -24,6 +24,7 @@
 #include <unistd.h>
 #include <wchar.h>
 
+#include "ui/packet_ring.h"
 #include "ui/pipeline.h"
 #include "ui/tui_agg.h"
 #include "ui/tui_store.h"
@@ -34,6 +35,7 @@
 #define STEP_PACKETS_LIVE 1000
 #define FRAME_S 0.1    /* at most ten frames a second */
 #define LIVE_STEP_S 0.2 /* live: read even without a poll wake-up, for libpcap's buffer */
+#define TUI_LIVE_RING_BYTES (64u << 20) /* live: recent packets kept for `w` */
 #define LIVE_SLICE_S 0.03 /* live: longest stretch of reading between two looks at the keys */
 
 /* Calls still waiting for a reply shown under the list. */
@@ -45,6 +47,7 @@ struct tui {
     struct tui_store *store;
     struct tui_store *waiting; /* rebuilt each frame, see refresh_waiting() */
     struct tui_agg *agg;
+    struct packet_ring *ring; /* live: recent packets, for `w` */
     struct tui_ui ui;
     struct tui_status st;
     bool live, done, quit;
@@ -68,6 +71,13 @@ static void sink_op(void *user, const struct op *op)
 {
     struct tui *t = user;
     tui_store_add_op(t->store, op); /* the Topics numbers come from pipeline_stats() */
+}
+
+static void sink_packet(void *user, const struct packet *pkt)
+{
+    struct tui *t = user;
+    if (t->ring)
+        packet_ring_push(t->ring, pkt, NULL, NULL);
 }
 
 static void sink_conn(void *user, const struct amqp_conn_info *info, enum amqp_conn_event ev)
@@ -208,12 +218,53 @@ static void filter_from_topic(struct tui *t)
     set_message(t, false, "filter: %s", desc);
 }
 
-static void write_selected(struct tui *t, const char *path)
+static int cmp_u64(const void *a, const void *b)
 {
-    if (t->live) {
-        set_message(t, true, "%s", "w needs a capture file (-r): live packets are not kept");
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* Live: the selected operation's packets and its connections' handshakes,
+ * from the ring of recent packets (what has left it is counted, not found). */
+static void write_selected_live(struct tui *t, const struct tui_entry *e, const char *path)
+{
+    size_t cap = e->op.npkts + LEG_COUNT * TUI_STORE_HANDSHAKE_MAX, n = 0;
+    uint64_t *idx = malloc((cap ? cap : 1) * sizeof *idx);
+    if (!idx) {
+        set_message(t, true, "%s", "out of memory");
         return;
     }
+    for (int l = 0; l < LEG_COUNT; l++) {
+        const struct tui_conn *c = e->op.leg_conn[l] ? tui_store_conn_find(t->store, e->op.leg_conn[l]) : NULL;
+        for (size_t i = 0; c && i < c->nhandshake; i++)
+            idx[n++] = c->handshake[i];
+    }
+    for (size_t i = 0; i < e->op.npkts; i++)
+        idx[n++] = e->op.pkts[i];
+    qsort(idx, n, sizeof *idx, cmp_u64);
+    size_t u = 0;
+    for (size_t i = 0; i < n; i++)
+        if (!u || idx[i] != idx[u - 1])
+            idx[u++] = idx[i];
+    uint64_t written, missing;
+    char err[512];
+    if (packet_ring_write_file(t->ring, pcap_source_linktype(pipeline_source(t->p)), path, idx, u,
+                               &written, &missing, err, sizeof err)) {
+        char msg[300];
+        snprintf(msg, sizeof msg, "wrote %llu packets", (unsigned long long)written);
+        if (missing)
+            snprintf(msg + strlen(msg), sizeof msg - strlen(msg), " (%llu had left the %u MiB ring)",
+                     (unsigned long long)missing, (unsigned)(TUI_LIVE_RING_BYTES >> 20));
+        snprintf(msg + strlen(msg), sizeof msg - strlen(msg), " to %s", path); /* may be cut */
+        set_message(t, false, "%s", msg);
+    } else {
+        set_message(t, true, "%s", err);
+    }
+    free(idx);
+}
+
+static void write_selected(struct tui *t, const char *path)
+{
     const struct tui_entry *e = selected_entry(t);
     if (!e) {
         set_message(t, true, "%s", "no operation selected");
@@ -221,6 +272,10 @@ static void write_selected(struct tui *t, const char *path)
     }
     if (!path[0]) {
         set_message(t, true, "%s", "no file name given");
+        return;
+    }
+    if (t->live) {
+        write_selected_live(t, e, path);
         return;
     }
     struct writer *w = writer_new();
@@ -682,7 +737,8 @@ int tui_run(const struct cli_options *o, volatile sig_atomic_t *stop_requests)
         tui_agg_free(t.agg);
         return 1;
     }
-    struct pipeline_sinks sinks = {.on_op = sink_op, .on_conn = sink_conn, .user = &t};
+    struct pipeline_sinks sinks = {
+        .on_op = sink_op, .on_conn = sink_conn, .on_packet = sink_packet, .user = &t};
     char err[512];
     t.p = pipeline_new(o, false, &sinks, err, sizeof err);
     if (!t.p) {
@@ -694,6 +750,13 @@ int tui_run(const struct cli_options *o, volatile sig_atomic_t *stop_requests)
     t.live = pcap_source_is_live(pipeline_source(t.p));
     if (t.live && !privileges_drop(o->user, err, sizeof err)) {
         fprintf(stderr, "oslotrace: %s\n", err);
+        pipeline_free(t.p);
+        tui_store_free(t.store);
+        tui_agg_free(t.agg);
+        return 1;
+    }
+    if (t.live && !(t.ring = packet_ring_new(TUI_LIVE_RING_BYTES))) {
+        fprintf(stderr, "oslotrace: out of memory for the live packet ring\n");
         pipeline_free(t.p);
         tui_store_free(t.store);
         tui_agg_free(t.agg);
@@ -722,6 +785,7 @@ int tui_run(const struct cli_options *o, volatile sig_atomic_t *stop_requests)
                 (unsigned long long)c.ops_emitted);
     }
     pipeline_free(t.p);
+    packet_ring_free(t.ring);
     tui_store_free(t.store);
     tui_store_free(t.waiting);
     tui_agg_free(t.agg);

@@ -18,7 +18,7 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from common import Checker, SKIP, SRC  # noqa: E402
+from common import BIN, Checker, SKIP, SRC  # noqa: E402
 from tui_driver import TuiSession, rows, tmux_available  # noqa: E402
 
 LAB = os.path.join(SRC, "tools", "lab")
@@ -96,6 +96,37 @@ def main():
                 if ev.get("kind") == "call":
                     calls[ev["topic"]] += 1
         c.check(sum(calls.values()) > 50, "the traffic made calls: %r" % dict(calls))
+        # w, live: the selected (newest) operation's packets from the ring of
+        # recent packets, read back: operations that really happened (the
+        # client's own event log), the selected one complete.
+        wdir = tempfile.mkdtemp(prefix="oslotrace-tui-live-w-")
+        os.chmod(wdir, 0o777)  # written after the drop to nobody
+        out = os.path.join(wdir, "selected.pcap")
+        t.keys("1")
+        t.wait_for(lambda x: re.search(r"\d\d:\d\d:\d\d\.\d{6} call", x), 10, "the Calls view")
+        t.keys("w", "C-u")
+        t.literal(out)
+        t.keys("Enter")
+        s = t.wait_for(lambda x: "wrote " in x or "ERROR" in x or "cannot" in x, 30, "w to finish")
+        c.check(re.search(r"wrote [1-9]\d* packets to", s) is not None,
+                "live w reports what it wrote: %r" % rows(s)[-1])
+        made = {}
+        with open(events) as f:
+            for line in f:
+                ev = json.loads(line)
+                if ev.get("ev") == "op" and (ev.get("msg_id") or ev.get("unique_id")):
+                    made[ev.get("msg_id") or ev.get("unique_id")] = ev
+        if c.check(os.path.exists(out), "live w created %s" % out):
+            p = subprocess.run([BIN, "-r", out, "-j"],
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+            recs = [json.loads(l) for l in p.stdout.decode().splitlines() if l.strip()]
+            c.check(p.returncode == 0 and recs, "the written pcap reads back: %r" % p.stderr[-200:])
+            real = [r for r in recs if (r.get("msg_id") or r.get("unique_id")) in made]
+            c.check(real and len(real) == len(recs),
+                    "every operation in the written pcap was made by the client: %r" % recs[:2])
+            c.check(any(r.get("status") == "ok" for r in recs),
+                    "the written operation is complete (status ok): %r" % recs[:2])
+
         t.keys("3")
         s = t.wait_for(lambda x: "P99" in x, 10, "the Topics view")
         for topic, want in calls.items():
