@@ -29,7 +29,7 @@ struct kept_op {
 struct report {
     struct kept_op slowest[SLOWEST_MAX]; /* sorted, slowest first */
     size_t nslowest;
-    struct kept_op noreply[NOREPLY_MAX]; /* the first ones seen */
+    struct kept_op noreply[NOREPLY_MAX]; /* the earliest calls, in the order they were made */
     size_t nnoreply;
     uint64_t noreply_total;
 };
@@ -68,9 +68,20 @@ void report_add_op(struct report *r, const struct op *op)
         return;
     if (op->status == OP_TIMEOUT || op->status == OP_OPEN || op->status == OP_EVICTED ||
         op->status == OP_UNROUTABLE) {
+        /* Kept by when the call was made, not when it was given up on (calls
+         * with different timeouts end out of order): an operator reads the
+         * list as a timeline. */
         r->noreply_total++;
-        if (r->nnoreply < NOREPLY_MAX)
-            keep(&r->noreply[r->nnoreply++], op);
+        size_t pos = r->nnoreply;
+        while (pos > 0 && r->noreply[pos - 1].ts_ns > op->ts_ns)
+            pos--;
+        if (pos < NOREPLY_MAX) {
+            size_t n = r->nnoreply < NOREPLY_MAX ? r->nnoreply : NOREPLY_MAX - 1;
+            memmove(&r->noreply[pos + 1], &r->noreply[pos], (n - pos) * sizeof r->noreply[0]);
+            keep(&r->noreply[pos], op);
+            if (r->nnoreply < NOREPLY_MAX)
+                r->nnoreply++;
+        }
     }
     if (!op->has_latency || (op->status != OP_OK && op->status != OP_ERROR))
         return;
@@ -351,7 +362,7 @@ static void print_text(FILE *out, const struct report *r, struct pipeline *p)
     }
     if (r->noreply_total) {
         fprintf(out, "\nCalls without a reply: %llu%s\n", (unsigned long long)r->noreply_total,
-                r->noreply_total > r->nnoreply ? " (first ones shown)" : "");
+                r->noreply_total > r->nnoreply ? " (earliest shown)" : "");
         for (size_t i = 0; i < r->nnoreply; i++)
             text_kept(out, &r->noreply[i]);
     }

@@ -83,6 +83,14 @@ def check_report(c):
         for s, n in status.items():
             c.check(doc["total"]["status"][s] == n, "%s: report %s %d != %d" % (name, s, doc["total"]["status"][s], n))
         c.check(doc["counters"]["packets"] > 0, "%s: counters present" % name)
+        # Calls without a reply: the earliest made, in the order they were made.
+        unanswered = sorted((t for t in tr if t["kind"] == "call" and STATUS[t["outcome"]] == "timeout"),
+                            key=lambda t: t["t_start"])
+        got_ids = [k["msg_id"] for k in doc["no_reply"]]
+        c.check(doc["no_reply_total"] == len(unanswered) and
+                got_ids == [t["msg_id"] for t in unanswered[:20]],
+                "%s: no_reply lists %r, want the earliest unanswered calls in order %r"
+                % (name, got_ids, [t["msg_id"] for t in unanswered[:20]]))
     # Text report: a person sees the topics and percentiles.
     out = run(["-r", os.path.join(PCAPS, "errors.pcap"), "--report"]).stdout.decode()
     for word in ("compute", "p99", "Slowest calls", "Calls without a reply", "Counters", "█"):
