@@ -8,9 +8,9 @@
  * stays in its own pcap_t's buffer untouched and nothing needs copying.
  * A damaged file ends that file, the others are still delivered, and the
  * error is reported once the merge runs dry. Live, pcap_create/activate with
- * packets in blocks (or immediate mode on request), ns timestamps where the kernel has them, and non-blocking
- * reads with a poll() bounded by timeout_ms so next() answers AGAIN and the
- * UI keeps polling. Timestamps are always packet time in ns.
+ * packets in blocks (or immediate mode on request), ns timestamps where the kernel has them, and
+ * non-blocking reads with a poll() bounded by timeout_ms so next() answers AGAIN and the UI keeps
+ * polling. Timestamps are always packet time in ns.
  */
 #include "capture/pcap_source.h"
 
@@ -34,15 +34,15 @@ struct input {
     const char *name;
     pcap_t *p;
     int linktype;
-    bool nano;          /* timestamps in ns (else µs) */
-    bool done;          /* no more packets from this file */
-    bool has_pending;   /* hdr/data hold its next packet */
+    bool nano;        /* timestamps in ns (else µs) */
+    bool done;        /* no more packets from this file */
+    bool has_pending; /* hdr/data hold its next packet */
     struct pcap_pkthdr hdr;
     const u_char *data; /* in p's buffer, valid until p is read again */
     uint64_t ts_ns;
-    uint64_t packets;   /* read from this file */
-    uint64_t size;      /* file size, 0 when unknown (stdin, pipe) */
-    char *iobuf;        /* the FILE's read buffer (offline), freed after pcap_close */
+    uint64_t packets; /* read from this file */
+    uint64_t size;    /* file size, 0 when unknown (stdin, pipe) */
+    char *iobuf;      /* the FILE's read buffer (offline), freed after pcap_close */
 };
 
 struct pcap_source {
@@ -54,12 +54,12 @@ struct pcap_source {
     volatile sig_atomic_t stop; /* set by pcap_source_break */
     uint64_t index;
     struct pcap_source_stats st;
-    char err[ERRLEN];           /* first error; the source keeps going after it offline */
+    char err[ERRLEN]; /* first error; the source keeps going after it offline */
     bool failed;
 };
 
-__attribute__((format(printf, 3, 4))) static void fail(char *err, size_t errlen,
-                                                       const char *fmt, ...)
+__attribute__((format(printf, 3, 4))) static void fail(char *err, size_t errlen, const char *fmt,
+                                                       ...)
 {
     if (!err || !errlen)
         return;
@@ -190,8 +190,7 @@ static bool open_live(struct input *in, const struct pcap_source_config *cfg, ch
     return true;
 }
 
-struct pcap_source *pcap_source_open(const struct pcap_source_config *cfg, char *err,
-                                     size_t errlen)
+struct pcap_source *pcap_source_open(const struct pcap_source_config *cfg, char *err, size_t errlen)
 {
     if (err && errlen)
         err[0] = '\0';
@@ -421,8 +420,7 @@ void pcap_source_close(struct pcap_source *src)
 {
     if (!src)
         return;
-    for (size_t i = 0; i < src->nin; i++)
-    {
+    for (size_t i = 0; i < src->nin; i++) {
         if (src->in[i].p)
             pcap_close(src->in[i].p); /* closes the FILE, so its buffer goes after */
         free(src->in[i].iobuf);

@@ -16,12 +16,12 @@
 struct pcap_source_config {
     const char *const *files; /* offline: nfiles paths ("-" = stdin) */
     size_t nfiles;
-    const char *iface;        /* live: interface name ("any" allowed); NULL when offline */
-    const char *bpf;          /* filter expression; NULL = none (offline) */
-    int buffer_kib;           /* live kernel buffer, default 8192 */
-    int snaplen;              /* default 262144 */
-    int timeout_ms;           /* live read timeout so the caller can poll, default 100 */
-    bool immediate;           /* live: immediate mode (else packets come in blocks, see open_live) */
+    const char *iface; /* live: interface name ("any" allowed); NULL when offline */
+    const char *bpf;   /* filter expression; NULL = none (offline) */
+    int buffer_kib;    /* live kernel buffer, default 8192 */
+    int snaplen;       /* default 262144 */
+    int timeout_ms;    /* live read timeout so the caller can poll, default 100 */
+    bool immediate;    /* live: immediate mode (else packets come in blocks, see open_live) */
 };
 
 enum pcap_source_status {
@@ -32,12 +32,12 @@ enum pcap_source_status {
 };
 
 struct pcap_source_stats {
-    uint64_t packets;      /* delivered to the caller */
-    uint64_t bytes_read;   /* offline: file bytes consumed so far (for progress) */
-    uint64_t bytes_total;  /* offline: sum of file sizes (0 for stdin) */
-    uint64_t truncated;    /* caplen < wirelen */
+    uint64_t packets;                     /* delivered to the caller */
+    uint64_t bytes_read;                  /* offline: file bytes consumed so far (for progress) */
+    uint64_t bytes_total;                 /* offline: sum of file sizes (0 for stdin) */
+    uint64_t truncated;                   /* caplen < wirelen */
     uint64_t ps_recv, ps_drop, ps_ifdrop; /* live: libpcap's counters */
-    uint64_t bad_records;  /* damaged records skipped */
+    uint64_t bad_records;                 /* damaged records skipped */
 };
 
 /* Returns NULL and writes a one-line message into err on failure. */

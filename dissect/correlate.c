@@ -172,8 +172,9 @@ struct cid {
 static bool parse_hex(const char *s, size_t len, bool dashed, uint8_t out[16])
 {
     static const int8_t nib[256] = {
-        ['0'] = 1, ['1'] = 2, ['2'] = 3, ['3'] = 4,  ['4'] = 5,  ['5'] = 6,  ['6'] = 7,  ['7'] = 8,
-        ['8'] = 9, ['9'] = 10, ['a'] = 11, ['b'] = 12, ['c'] = 13, ['d'] = 14, ['e'] = 15, ['f'] = 16};
+        ['0'] = 1,  ['1'] = 2,  ['2'] = 3,  ['3'] = 4,  ['4'] = 5,  ['5'] = 6,
+        ['6'] = 7,  ['7'] = 8,  ['8'] = 9,  ['9'] = 10, ['a'] = 11, ['b'] = 12,
+        ['c'] = 13, ['d'] = 14, ['e'] = 15, ['f'] = 16};
     if (len != (dashed ? 36u : 32u))
         return false;
     if (dashed && (s[8] != '-' || s[13] != '-' || s[18] != '-' || s[23] != '-'))
@@ -1519,8 +1520,8 @@ static bool is_waiting(const struct entry *e)
            !e->timeline[LEG_REPLY_DELIVER];
 }
 
-size_t corr_foreach_pending(struct corr *c, size_t max,
-                            void (*fn)(void *user, const struct op *op), void *user)
+size_t corr_foreach_pending(struct corr *c, size_t max, void (*fn)(void *user, const struct op *op),
+                            void *user)
 {
     /* Walk back from the newest entry to find the newest `max` pending calls,
      * then hand them out oldest first, as a list is read. */

@@ -53,8 +53,8 @@ static int hexval(int c)
  * oslo message escapes every quote, so this runs for a tenth of its bytes. */
 static inline int simple_escape(int e)
 {
-    static const char to[256] = {['"'] = '"', ['\\'] = '\\', ['/'] = '/',  ['b'] = '\b',
-                                 ['f'] = '\f', ['n'] = '\n',   ['r'] = '\r', ['t'] = '\t'};
+    static const char to[256] = {['"'] = '"',  ['\\'] = '\\', ['/'] = '/',  ['b'] = '\b',
+                                 ['f'] = '\f', ['n'] = '\n',  ['r'] = '\r', ['t'] = '\t'};
     return (unsigned)e < 256 && to[e] ? to[e] : -1;
 }
 

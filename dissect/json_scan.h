@@ -15,8 +15,8 @@
 
 #include <stdbool.h>
 #include <stddef.h>
-#include <string.h>
 #include <stdint.h>
+#include <string.h>
 
 /* Nesting deeper than this is an error (the bit stack is this many bits). */
 #define JSON_SCAN_MAX_DEPTH 65536
@@ -84,9 +84,11 @@ bool json_key_is_escaped(const struct json_member *m, const char *name, size_t n
 /* Inline so that a literal name's length folds away: the decoder asks this of
  * every top-level key for each wanted name. */
 #if defined(__GNUC__)
-__attribute__((always_inline))
+#define JSON_SCAN_INLINE static inline __attribute__((always_inline))
+#else
+#define JSON_SCAN_INLINE static inline
 #endif
-static inline bool json_key_is(const struct json_member *m, const char *name)
+JSON_SCAN_INLINE bool json_key_is(const struct json_member *m, const char *name)
 {
     size_t nl = strlen(name);
     if (!m->key_escaped)

@@ -229,8 +229,8 @@ static bool json_ws(uint8_t c)
  * byte) and then unescapes it (a second). Anything else (other spacing or
  * order, more keys, a bad literal) returns false and goes the general way,
  * so results and errors do not depend on which path ran. */
-static bool envelope_fast(struct oslo_decoder *d, const uint8_t *body, size_t len,
-                          char version[16], size_t *inner_len)
+static bool envelope_fast(struct oslo_decoder *d, const uint8_t *body, size_t len, char version[16],
+                          size_t *inner_len)
 {
     static const char head[] = "{\"oslo.version\": \"", mid[] = ", \"oslo.message\": \"";
     const size_t hl = sizeof(head) - 1, ml = sizeof(mid) - 1;

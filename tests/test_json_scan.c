@@ -346,7 +346,8 @@ static void test_unescape_prefixes(void **state)
                 enum json_scan_err e = json_unescape_prefix(in, len, out, cap, &olen, &cut, &used);
                 if (len < n) {
                     if (e != JSON_SCAN_ERR_TRUNCATED && !(len == 0 && e == JSON_SCAN_ERR_SYNTAX))
-                        fail_msg("run %zu len %zu cap %zu: %s", run, len, cap, json_scan_err_name(e));
+                        fail_msg("run %zu len %zu cap %zu: %s", run, len, cap,
+                                 json_scan_err_name(e));
                 } else {
                     assert_int_equal(e, JSON_SCAN_OK);
                     assert_int_equal(used, n);

@@ -35,12 +35,12 @@ static void fill(uint8_t *buf, uint32_t len, uint64_t n)
 }
 
 struct left {
-    uint64_t next;  /* number expected to leave next */
+    uint64_t next; /* number expected to leave next */
     uint64_t marked_seen;
     bool in_order;
 };
 
-static void on_leave(void *user, const struct ring_packet *p)
+static void on_leave(void *user, const struct packet_ring_item *p)
 {
     struct left *l = user;
     if (p->index != l->next)
@@ -64,20 +64,20 @@ static void test_random_traffic(void **state)
     for (uint64_t n = 1; n <= 20000; n++) {
         uint32_t len = (uint32_t)(rnd() % 3 == 0 ? rnd() % 6000 : rnd() % 300);
         fill(buf, len, n);
-        struct packet pkt = {.ts_ns = n * 1000, .index = n, .caplen = len, .wirelen = len + 4,
-                             .data = buf};
+        struct packet pkt = {
+            .ts_ns = n * 1000, .index = n, .caplen = len, .wirelen = len + 4, .data = buf};
         packet_ring_push(r, &pkt, on_leave, &l);
         if (n % 7 == 0) {
-            assert_int_equal(packet_ring_mark(r, n), RING_HELD);
+            assert_int_equal(packet_ring_mark(r, n), PACKET_RING_HELD);
             marked++;
         }
-        assert_int_equal(packet_ring_mark(r, n + 1), RING_NOT_YET);
+        assert_int_equal(packet_ring_mark(r, n + 1), PACKET_RING_NOT_YET);
         /* The held packets are the newest, contiguous, with their own bytes. */
         size_t held = packet_ring_count(r);
         assert_true(held >= 1);
         uint64_t oldest = n - held + 1;
         assert_int_equal(oldest, l.next);
-        struct ring_packet p;
+        struct packet_ring_item p;
         for (uint64_t k = oldest; k <= n; k += 1 + rnd() % 5) {
             assert_true(packet_ring_get(r, k, &p));
             assert_int_equal(p.index, k);
@@ -88,7 +88,7 @@ static void test_random_traffic(void **state)
         }
         if (oldest > 1) {
             assert_false(packet_ring_get(r, oldest - 1, &p));
-            assert_int_equal(packet_ring_mark(r, oldest - 1), RING_GONE);
+            assert_int_equal(packet_ring_mark(r, oldest - 1), PACKET_RING_GONE);
         }
     }
     packet_ring_drain(r, on_leave, &l);
@@ -111,7 +111,7 @@ static void test_too_big_is_skipped(void **state)
     struct packet big = {.index = 2, .caplen = sizeof buf, .wirelen = sizeof buf, .data = buf};
     packet_ring_push(r, &big, on_leave, &l); /* more than a quarter of the ring */
     assert_int_equal(packet_ring_count(r), 1);
-    struct ring_packet p;
+    struct packet_ring_item p;
     assert_true(packet_ring_get(r, 1, &p));
     assert_false(packet_ring_get(r, 2, &p));
     packet_ring_free(r);

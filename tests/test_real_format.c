@@ -127,8 +127,8 @@ static void test_special(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_timestamps),      cmocka_unit_test(test_latencies),
-        cmocka_unit_test(test_random_bits),     cmocka_unit_test(test_ties_and_powers),
+        cmocka_unit_test(test_timestamps),  cmocka_unit_test(test_latencies),
+        cmocka_unit_test(test_random_bits), cmocka_unit_test(test_ties_and_powers),
         cmocka_unit_test(test_special),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

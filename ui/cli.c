@@ -285,7 +285,8 @@ enum cli_result cli_parse(struct cli_options *o, int argc, char **argv, FILE *ou
                 return usage_error(err, "bad --min-latency: '%s' (milliseconds)%s", a, "");
             break;
         case ':':
-            snprintf(msg, sizeof msg, "%s", optopt ? (char[]){'-', (char)optopt, 0} : argv[optind - 1]);
+            snprintf(msg, sizeof msg, "%s",
+                     optopt ? (char[]){'-', (char)optopt, 0} : argv[optind - 1]);
             return usage_error(err, "option '%s' needs a value%s", msg, "");
         default:
             if (optopt)
@@ -302,9 +303,11 @@ enum cli_result cli_parse(struct cli_options *o, int argc, char **argv, FILE *ou
     if (o->nfiles && o->iface)
         return usage_error(err, "-r and -i cannot be combined%s%s", "", "");
     if (o->tui && (o->json || o->amqp))
-        return usage_error(err, "--tui cannot be combined with %s%s", o->json ? "-j" : "--amqp", "");
+        return usage_error(err, "--tui cannot be combined with %s%s", o->json ? "-j" : "--amqp",
+                           "");
     if (o->write_file && o->amqp)
-        return usage_error(err, "-w selects operations; it cannot be combined with --amqp%s%s", "", "");
+        return usage_error(err, "-w selects operations; it cannot be combined with --amqp%s%s", "",
+                           "");
     size_t stdin_count = 0;
     for (size_t i = 0; i < o->nfiles; i++)
         stdin_count += strcmp(o->files[i], "-") == 0;

@@ -22,27 +22,27 @@
 struct cli_options {
     const char *files[CLI_MAX_FILES]; /* -r, repeatable; "-" = stdin */
     size_t nfiles;
-    const char *iface;       /* -i */
-    const char *bpf;         /* -f; NULL = the default built from the AMQP ports */
-    uint64_t count;          /* -c, 0 = no limit */
-    const char *write_file;  /* -w */
-    bool quiet;              /* -q: no progress bar, no per-operation text lines */
-    bool json;               /* -j / --json */
-    bool amqp;               /* --amqp: AMQP method frames instead of oslo operations */
-    bool report;             /* --report */
-    double report_interval;  /* --report-interval SEC (live), 0 = only at the end */
-    bool tui;                /* --tui */
-    bool args;               /* --args: include arguments and results */
-    bool show_secrets;       /* --show-secrets */
-    double call_timeout_s;   /* --call-timeout */
-    uint64_t max_pending;    /* --max-pending */
-    uint64_t max_body;       /* --max-body */
+    const char *iface;                  /* -i */
+    const char *bpf;                    /* -f; NULL = the default built from the AMQP ports */
+    uint64_t count;                     /* -c, 0 = no limit */
+    const char *write_file;             /* -w */
+    bool quiet;                         /* -q: no progress bar, no per-operation text lines */
+    bool json;                          /* -j / --json */
+    bool amqp;                          /* --amqp: AMQP method frames instead of oslo operations */
+    bool report;                        /* --report */
+    double report_interval;             /* --report-interval SEC (live), 0 = only at the end */
+    bool tui;                           /* --tui */
+    bool args;                          /* --args: include arguments and results */
+    bool show_secrets;                  /* --show-secrets */
+    double call_timeout_s;              /* --call-timeout */
+    uint64_t max_pending;               /* --max-pending */
+    uint64_t max_body;                  /* --max-body */
     uint16_t amqp_ports[CLI_MAX_PORTS]; /* --amqp-port, repeatable; 5672 always included */
     size_t namqp_ports;
-    int buffer_kib;          /* -B */
-    bool immediate;          /* --immediate-mode */
-    const char *user;        /* -Z: user to drop privileges to */
-    uint64_t tui_history;    /* --tui-history */
+    int buffer_kib;       /* -B */
+    bool immediate;       /* --immediate-mode */
+    const char *user;     /* -Z: user to drop privileges to */
+    uint64_t tui_history; /* --tui-history */
     struct op_filter filter;
 };
 

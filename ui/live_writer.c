@@ -57,12 +57,12 @@ struct live_writer *live_writer_open(const char *path, int linktype, size_t ring
 }
 
 /* A packet leaving the ring: written if an operation marked it. */
-static void on_leave(void *user, const struct ring_packet *p)
+static void on_leave(void *user, const struct packet_ring_item *p)
 {
     struct live_writer *w = user;
     if (!p->marked)
         return;
-    ring_packet_dump(w->dumper, p);
+    packet_ring_dump_item(w->dumper, p);
     w->st.written++;
 }
 
@@ -73,8 +73,8 @@ void live_writer_packet(struct live_writer *w, const struct packet *pkt)
 
 static void mark(struct live_writer *w, uint64_t index)
 {
-    /* RING_NOT_YET cannot happen: operations end after their packets. */
-    if (packet_ring_mark(w->ring, index) == RING_GONE)
+    /* PACKET_RING_NOT_YET cannot happen: operations end after their packets. */
+    if (packet_ring_mark(w->ring, index) == PACKET_RING_GONE)
         w->st.missed++;
 }
 

@@ -257,9 +257,10 @@ static int run_batch(const struct cli_options *o)
         live_writer_close(r.live_writer, &ws); /* writes what is still held */
         r.live_writer = NULL;
         if (!o->quiet || ws.missed)
-            fprintf(stderr, "oslotrace: wrote %llu packets to %s (%llu left the buffer before "
-                    "their operation ended)\n", (unsigned long long)ws.written, o->write_file,
-                    (unsigned long long)ws.missed);
+            fprintf(stderr,
+                    "oslotrace: wrote %llu packets to %s (%llu left the buffer before "
+                    "their operation ended)\n",
+                    (unsigned long long)ws.written, o->write_file, (unsigned long long)ws.missed);
     }
     if (r.writer) {
         uint64_t written;

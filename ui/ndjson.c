@@ -249,7 +249,8 @@ static void jb_str(struct jbuf *b, const char *s)
     jb_put(b, "\"", 1);
 }
 
-/* A real as jansson prints it with JSON_REAL_PRECISION(16): %.16g, and ".0" when it looks like an integer. */
+/* A real as jansson prints it with JSON_REAL_PRECISION(16): %.16g, and ".0" when it looks like an
+ * integer. */
 static void jb_real(struct jbuf *b, double v)
 {
     char tmp[REAL_FORMAT_LEN];
@@ -328,11 +329,11 @@ bool ndjson_format_op(const struct op *op, char **line, size_t *len)
     jb_ts(&b, op->ts_ns);
     const struct {
         const char *key, *value;
-    } strs[] = {{"msg_id", op->msg_id},         {"unique_id", op->unique_id},
-                {"reply_q", op->reply_q},       {"exchange", op->exchange},
+    } strs[] = {{"msg_id", op->msg_id},           {"unique_id", op->unique_id},
+                {"reply_q", op->reply_q},         {"exchange", op->exchange},
                 {"routing_key", op->routing_key}, {"topic", op->topic},
-                {"server", op->server},         {"method", op->method},
-                {"namespace", op->namespace_},  {"version", op->version}};
+                {"server", op->server},           {"method", op->method},
+                {"namespace", op->namespace_},    {"version", op->version}};
     for (size_t i = 0; i < sizeof strs / sizeof strs[0]; i++) {
         jb_key(&b, strs[i].key);
         jb_str(&b, strs[i].value);

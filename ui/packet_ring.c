@@ -66,8 +66,8 @@ static void pop_oldest(struct packet_ring *r, packet_ring_fn on_leave, void *use
 {
     struct slot *s = &r->slots[r->first];
     if (on_leave) {
-        struct ring_packet p = {r->first_index, s->ts_ns, s->caplen, s->wirelen, r->data + s->off,
-                                s->marked};
+        struct packet_ring_item p = {r->first_index, s->ts_ns,         s->caplen,
+                                     s->wirelen,     r->data + s->off, s->marked};
         on_leave(user, &p);
     }
     r->first = (r->first + 1) % r->nslots;
@@ -128,26 +128,27 @@ void packet_ring_push(struct packet_ring *r, const struct packet *pkt, packet_ri
 static enum packet_ring_where where(const struct packet_ring *r, uint64_t index)
 {
     if (!r->count || index < r->first_index)
-        return RING_GONE;
+        return PACKET_RING_GONE;
     if (index - r->first_index >= r->count)
-        return RING_NOT_YET;
-    return RING_HELD;
+        return PACKET_RING_NOT_YET;
+    return PACKET_RING_HELD;
 }
 
 enum packet_ring_where packet_ring_mark(struct packet_ring *r, uint64_t index)
 {
     enum packet_ring_where w = where(r, index);
-    if (w == RING_HELD)
+    if (w == PACKET_RING_HELD)
         slot_of(r, index)->marked = true;
     return w;
 }
 
-bool packet_ring_get(const struct packet_ring *r, uint64_t index, struct ring_packet *out)
+bool packet_ring_get(const struct packet_ring *r, uint64_t index, struct packet_ring_item *out)
 {
-    if (where(r, index) != RING_HELD)
+    if (where(r, index) != PACKET_RING_HELD)
         return false;
     const struct slot *s = slot_of(r, index);
-    *out = (struct ring_packet){index, s->ts_ns, s->caplen, s->wirelen, r->data + s->off, s->marked};
+    *out = (struct packet_ring_item){index,      s->ts_ns,         s->caplen,
+                                     s->wirelen, r->data + s->off, s->marked};
     return true;
 }
 
@@ -162,7 +163,7 @@ size_t packet_ring_count(const struct packet_ring *r)
     return r->count;
 }
 
-void ring_packet_dump(pcap_dumper_t *d, const struct ring_packet *p)
+void packet_ring_dump_item(pcap_dumper_t *d, const struct packet_ring_item *p)
 {
     struct pcap_pkthdr h;
     h.ts.tv_sec = (time_t)(p->ts_ns / 1000000000u);
@@ -177,7 +178,8 @@ bool packet_ring_write_file(const struct packet_ring *r, int linktype, const cha
                             char *err, size_t errlen)
 {
     *written = *missing = 0;
-    pcap_t *dead = pcap_open_dead_with_tstamp_precision(linktype, 262144, PCAP_TSTAMP_PRECISION_NANO);
+    pcap_t *dead =
+        pcap_open_dead_with_tstamp_precision(linktype, 262144, PCAP_TSTAMP_PRECISION_NANO);
     pcap_dumper_t *d = dead ? pcap_dump_open(dead, path) : NULL;
     if (!d) {
         snprintf(err, errlen, "%s: %s", path, dead ? pcap_geterr(dead) : "out of memory");
@@ -186,12 +188,12 @@ bool packet_ring_write_file(const struct packet_ring *r, int linktype, const cha
         return false;
     }
     for (size_t i = 0; i < n; i++) {
-        struct ring_packet p;
+        struct packet_ring_item p;
         if (!packet_ring_get(r, idx[i], &p)) {
             (*missing)++;
             continue;
         }
-        ring_packet_dump(d, &p);
+        packet_ring_dump_item(d, &p);
         (*written)++;
     }
     bool ok = pcap_dump_flush(d) == 0;

@@ -22,7 +22,7 @@
 struct packet_ring;
 
 /* One held packet; data is valid until the ring is pushed to again. */
-struct ring_packet {
+struct packet_ring_item {
     uint64_t index;
     uint64_t ts_ns;
     uint32_t caplen, wirelen;
@@ -30,7 +30,7 @@ struct ring_packet {
     bool marked;
 };
 
-typedef void (*packet_ring_fn)(void *user, const struct ring_packet *p);
+typedef void (*packet_ring_fn)(void *user, const struct packet_ring_item *p);
 
 /* ring_bytes bounds the memory held (packet data + bookkeeping); NULL when
  * out of memory. */
@@ -43,21 +43,21 @@ void packet_ring_push(struct packet_ring *r, const struct packet *pkt, packet_ri
                       void *user);
 
 enum packet_ring_where {
-    RING_HELD,    /* the packet is here */
-    RING_GONE,    /* it has left the ring (or was never held) */
-    RING_NOT_YET, /* numbered after the newest packet held */
+    PACKET_RING_HELD,    /* the packet is here */
+    PACKET_RING_GONE,    /* it has left the ring (or was never held) */
+    PACKET_RING_NOT_YET, /* numbered after the newest packet held */
 };
 
 /* Marks the packet with this number; says where it is. */
 enum packet_ring_where packet_ring_mark(struct packet_ring *r, uint64_t index);
 /* The packet with this number, if held. */
-bool packet_ring_get(const struct packet_ring *r, uint64_t index, struct ring_packet *out);
+bool packet_ring_get(const struct packet_ring *r, uint64_t index, struct packet_ring_item *out);
 /* Empties the ring, oldest first, through on_leave. */
 void packet_ring_drain(struct packet_ring *r, packet_ring_fn on_leave, void *user);
 size_t packet_ring_count(const struct packet_ring *r);
 
 /* Appends one packet to a pcap dumper opened with ns precision. */
-void ring_packet_dump(pcap_dumper_t *d, const struct ring_packet *p);
+void packet_ring_dump_item(pcap_dumper_t *d, const struct packet_ring_item *p);
 
 /* Writes the held packets among idx[0..n) (sorted, no repeats) to a new pcap
  * file with ns timestamps, in order; *missing gets how many had already left

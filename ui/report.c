@@ -170,7 +170,8 @@ static void text_row(FILE *out, const struct stats_row *r, const char *name)
     fprintf(out, "%-26.26s %6llu %6llu %7.1f %6llu %5llu %5llu %5llu", name,
             (unsigned long long)r->ops, (unsigned long long)calls_of(r), stats_row_rate(r),
             (unsigned long long)r->by_status[OP_OK], (unsigned long long)r->by_status[OP_ERROR],
-            (unsigned long long)r->by_status[OP_TIMEOUT], (unsigned long long)r->by_status[OP_OPEN]);
+            (unsigned long long)r->by_status[OP_TIMEOUT],
+            (unsigned long long)r->by_status[OP_OPEN]);
     const char *cols[] = {p50, p90, p99, max};
     for (int i = 0; i < 4; i++) {
         fputc(' ', out);
@@ -454,10 +455,9 @@ static void print_json(FILE *out, const struct report *r, struct pipeline *p)
     struct hist_range ranges[64];
     size_t nr = hist_coarse(&stats_total(s)->latency, 1, ranges, 64);
     for (size_t i = 0; i < nr; i++)
-        json_array_append_new(histo, json_pack("{s:f,s:f,s:I}", "lo_ms",
-                                               (double)ranges[i].lo_ns / 1e6, "hi_ms",
-                                               (double)ranges[i].hi_ns / 1e6, "count",
-                                               (json_int_t)ranges[i].count));
+        json_array_append_new(
+            histo, json_pack("{s:f,s:f,s:I}", "lo_ms", (double)ranges[i].lo_ns / 1e6, "hi_ms",
+                             (double)ranges[i].hi_ns / 1e6, "count", (json_int_t)ranges[i].count));
     json_object_set_new(doc, "latency_histogram", histo);
 
     json_t *slow = json_array(), *noreply = json_array();

@@ -33,7 +33,7 @@
 
 #define STEP_PACKETS_OFFLINE 2000
 #define STEP_PACKETS_LIVE 1000
-#define FRAME_S 0.1    /* at most ten frames a second */
+#define FRAME_S 0.1     /* at most ten frames a second */
 #define LIVE_STEP_S 0.2 /* live: read even without a poll wake-up, for libpcap's buffer */
 #define TUI_LIVE_RING_BYTES (64u << 20) /* live: recent packets kept for `w` */
 #define LIVE_SLICE_S 0.03 /* live: longest stretch of reading between two looks at the keys */
@@ -121,9 +121,8 @@ static void sample_status(struct tui *t)
     struct tui_status *st = &t->st;
     st->live = t->live;
     st->loading = !t->live && !t->done;
-    st->progress = c.source.bytes_total
-                       ? (double)c.source.bytes_read / (double)c.source.bytes_total
-                       : -1;
+    st->progress =
+        c.source.bytes_total ? (double)c.source.bytes_read / (double)c.source.bytes_total : -1;
     st->packets = c.packets;
     st->ps_drop = c.source.ps_drop;
     st->ps_ifdrop = c.source.ps_ifdrop;
@@ -235,7 +234,8 @@ static void write_selected_live(struct tui *t, const struct tui_entry *e, const 
         return;
     }
     for (int l = 0; l < LEG_COUNT; l++) {
-        const struct tui_conn *c = e->op.leg_conn[l] ? tui_store_conn_find(t->store, e->op.leg_conn[l]) : NULL;
+        const struct tui_conn *c =
+            e->op.leg_conn[l] ? tui_store_conn_find(t->store, e->op.leg_conn[l]) : NULL;
         for (size_t i = 0; c && i < c->nhandshake; i++)
             idx[n++] = c->handshake[i];
     }
@@ -253,8 +253,9 @@ static void write_selected_live(struct tui *t, const struct tui_entry *e, const 
         char msg[300];
         snprintf(msg, sizeof msg, "wrote %llu packets", (unsigned long long)written);
         if (missing)
-            snprintf(msg + strlen(msg), sizeof msg - strlen(msg), " (%llu had left the %u MiB ring)",
-                     (unsigned long long)missing, (unsigned)(TUI_LIVE_RING_BYTES >> 20));
+            snprintf(msg + strlen(msg), sizeof msg - strlen(msg),
+                     " (%llu had left the %u MiB ring)", (unsigned long long)missing,
+                     (unsigned)(TUI_LIVE_RING_BYTES >> 20));
         snprintf(msg + strlen(msg), sizeof msg - strlen(msg), " to %s", path); /* may be cut */
         set_message(t, false, "%s", msg);
     } else {
