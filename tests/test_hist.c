@@ -19,14 +19,12 @@
 #include <string.h>
 
 #include "dissect/hist.h"
+#include "test_rng.h"
 
 static uint64_t rng_state = 88172645463325252ull;
 static uint64_t rnd(void)
 {
-    rng_state ^= rng_state << 13;
-    rng_state ^= rng_state >> 7;
-    rng_state ^= rng_state << 17;
-    return rng_state;
+    return test_rng_next(&rng_state);
 }
 static double unif(void)
 {

@@ -17,14 +17,12 @@
 #include <string.h>
 
 #include "ui/packet_ring.h"
+#include "test_rng.h"
 
 static uint64_t rng_state = 0x2545F4914F6CDD1Dull;
 static uint64_t rnd(void)
 {
-    rng_state ^= rng_state << 13;
-    rng_state ^= rng_state >> 7;
-    rng_state ^= rng_state << 17;
-    return rng_state;
+    return test_rng_next(&rng_state);
 }
 
 /* Packet n's bytes: a pattern that tells packets apart. */

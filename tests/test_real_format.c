@@ -20,14 +20,12 @@
 #include <string.h>
 
 #include "common/real_format.h"
+#include "test_rng.h"
 
 static uint64_t rng_state = 0x9E3779B97F4A7C15ull;
 static uint64_t rnd(void)
 {
-    rng_state ^= rng_state << 13;
-    rng_state ^= rng_state >> 7;
-    rng_state ^= rng_state << 17;
-    return rng_state;
+    return test_rng_next(&rng_state);
 }
 
 static unsigned long mismatches;
