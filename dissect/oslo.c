@@ -513,48 +513,45 @@ enum oslo_err oslo_decode_body(struct oslo_decoder *d, const uint8_t *body, size
     }
 
     struct scan_ctx c = {.m = out, .top = true};
-    enum oslo_err err;
+    enum oslo_err err = OSLO_OK;
+    char ver[16];
+    size_t ilen = 0;
+    bool inner = envelope_fast(d, body, len, ver, &ilen); /* unescaped into d->buf */
+    if (!inner) {
+        err = from_scan(json_scan_object(body, len, on_member, &c, NULL));
+        if (err == OSLO_OK && c.envelope) {
+            if (c.envelope_type != JSON_T_STRING) {
+                err = OSLO_ERR_ENVELOPE;
+                goto out;
+            }
+            memcpy(ver, out->oslo_version, sizeof(ver));
+            inner = true;
+        }
+    }
     const uint8_t *msg_text = body;
     size_t msg_len = len;
-    char ver[16];
-    size_t ilen;
-    if (envelope_fast(d, body, len, ver, &ilen)) {
-        memcpy(out->oslo_version, ver, sizeof(ver));
-        out->envelope = true;
-        out->compressed = inflated != NULL;
-        c.top = false;
-        err = from_scan(json_scan_object(d->buf, ilen, on_member, &c, NULL));
-        msg_text = d->buf;
-        msg_len = ilen;
-    } else {
-        err = from_scan(json_scan_object(body, len, on_member, &c, NULL));
-    }
-    if (err == OSLO_OK && c.top && c.envelope) {
-        if (c.envelope_type != JSON_T_STRING) {
-            err = OSLO_ERR_ENVELOPE;
-            goto out;
-        }
+    if (inner) {
         /* Forget what the outer object said: the inner string is the message. */
-        memcpy(ver, out->oslo_version, sizeof(ver));
         memset(out, 0, sizeof(*out));
         memcpy(out->oslo_version, ver, sizeof(ver));
         out->envelope = true;
         out->compressed = inflated != NULL;
-        uint8_t *buf = buf_reserve(d, c.envelope_len);
-        bool cut;
-        if (!buf) {
-            err = OSLO_ERR_NOMEM;
-            goto out;
-        }
-        enum json_scan_err se =
-            json_unescape(c.envelope, c.envelope_len, (char *)buf, c.envelope_len + 1, &ilen, &cut);
-        if (se != JSON_SCAN_OK) {
-            err = from_scan(se);
-            goto out;
+        if (c.envelope) { /* the general path found it: unescape it now */
+            bool cut;
+            if (!buf_reserve(d, c.envelope_len)) {
+                err = OSLO_ERR_NOMEM;
+                goto out;
+            }
+            enum json_scan_err se = json_unescape(c.envelope, c.envelope_len, (char *)d->buf,
+                                                  c.envelope_len + 1, &ilen, &cut);
+            if (se != JSON_SCAN_OK) {
+                err = from_scan(se);
+                goto out;
+            }
         }
         c = (struct scan_ctx){.m = out, .top = false};
-        err = from_scan(json_scan_object(buf, ilen, on_member, &c, NULL));
-        msg_text = buf;
+        err = from_scan(json_scan_object(d->buf, ilen, on_member, &c, NULL));
+        msg_text = d->buf;
         msg_len = ilen;
     }
     if (err != OSLO_OK)
