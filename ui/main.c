@@ -178,13 +178,10 @@ static int run_batch(const struct cli_options *o)
     }
     if (live && !o->quiet) {
         /* As tcpdump does: says the capture is up, and what it is looking at. */
-        char bpf[512];
-        if (!o->bpf)
-            cli_default_bpf(o, bpf, sizeof bpf);
         int lt = pcap_source_linktype(pipeline_source(p));
         const char *ltname = pcap_datalink_val_to_name(lt);
         fprintf(stderr, "oslotrace: listening on %s, link-type %s, filter \"%s\"\n", o->iface,
-                ltname ? ltname : "?", o->bpf ? o->bpf : bpf);
+                ltname ? ltname : "?", pipeline_filter(p));
     }
     if (o->write_file && live) {
         /* Created after the privilege drop, like tcpdump's -w. */

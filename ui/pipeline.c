@@ -20,6 +20,8 @@
 
 struct pipeline {
     struct pcap_source *src;
+    const char *bpf;       /* the capture filter in use (-f, argv), or default_bpf, or NULL */
+    char default_bpf[512]; /* a live capture's, built from the AMQP ports */
     struct tcp_stream *tcp;
     struct amqp_dissector *amqp;
     struct corr *corr;
@@ -102,7 +104,6 @@ static void on_op(void *user, const struct op *op)
 
 static bool open_source(struct pipeline *p, const struct cli_options *o)
 {
-    char bpf[512];
     struct pcap_source_config sc = {
         .files = o->files,
         .nfiles = o->nfiles,
@@ -115,9 +116,10 @@ static bool open_source(struct pipeline *p, const struct cli_options *o)
     };
     /* Live captures default to the broker ports; files are read whole unless -f says otherwise. */
     if (o->iface && !o->bpf) {
-        cli_default_bpf(o, bpf, sizeof bpf);
-        sc.bpf = bpf;
+        cli_default_bpf(o, p->default_bpf, sizeof p->default_bpf);
+        sc.bpf = p->default_bpf;
     }
+    p->bpf = sc.bpf;
     p->src = pcap_source_open(&sc, p->err, sizeof p->err);
     return p->src != NULL;
 }
@@ -299,6 +301,11 @@ size_t pipeline_foreach_pending(struct pipeline *p, size_t max,
                                 void (*fn)(void *user, const struct op *op), void *user)
 {
     return corr_foreach_pending(p->corr, max, fn, user);
+}
+
+const char *pipeline_filter(const struct pipeline *p)
+{
+    return p->bpf ? p->bpf : "";
 }
 
 struct pcap_source *pipeline_source(struct pipeline *p)

@@ -65,6 +65,8 @@ struct stats *pipeline_stats(struct pipeline *p);
 size_t pipeline_foreach_pending(struct pipeline *p, size_t max,
                                 void (*fn)(void *user, const struct op *op), void *user);
 struct pcap_source *pipeline_source(struct pipeline *p);
+/* The capture filter in use ("" when none): -f, or the default of a live capture. */
+const char *pipeline_filter(const struct pipeline *p);
 /* Async-signal-safe: makes the next step return DONE. */
 void pipeline_stop(struct pipeline *p);
 void pipeline_free(struct pipeline *p);
