@@ -926,21 +926,47 @@ static void fill_request(struct corr *c, struct entry *e, struct oslo_msg *om,
     }
 }
 
+/* The first step of every leg: pools the operation's id into *key and finds
+ * its entry (*e, NULL when new). False, counted, when the id cannot be pooled
+ * or the operation was reported already (a late leg: a redelivery, or a leg
+ * the capture stage handed over late, held behind a TCP hole); the key is then
+ * released. Otherwise the caller owns *key until take_entry(). */
+static bool find_live(struct corr *c, uint8_t kind, const char *id, struct cid *key,
+                      struct entry **e)
+{
+    if (!cid_make(&c->sp, id, key)) {
+        c->st.intern_full++;
+        return false;
+    }
+    *e = lookup(c, kind, key);
+    if (*e && (*e)->state == ST_DONE) {
+        c->st.late_legs++;
+        cid_release(&c->sp, key);
+        return false;
+    }
+    return true;
+}
+
+/* e, or a new entry for key when e is NULL; the key's pool reference goes to
+ * the new entry or is released. NULL when no entry could be made. */
+static struct entry *take_entry(struct corr *c, uint8_t kind, struct cid *key, struct entry *e)
+{
+    if (e) {
+        cid_release(&c->sp, key);
+        return e;
+    }
+    e = entry_new(c, kind, key);
+    if (!e)
+        cid_release(&c->sp, key);
+    return e;
+}
+
 static void on_request(struct corr *c, struct oslo_msg *om, const struct amqp_message *m)
 {
     struct cid key;
-    if (!cid_make(&c->sp, om->msg_id, &key)) {
-        c->st.intern_full++;
+    struct entry *e;
+    if (!find_live(c, ENT_CALL, om->msg_id, &key, &e))
         return;
-    }
-    struct entry *e = lookup(c, ENT_CALL, &key);
-    if (e && e->state == ST_DONE) {
-        /* A request leg of a call already reported: a redelivery, or a leg the
-         * capture stage handed over late (held behind a TCP hole). */
-        c->st.late_legs++;
-        cid_release(&c->sp, &key);
-        return;
-    }
     if (e && (e->flags & F_REQUEST) && m->kind != AMQP_CONTENT_RETURN) {
         enum op_leg leg =
             m->kind == AMQP_CONTENT_PUBLISH ? LEG_REQUEST_PUBLISH : LEG_REQUEST_DELIVER;
@@ -965,15 +991,8 @@ static void on_request(struct corr *c, struct oslo_msg *om, const struct amqp_me
             return;
         }
     }
-    if (!e) {
-        e = entry_new(c, ENT_CALL, &key);
-        if (!e) {
-            cid_release(&c->sp, &key);
-            return;
-        }
-    } else {
-        cid_release(&c->sp, &key);
-    }
+    if (!(e = take_entry(c, ENT_CALL, &key, e)))
+        return;
     if (!(e->flags & F_REQUEST)) {
         c->st.calls++;
         if (++c->st.pending > c->st.pending_peak)
@@ -1024,28 +1043,16 @@ static void on_reply(struct corr *c, struct oslo_msg *om, const struct amqp_mess
     }
     enum op_leg leg = m->kind == AMQP_CONTENT_PUBLISH ? LEG_REPLY_PUBLISH : LEG_REPLY_DELIVER;
     struct cid key;
-    if (!cid_make(&c->sp, om->msg_id, &key)) {
-        c->st.intern_full++;
+    struct entry *e;
+    /* For a call reported already, this is its reply's other leg after the hold, or a repeat. */
+    if (!find_live(c, ENT_CALL, om->msg_id, &key, &e))
         return;
-    }
-    struct entry *e = lookup(c, ENT_CALL, &key);
-    if (e && e->state == ST_DONE) {
-        /* The call was reported already: its reply's other leg came after the
-         * hold, or a repeat. */
-        c->st.late_legs++;
-        cid_release(&c->sp, &key);
+    bool created = !e;
+    if (!(e = take_entry(c, ENT_CALL, &key, e)))
         return;
-    }
-    if (!e) {
-        e = entry_new(c, ENT_CALL, &key);
-        if (!e) {
-            cid_release(&c->sp, &key);
-            return;
-        }
+    if (created) {
         e->type = OP_CALL;
         e->first_ns = m->ts_ns;
-    } else {
-        cid_release(&c->sp, &key);
     }
     struct extra *x = extra(e);
     struct cid uid;
@@ -1137,29 +1144,17 @@ static void on_cast(struct corr *c, struct oslo_msg *om, const struct amqp_messa
         release_strings(c, &tmp);
         return;
     }
-    if (!cid_make(&c->sp, id, &key)) {
-        c->st.intern_full++;
+    struct entry *e;
+    if (!find_live(c, ENT_CAST, id, &key, &e))
         return;
-    }
-    struct entry *e = lookup(c, ENT_CAST, &key);
-    if (e && e->state == ST_DONE) {
-        c->st.late_legs++;
-        cid_release(&c->sp, &key);
+    bool created = !e;
+    if (!(e = take_entry(c, ENT_CAST, &key, e)))
         return;
-    }
-    if (!e) {
-        e = entry_new(c, ENT_CAST, &key);
-        if (!e) {
-            cid_release(&c->sp, &key);
-            return;
-        }
+    fill_request(c, e, om, m); /* on a later leg: fills what the first lacked (e.g. a server) */
+    if (created) {
         (*count)++;
-        fill_request(c, e, om, m);
         e->first_ns = m->ts_ns;
         set_deadline(c, e, m->ts_ns + secs_to_ns(c->cfg.hold_s));
-    } else {
-        cid_release(&c->sp, &key);
-        fill_request(c, e, om, m); /* fills what the first leg lacked (e.g. a server) */
     }
     add_pkts(c, e, m);
     if (m->kind == AMQP_CONTENT_RETURN) {
