@@ -348,7 +348,8 @@ static void layout(struct col *c, size_t n, int width)
     }
 }
 
-/* Writes the shown cells separated by one space, then fits the row to width. */
+/* Writes the shown cells separated by one space, then fits the row to width.
+ * vals NULL: the columns' titles (a header row). */
 static void emit(char *buf, size_t len, const struct col *c, size_t n, const char *const *vals,
                  int width)
 {
@@ -359,7 +360,7 @@ static void emit(char *buf, size_t len, const struct col *c, size_t n, const cha
         if (!c[i].shown)
             continue;
         char cell[1024];
-        const char *v = vals[i] ? vals[i] : "-";
+        const char *v = !vals ? c[i].title : vals[i] ? vals[i] : "-";
         if (c[i].right) {
             int w = tui_text_cols(v);
             int padl = c[i].width > w ? c[i].width - w : 0;
@@ -398,10 +399,7 @@ void tui_calls_header(int width, char *buf, size_t len)
 {
     struct col c[CC_N];
     calls_cols(c, width);
-    const char *vals[CC_N];
-    for (int i = 0; i < CC_N; i++)
-        vals[i] = c[i].title;
-    emit(buf, len, c, CC_N, vals, width);
+    emit(buf, len, c, CC_N, NULL, width);
 }
 
 static void format_peer(const struct op_peer *p, char *buf, size_t len)
@@ -529,10 +527,7 @@ void tui_conns_header(int width, char *buf, size_t len)
 {
     struct col c[NC_N];
     conns_cols(c, width);
-    const char *vals[NC_N];
-    for (int i = 0; i < NC_N; i++)
-        vals[i] = c[i].title;
-    emit(buf, len, c, NC_N, vals, width);
+    emit(buf, len, c, NC_N, NULL, width);
 }
 
 void tui_conns_row(const struct tui_conn *cn, int width, char *buf, size_t len)
