@@ -1,7 +1,7 @@
 /*
  * pcap_test_util.h: for stage tests that run real captures through the
  * capture stage by hand (without ui/pipeline, so one stage can be watched
- * alone): every packet of a file, decoded and fed to a tcp_stream.
+ * alone): every packet of a file, decoded and fed to a fresh tcp_stream.
  */
 #ifndef OSLOTRACE_TESTS_PCAP_TEST_UTIL_H
 #define OSLOTRACE_TESTS_PCAP_TEST_UTIL_H
@@ -20,20 +20,26 @@ static inline const char *pcap_test_dir(void)
     return d ? d : "pcaps";
 }
 
-/* Reads path with ns timestamps and feeds each TCP segment to ts; `after`
- * (may be NULL) sees every packet once it was fed. False if unreadable. */
-static inline bool pcap_test_feed(const char *path, struct tcp_stream *ts,
-                                  void (*after)(void *user, const struct packet *pkt), void *user)
+/* Reads path with ns timestamps and feeds each TCP segment to a tcp_stream
+ * (default config) with these callbacks, finished at the end of the file;
+ * `after` (may be NULL) sees every packet once it was fed. False if
+ * unreadable. */
+static inline bool pcap_test_stream(const char *path, const struct tcp_stream_callbacks *cb,
+                                    void (*after)(void *user, const struct packet *pkt),
+                                    void *user)
 {
     char err[PCAP_ERRBUF_SIZE];
     pcap_t *p = pcap_open_offline_with_tstamp_precision(path, PCAP_TSTAMP_PRECISION_NANO, err);
     if (!p)
         return false;
+    struct tcp_stream_config cfg;
+    tcp_stream_config_default(&cfg);
+    struct tcp_stream *ts = tcp_stream_new(&cfg, cb);
     struct pcap_pkthdr *h;
     const u_char *data;
     uint64_t index = 0;
     int linktype = pcap_datalink(p);
-    while (pcap_next_ex(p, &h, &data) == 1) {
+    while (ts && pcap_next_ex(p, &h, &data) == 1) {
         struct packet pkt = {0};
         /* tv_usec holds nanoseconds: the file was opened with nano precision. */
         pkt.ts_ns = (uint64_t)h->ts.tv_sec * 1000000000u + (uint64_t)h->ts.tv_usec;
@@ -49,6 +55,10 @@ static inline bool pcap_test_feed(const char *path, struct tcp_stream *ts,
             after(user, &pkt);
     }
     pcap_close(p);
+    if (!ts)
+        return false;
+    tcp_stream_finish(ts);
+    tcp_stream_free(ts);
     return true;
 }
 

@@ -94,13 +94,8 @@ static void run_capture(const char *path, size_t slice, struct run *r, struct am
     cfg.want_methods = true;
     struct amqp_callbacks acb = {on_method, on_message, NULL, r};
     r->amqp = amqp_dissector_new(&cfg, &acb);
-    struct tcp_stream_config tcfg;
-    tcp_stream_config_default(&tcfg);
     struct tcp_stream_callbacks tcb = {t_open, t_data, t_gap, t_close, r};
-    struct tcp_stream *ts = tcp_stream_new(&tcfg, &tcb);
-    assert_true(pcap_test_feed(path, ts, NULL, NULL));
-    tcp_stream_finish(ts);
-    tcp_stream_free(ts);
+    assert_true(pcap_test_stream(path, &tcb, NULL, NULL));
     amqp_dissector_get_stats(r->amqp, st);
     amqp_dissector_free(r->amqp);
 }

@@ -120,13 +120,8 @@ static void run_capture(const char *path, struct run *r, bool bodies)
     amqp_config_default(&cfg);
     struct amqp_callbacks acb = {NULL, on_message, NULL, r};
     r->amqp = amqp_dissector_new(&cfg, &acb);
-    struct tcp_stream_config tcfg;
-    tcp_stream_config_default(&tcfg);
     struct tcp_stream_callbacks tcb = {t_open, t_data, t_gap, t_close, r};
-    struct tcp_stream *ts = tcp_stream_new(&tcfg, &tcb);
-    assert_true(pcap_test_feed(path, ts, after_packet, r));
-    tcp_stream_finish(ts);
-    tcp_stream_free(ts);
+    assert_true(pcap_test_stream(path, &tcb, after_packet, r));
     corr_finish(r->corr, r->last_ts);
     amqp_dissector_free(r->amqp);
 }
