@@ -25,8 +25,7 @@ static inline const char *pcap_test_dir(void)
  * `after` (may be NULL) sees every packet once it was fed. False if
  * unreadable. */
 static inline bool pcap_test_stream(const char *path, const struct tcp_stream_callbacks *cb,
-                                    void (*after)(void *user, const struct packet *pkt),
-                                    void *user)
+                                    void (*after)(void *user, const struct packet *pkt), void *user)
 {
     char err[PCAP_ERRBUF_SIZE];
     pcap_t *p = pcap_open_offline_with_tstamp_precision(path, PCAP_TSTAMP_PRECISION_NANO, err);
