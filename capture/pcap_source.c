@@ -428,3 +428,32 @@ void pcap_source_close(struct pcap_source *src)
     free(src->in);
     free(src);
 }
+
+/* ---- counters ---- */
+
+static const struct counter_def source_rows[] = {
+    COUNTER_ROW(struct pcap_source_stats, bytes_read, "bytes_read", TOTAL, COUNTER_REPORT,
+                "Capture file bytes consumed."),
+    COUNTER_ROW(struct pcap_source_stats, ps_drop, "pcap_drops", TOTAL, COUNTER_REPORT,
+                "Packets the kernel dropped because the capture buffer was full (libpcap ps_drop)."),
+    COUNTER_ROW(struct pcap_source_stats, ps_ifdrop, "pcap_ifdrops", TOTAL, COUNTER_REPORT,
+                "Packets the interface or its driver dropped (libpcap ps_ifdrop)."),
+    COUNTER_ROW(struct pcap_source_stats, truncated, "truncated_packets", TOTAL, COUNTER_REPORT,
+                "Packets captured shorter than they were on the wire (snap length)."),
+    COUNTER_ROW(struct pcap_source_stats, bad_records, "bad_records", TOTAL,
+                COUNTER_REPORT | COUNTER_ERROR, "Damaged capture file records skipped."),
+    COUNTER_ROW(struct pcap_source_stats, ps_recv, "pcap_received", TOTAL, 0,
+                "Packets the kernel handed to the capture (libpcap ps_recv)."),
+};
+
+static void read_source_stats(const void *owner, void *out)
+{
+    /* pcap_stats() needs the handle itself; reading does not change the source. */
+    pcap_source_get_stats((struct pcap_source *)(uintptr_t)owner, out);
+}
+
+bool pcap_source_register_counters(struct pcap_source *src, struct counters *reg)
+{
+    return counters_add(reg, source_rows, sizeof source_rows / sizeof source_rows[0],
+                        read_source_stats, src, sizeof(struct pcap_source_stats));
+}

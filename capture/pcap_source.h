@@ -11,6 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "common/counters.h"
 #include "capture/packet.h"
 
 struct pcap_source_config {
@@ -52,6 +53,8 @@ bool pcap_source_is_live(const struct pcap_source *src);
 int pcap_source_linktype(const struct pcap_source *src);
 int pcap_source_snaplen(const struct pcap_source *src);
 void pcap_source_get_stats(struct pcap_source *src, struct pcap_source_stats *out);
+/* Adds the source's counters to a registry (false when it cannot). */
+bool pcap_source_register_counters(struct pcap_source *src, struct counters *reg);
 /* Async-signal-safe: makes the next pcap_source_next() return END. */
 void pcap_source_break(struct pcap_source *src);
 void pcap_source_close(struct pcap_source *src);

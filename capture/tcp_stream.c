@@ -696,3 +696,52 @@ void tcp_stream_free(struct tcp_stream *ts)
     free(ts->buckets);
     free(ts);
 }
+
+/* ---- counters ---- */
+
+static const struct counter_def tcp_rows[] = {
+    COUNTER_ROW(struct tcp_stream_stats, flows_opened, "tcp_flows_opened", TOTAL, COUNTER_REPORT,
+                "TCP connections followed."),
+    COUNTER_ROW(struct tcp_stream_stats, flows_closed, "tcp_flows_closed", TOTAL, COUNTER_REPORT,
+                "TCP connections closed by FIN or RST."),
+    COUNTER_ROW(struct tcp_stream_stats, flows_evicted, "tcp_flows_evicted", TOTAL,
+                COUNTER_REPORT | COUNTER_EVICTION,
+                "TCP connections dropped because the flow table was full."),
+    COUNTER_ROW(struct tcp_stream_stats, flows_idle_closed, "tcp_flows_idle_closed", TOTAL,
+                COUNTER_REPORT, "TCP connections closed after a long silence."),
+    COUNTER_ROW(struct tcp_stream_stats, out_of_order, "tcp_out_of_order", TOTAL, COUNTER_REPORT,
+                "Segments that arrived ahead of a hole."),
+    COUNTER_ROW(struct tcp_stream_stats, retransmitted_bytes, "tcp_retransmitted_bytes", TOTAL,
+                COUNTER_REPORT, "Bytes trimmed as already delivered or buffered."),
+    COUNTER_ROW(struct tcp_stream_stats, gaps, "tcp_gaps", TOTAL, COUNTER_REPORT | COUNTER_ERROR,
+                "Holes in a TCP stream given up on (bytes never captured)."),
+    COUNTER_ROW(struct tcp_stream_stats, gap_bytes, "tcp_gap_bytes", TOTAL, COUNTER_REPORT,
+                "Bytes missing in those holes."),
+    COUNTER_ROW(struct tcp_stream_stats, ooo_dropped_bytes, "tcp_ooo_dropped_bytes", TOTAL,
+                COUNTER_REPORT, "Out-of-order bytes dropped for the buffer limits."),
+    COUNTER_ROW(struct tcp_stream_stats, segments, "tcp_segments", TOTAL, 0,
+                "TCP segments handed to reassembly."),
+    COUNTER_ROW(struct tcp_stream_stats, payload_bytes, "tcp_payload_bytes", TOTAL, 0,
+                "TCP payload bytes handed to reassembly."),
+    COUNTER_ROW(struct tcp_stream_stats, flows_active, "tcp_flows_active", GAUGE, 0,
+                "TCP connections followed now."),
+    COUNTER_ROW(struct tcp_stream_stats, ooo_bytes_buffered, "tcp_ooo_bytes_buffered", GAUGE, 0,
+                "Out-of-order bytes held now."),
+    COUNTER_ROW(struct tcp_stream_stats, no_flow_segments, "tcp_no_flow_segments", TOTAL, 0,
+                "Segments of no followed connection without payload (ignored)."),
+    COUNTER_ROW(struct tcp_stream_stats, out_of_window, "tcp_out_of_window", TOTAL, 0,
+                "Segments more than 1 GiB ahead of the next byte (dropped)."),
+    COUNTER_ROW(struct tcp_stream_stats, flows_reused, "tcp_flows_reused", TOTAL, 0,
+                "A new SYN replaced a connection still followed."),
+};
+
+static void read_tcp_stats(const void *owner, void *out)
+{
+    tcp_stream_get_stats(owner, out);
+}
+
+bool tcp_stream_register_counters(const struct tcp_stream *ts, struct counters *reg)
+{
+    return counters_add(reg, tcp_rows, sizeof tcp_rows / sizeof tcp_rows[0], read_tcp_stats, ts,
+                        sizeof(struct tcp_stream_stats));
+}

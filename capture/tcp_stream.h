@@ -18,6 +18,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "common/counters.h"
 #include "capture/packet.h"
 
 struct tcp_flow {
@@ -87,6 +88,8 @@ void tcp_stream_tick(struct tcp_stream *ts, uint64_t now_ns);
 /* End of capture: deliver what can be, report remaining holes as gaps, close every flow. */
 void tcp_stream_finish(struct tcp_stream *ts);
 void tcp_stream_get_stats(const struct tcp_stream *ts, struct tcp_stream_stats *out);
+/* Adds the reassembly counters to a registry (false when it cannot). */
+bool tcp_stream_register_counters(const struct tcp_stream *ts, struct counters *reg);
 /* Closes flows still open (on_close TCP_CLOSE_END, buffered data not delivered) and frees. */
 void tcp_stream_free(struct tcp_stream *ts);
 

@@ -1194,3 +1194,62 @@ void amqp_dissector_free(struct amqp_dissector *d)
         conn_release(d->conns, false);
     free(d);
 }
+
+/* ---- counters ---- */
+
+static const struct counter_def amqp_rows[] = {
+    COUNTER_ROW(struct amqp_stats, connections_total, "amqp_connections", TOTAL, COUNTER_REPORT,
+                "AMQP connections seen."),
+    COUNTER_ROW(struct amqp_stats, frames, "amqp_frames", TOTAL, COUNTER_REPORT,
+                "AMQP frames decoded."),
+    COUNTER_ROW(struct amqp_stats, methods, "amqp_methods", TOTAL, COUNTER_REPORT,
+                "AMQP method frames decoded."),
+    COUNTER_ROW(struct amqp_stats, messages, "amqp_messages", TOTAL, COUNTER_REPORT,
+                "AMQP messages (method, header and body) assembled."),
+    COUNTER_ROW(struct amqp_stats, heartbeats, "amqp_heartbeats", TOTAL, COUNTER_REPORT,
+                "AMQP heartbeat frames."),
+    COUNTER_ROW(struct amqp_stats, resyncs, "amqp_resyncs", TOTAL, COUNTER_REPORT | COUNTER_ERROR,
+                "Times the frame splitter lost and found the frame boundaries again."),
+    COUNTER_ROW(struct amqp_stats, skipped_bytes, "amqp_skipped_bytes", TOTAL, COUNTER_REPORT,
+                "Bytes skipped while looking for a frame boundary."),
+    COUNTER_ROW(struct amqp_stats, malformed_frames, "amqp_malformed_frames", TOTAL,
+                COUNTER_REPORT | COUNTER_ERROR,
+                "Frames with a framing, argument, table or header error."),
+    COUNTER_ROW(struct amqp_stats, oversize_frames, "amqp_oversize_frames", TOTAL, COUNTER_REPORT,
+                "Frames larger than the negotiated or default frame_max."),
+    COUNTER_ROW(struct amqp_stats, unknown_methods, "amqp_unknown_methods", TOTAL, COUNTER_REPORT,
+                "Method frames of no known class and method."),
+    COUNTER_ROW(struct amqp_stats, bodies_truncated, "amqp_bodies_truncated", TOTAL,
+                COUNTER_REPORT, "Message bodies cut to --max-body (or what memory allowed)."),
+    COUNTER_ROW(struct amqp_stats, contents_dropped, "amqp_contents_dropped", TOTAL,
+                COUNTER_REPORT | COUNTER_ERROR, "Message contents never assembled whole."),
+    COUNTER_ROW(struct amqp_stats, partial_evicted, "amqp_partial_evicted", TOTAL,
+                COUNTER_REPORT | COUNTER_EVICTION,
+                "Half-assembled contents dropped for the partial-body memory limit."),
+    COUNTER_ROW(struct amqp_stats, channels_evicted, "amqp_channels_evicted", TOTAL,
+                COUNTER_REPORT | COUNTER_EVICTION, "Channels dropped from a full channel table."),
+    COUNTER_ROW(struct amqp_stats, consumers_evicted, "amqp_consumers_evicted", TOTAL,
+                COUNTER_REPORT | COUNTER_EVICTION,
+                "Consumer tags dropped from a full consumer table."),
+    COUNTER_ROW(struct amqp_stats, bytes, "amqp_bytes", TOTAL, 0,
+                "Bytes handed to the AMQP decoder."),
+    COUNTER_ROW(struct amqp_stats, protocol_headers, "amqp_protocol_headers", TOTAL, 0,
+                "AMQP protocol headers (connection starts) seen."),
+    COUNTER_ROW(struct amqp_stats, partial_bytes, "amqp_partial_bytes", GAUGE, 0,
+                "Body bytes held by half-assembled contents now."),
+    COUNTER_ROW(struct amqp_stats, gaps, "amqp_gaps", TOTAL, 0,
+                "TCP holes met by the AMQP decoder."),
+    COUNTER_ROW(struct amqp_stats, connections_open, "amqp_connections_open", GAUGE, 0,
+                "AMQP connections followed now."),
+};
+
+static void read_amqp_stats(const void *owner, void *out)
+{
+    amqp_dissector_get_stats(owner, out);
+}
+
+bool amqp_dissector_register_counters(const struct amqp_dissector *d, struct counters *reg)
+{
+    return counters_add(reg, amqp_rows, sizeof amqp_rows / sizeof amqp_rows[0], read_amqp_stats,
+                        d, sizeof(struct amqp_stats));
+}

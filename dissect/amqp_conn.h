@@ -17,6 +17,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "common/counters.h"
 #include "common/netaddr.h"
 #include "dissect/amqp_err.h"
 #include "dissect/amqp_message.h"
@@ -99,6 +100,8 @@ void amqp_conn_gap(struct amqp_conn *c, int tcp_dir, uint64_t missing_bytes, uin
 void amqp_conn_close(struct amqp_conn *c, uint64_t ts_ns);
 const struct amqp_conn_info *amqp_conn_get_info(const struct amqp_conn *c);
 void amqp_dissector_get_stats(const struct amqp_dissector *d, struct amqp_stats *out);
+/* Adds the AMQP counters to a registry (false when it cannot). */
+bool amqp_dissector_register_counters(const struct amqp_dissector *d, struct counters *reg);
 /* Closes (without callbacks) any connection still open, then frees. */
 void amqp_dissector_free(struct amqp_dissector *d);
 

@@ -22,6 +22,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "common/counters.h"
 #include "dissect/amqp_message.h"
 #include "dissect/op.h"
 #include "dissect/oslo.h"
@@ -84,6 +85,8 @@ struct corr_stats {
 };
 
 void corr_get_stats(const struct corr *c, struct corr_stats *out);
+/* Adds the correlation counters to a registry (dissect/corr_counters.c). */
+bool corr_register_counters(const struct corr *c, struct counters *reg);
 /* The newest `max` calls still waiting for their reply, oldest first, as ops
  * with status open (for live views; nothing is emitted or changed). Returns how many. */
 size_t corr_foreach_pending(struct corr *c, size_t max,

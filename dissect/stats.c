@@ -295,3 +295,27 @@ double stats_row_latency_ms(const struct stats_row *r, double p)
 {
     return hist_percentile_ms(&r->latency, p);
 }
+
+/* ---- counters ---- */
+
+struct stats_counters {
+    uint64_t overflow_ops;
+};
+
+static const struct counter_def stats_rows[] = {
+    COUNTER_ROW(struct stats_counters, overflow_ops, "stats_overflow_ops", TOTAL,
+                COUNTER_REPORT,
+                "Operations counted in an (other) row because the topic/method table was full."),
+};
+
+static void read_stats_counters(const void *owner, void *out)
+{
+    struct stats_counters *c = out;
+    c->overflow_ops = stats_overflow_ops(owner);
+}
+
+bool stats_register_counters(const struct stats *s, struct counters *reg)
+{
+    return counters_add(reg, stats_rows, sizeof stats_rows / sizeof stats_rows[0],
+                        read_stats_counters, s, sizeof(struct stats_counters));
+}

@@ -17,6 +17,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "common/counters.h"
 #include "dissect/hist.h"
 #include "dissect/op.h"
 
@@ -49,6 +50,8 @@ const struct stats_row *stats_total(const struct stats *s);
 /* The per-topic row of a topic, or the (topic, method) row; NULL if absent. */
 const struct stats_row *stats_find(const struct stats *s, const char *topic, const char *method);
 uint64_t stats_overflow_ops(const struct stats *s); /* ops that went to an overflow row */
+/* Adds the statistics' counters to a registry (false when it cannot). */
+bool stats_register_counters(const struct stats *s, struct counters *reg);
 size_t stats_max_keys(const struct stats *s);
 
 /* Operations per second between the row's first and last op (0 when < 2 ops). */

@@ -18,7 +18,7 @@
 #include <cmocka.h>
 
 #include "dissect/stats.h"
-#include "ui/filter.h"
+#include "engine/filter.h"
 #include "ui/tui_agg.h"
 #include "ui/tui_format.h"
 #include "ui/tui_store.h"

@@ -11,6 +11,7 @@
 #include <stdio.h>
 
 #include "dissect/amqp_conn.h"
+#include "ui/sink.h"
 
 /* One line, newline included:
  * "HH:MM:SS.uuuuuu 127.0.0.1:40522 > 127.0.0.1:5672 ch 1 basic.publish exchange=... body=742" */
@@ -21,5 +22,9 @@ json_t *amqp_view_json(const struct amqp_method_event *ev, bool show_secrets);
 /* A field table (without its length prefix) as a JSON object; an array as a
  * JSON array. Malformed input yields what could be read plus "_malformed": true. */
 json_t *amqp_view_table_json(const uint8_t *p, size_t len, bool array);
+
+
+/* The --amqp output: one line (or JSON object) per AMQP method. */
+extern const struct sink amqp_view_sink;
 
 #endif

@@ -74,14 +74,8 @@ static const struct option long_options[] = {
 void cli_defaults(struct cli_options *o)
 {
     memset(o, 0, sizeof *o);
-    o->call_timeout_s = 60.0;
-    o->max_pending = 1000000;
-    o->max_body = 16u << 20;
-    o->amqp_ports[0] = CLI_DEFAULT_PORT;
-    o->namqp_ports = 1;
-    o->buffer_kib = 8192;
+    engine_config_default(&o->engine);
     o->tui_history = 100000;
-    op_filter_init(&o->filter);
 }
 
 void cli_usage(FILE *out)
@@ -175,18 +169,18 @@ enum cli_result cli_parse(struct cli_options *o, int argc, char **argv, FILE *ou
         const char *a = optarg;
         switch (c) {
         case 'r':
-            if (o->nfiles == CLI_MAX_FILES)
+            if (o->engine.nfiles == CLI_MAX_FILES)
                 return usage_error(err, "too many -r files (at most %s)%s", "64", "");
-            o->files[o->nfiles++] = a;
+            o->engine.files[o->engine.nfiles++] = a;
             break;
         case 'i':
-            o->iface = a;
+            o->engine.iface = a;
             break;
         case 'f':
-            o->bpf = a;
+            o->engine.bpf = a;
             break;
         case 'c':
-            if (!parse_u64(a, 1, UINT64_MAX, &o->count))
+            if (!parse_u64(a, 1, UINT64_MAX, &o->engine.count))
                 return usage_error(err, "bad packet count for -c: '%s'%s", a, "");
             break;
         case 'w':
@@ -203,7 +197,7 @@ enum cli_result cli_parse(struct cli_options *o, int argc, char **argv, FILE *ou
         case 'B':
             if (!parse_u64(a, 1, 4u << 20, &v))
                 return usage_error(err, "bad buffer size for -B: '%s' (KiB)%s", a, "");
-            o->buffer_kib = (int)v;
+            o->engine.buffer_kib = (int)v;
             break;
         case 'Z':
             o->user = a;
@@ -218,7 +212,7 @@ enum cli_result cli_parse(struct cli_options *o, int argc, char **argv, FILE *ou
             o->amqp = true;
             break;
         case OPT_IMMEDIATE:
-            o->immediate = true;
+            o->engine.immediate = true;
             break;
         case OPT_REPORT:
             o->report = true;
@@ -235,26 +229,26 @@ enum cli_result cli_parse(struct cli_options *o, int argc, char **argv, FILE *ou
             o->args = true;
             break;
         case OPT_SHOW_SECRETS:
-            o->show_secrets = true;
+            o->engine.show_secrets = true;
             break;
         case OPT_CALL_TIMEOUT:
-            if (!parse_seconds(a, &o->call_timeout_s) || o->call_timeout_s <= 0)
+            if (!parse_seconds(a, &o->engine.call_timeout_s) || o->engine.call_timeout_s <= 0)
                 return usage_error(err, "bad --call-timeout: '%s' (seconds)%s", a, "");
             break;
         case OPT_MAX_PENDING:
-            if (!parse_u64(a, 1, 100000000, &o->max_pending))
+            if (!parse_u64(a, 1, 100000000, &o->engine.max_pending))
                 return usage_error(err, "bad --max-pending: '%s'%s", a, "");
             break;
         case OPT_MAX_BODY:
-            if (!parse_u64(a, 0, (uint64_t)1 << 32, &o->max_body))
+            if (!parse_u64(a, 0, (uint64_t)1 << 32, &o->engine.max_body))
                 return usage_error(err, "bad --max-body: '%s' (bytes, at most 4 GiB)%s", a, "");
             break;
         case OPT_AMQP_PORT:
             if (!parse_u64(a, 1, 65535, &v))
                 return usage_error(err, "bad --amqp-port: '%s'%s", a, "");
-            if (o->namqp_ports == CLI_MAX_PORTS)
+            if (o->engine.namqp_ports == CLI_MAX_PORTS)
                 return usage_error(err, "too many --amqp-port (at most %s)%s", "16", "");
-            o->amqp_ports[o->namqp_ports++] = (uint16_t)v;
+            o->engine.amqp_ports[o->engine.namqp_ports++] = (uint16_t)v;
             break;
         case OPT_TUI_HISTORY:
             if (!parse_u64(a, 1, 10000000, &o->tui_history))
@@ -264,24 +258,24 @@ enum cli_result cli_parse(struct cli_options *o, int argc, char **argv, FILE *ou
         case OPT_METHOD:
         case OPT_SERVER:
         case OPT_REQUEST_ID: {
-            char *dst = c == OPT_TOPIC    ? o->filter.topic
-                        : c == OPT_METHOD ? o->filter.method
-                        : c == OPT_SERVER ? o->filter.server
-                                          : o->filter.request_id;
+            char *dst = c == OPT_TOPIC    ? o->engine.filter.topic
+                        : c == OPT_METHOD ? o->engine.filter.method
+                        : c == OPT_SERVER ? o->engine.filter.server
+                                          : o->engine.filter.request_id;
             if (!op_filter_set_glob(dst, a, msg, sizeof msg))
                 return usage_error(err, "%s%s", msg, "");
             break;
         }
         case OPT_STATUS:
-            if (!op_filter_parse_status(a, &o->filter.status_mask, msg, sizeof msg))
+            if (!op_filter_parse_status(a, &o->engine.filter.status_mask, msg, sizeof msg))
                 return usage_error(err, "bad --status: %s%s", msg, "");
             break;
         case OPT_TYPE:
-            if (!op_filter_parse_type(a, &o->filter.type_mask, msg, sizeof msg))
+            if (!op_filter_parse_type(a, &o->engine.filter.type_mask, msg, sizeof msg))
                 return usage_error(err, "bad --type: %s%s", msg, "");
             break;
         case OPT_MIN_LATENCY:
-            if (!parse_seconds(a, &o->filter.min_latency_ms))
+            if (!parse_seconds(a, &o->engine.filter.min_latency_ms))
                 return usage_error(err, "bad --min-latency: '%s' (milliseconds)%s", a, "");
             break;
         case ':':
@@ -298,9 +292,9 @@ enum cli_result cli_parse(struct cli_options *o, int argc, char **argv, FILE *ou
     }
     if (optind < argc)
         return usage_error(err, "unexpected argument '%s'%s", argv[optind], "");
-    if (!o->nfiles && !o->iface)
+    if (!o->engine.nfiles && !o->engine.iface)
         return usage_error(err, "nothing to read: give -r FILE or -i IFACE%s%s", "", "");
-    if (o->nfiles && o->iface)
+    if (o->engine.nfiles && o->engine.iface)
         return usage_error(err, "-r and -i cannot be combined%s%s", "", "");
     if (o->tui && (o->json || o->amqp))
         return usage_error(err, "--tui cannot be combined with %s%s", o->json ? "-j" : "--amqp",
@@ -309,23 +303,13 @@ enum cli_result cli_parse(struct cli_options *o, int argc, char **argv, FILE *ou
         return usage_error(err, "-w selects operations; it cannot be combined with --amqp%s%s", "",
                            "");
     size_t stdin_count = 0;
-    for (size_t i = 0; i < o->nfiles; i++)
-        stdin_count += strcmp(o->files[i], "-") == 0;
+    for (size_t i = 0; i < o->engine.nfiles; i++)
+        stdin_count += strcmp(o->engine.files[i], "-") == 0;
     if (stdin_count > 1)
         return usage_error(err, "stdin (-r -) can be read only once%s%s", "", "");
+    o->engine.want_methods = o->amqp;
+    o->engine.want_bodies = o->args || o->tui;
+    /* Packet numbers cost ~50 bytes per pending call; only -w and the TUI's `w` need them. */
+    o->engine.want_pkts = o->write_file != NULL || o->tui;
     return CLI_RUN;
-}
-
-void cli_default_bpf(const struct cli_options *o, char *buf, size_t len)
-{
-    if (o->namqp_ports == 1) {
-        snprintf(buf, len, "tcp port %u", o->amqp_ports[0]);
-        return;
-    }
-    size_t used = (size_t)snprintf(buf, len, "tcp and (");
-    for (size_t i = 0; i < o->namqp_ports && used < len; i++)
-        used += (size_t)snprintf(buf + used, len - used, "%sport %u", i ? " or " : "",
-                                 o->amqp_ports[i]);
-    if (used < len)
-        snprintf(buf + used, len - used, ")");
 }

@@ -13,47 +13,34 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include "ui/filter.h"
+#include "engine/config.h"
 
-#define CLI_MAX_FILES 64
-#define CLI_MAX_PORTS 16
-#define CLI_DEFAULT_PORT 5672
+#define CLI_MAX_FILES ENGINE_MAX_FILES
+#define CLI_MAX_PORTS ENGINE_MAX_PORTS
 
 struct cli_options {
-    const char *files[CLI_MAX_FILES]; /* -r, repeatable; "-" = stdin */
-    size_t nfiles;
-    const char *iface;                  /* -i */
-    const char *bpf;                    /* -f; NULL = the default built from the AMQP ports */
-    uint64_t count;                     /* -c, 0 = no limit */
-    const char *write_file;             /* -w */
-    bool quiet;                         /* -q: no progress bar, no per-operation text lines */
-    bool json;                          /* -j / --json */
-    bool amqp;                          /* --amqp: AMQP method frames instead of oslo operations */
-    bool report;                        /* --report */
-    double report_interval;             /* --report-interval SEC (live), 0 = only at the end */
-    bool tui;                           /* --tui */
-    bool args;                          /* --args: include arguments and results */
-    bool show_secrets;                  /* --show-secrets */
-    double call_timeout_s;              /* --call-timeout */
-    uint64_t max_pending;               /* --max-pending */
-    uint64_t max_body;                  /* --max-body */
-    uint16_t amqp_ports[CLI_MAX_PORTS]; /* --amqp-port, repeatable; 5672 always included */
-    size_t namqp_ports;
-    int buffer_kib;       /* -B */
-    bool immediate;       /* --immediate-mode */
-    const char *user;     /* -Z: user to drop privileges to */
-    uint64_t tui_history; /* --tui-history */
-    struct op_filter filter;
+    /* -r, -i, -f, -c, -B, --immediate-mode, --amqp-port, --max-body, --call-timeout,
+     * --max-pending, --show-secrets and the filters: what the engine reads. */
+    struct engine_config engine;
+    const char *write_file; /* -w */
+    bool quiet;             /* -q: no progress bar, no per-operation text lines */
+    bool json;              /* -j / --json */
+    bool amqp;              /* --amqp: AMQP method frames instead of oslo operations */
+    bool report;            /* --report */
+    double report_interval; /* --report-interval SEC (live), 0 = only at the end */
+    bool tui;               /* --tui */
+    bool args;              /* --args: include arguments and results */
+    const char *user;       /* -Z: user to drop privileges to */
+    uint64_t tui_history;   /* --tui-history */
 };
 
 enum cli_result { CLI_RUN = 0, CLI_EXIT_OK = 1, CLI_USAGE = 2 };
 
 void cli_defaults(struct cli_options *o);
-/* Parses argv; on CLI_USAGE one line naming the problem, plus a hint, went to err.
+/* Parses argv, and sets what the chosen outputs need from the engine
+ * (engine.want_*); on CLI_USAGE one line naming the problem, plus a hint, went to err.
  * -h and --version print to out and return CLI_EXIT_OK. */
 enum cli_result cli_parse(struct cli_options *o, int argc, char **argv, FILE *out, FILE *err);
-/* The default capture filter: "tcp port 5672" or "tcp and (port 5672 or port N ...)". */
-void cli_default_bpf(const struct cli_options *o, char *buf, size_t len);
 void cli_usage(FILE *out);
 
 #endif

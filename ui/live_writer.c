@@ -131,3 +131,86 @@ void live_writer_close(struct live_writer *w, struct live_writer_stats *final)
     packet_ring_free(w->ring);
     free(w);
 }
+
+/* ---- the sink: -w during a live capture ---- */
+
+/* Recent packets a live -w keeps until their operations end (memory bound). */
+#define LIVE_WRITE_RING_BYTES (64u << 20)
+
+struct live_writer_sink_state {
+    struct sink_env env;
+    struct live_writer *w; /* NULL once finished */
+};
+
+static void *sink_open(const struct sink_env *env, char *err, size_t errlen)
+{
+    if (!env->o->write_file || !env->live)
+        return NULL;
+    struct live_writer_sink_state *st = calloc(1, sizeof *st);
+    if (!st) {
+        snprintf(err, errlen, "out of memory");
+        return NULL;
+    }
+    st->env = *env;
+    st->w = live_writer_open(env->o->write_file, pcap_source_linktype(pipeline_source(env->p)),
+                             LIVE_WRITE_RING_BYTES, err, errlen);
+    if (!st->w) {
+        free(st);
+        return NULL;
+    }
+    return st;
+}
+
+static void sink_on_packet(void *s, const struct packet *pkt)
+{
+    struct live_writer_sink_state *st = s;
+    live_writer_packet(st->w, pkt);
+}
+
+static void sink_on_op(void *s, const struct op *op)
+{
+    struct live_writer_sink_state *st = s;
+    live_writer_mark_op(st->w, op);
+}
+
+static void sink_on_conn(void *s, const struct amqp_conn_info *info, enum amqp_conn_event ev)
+{
+    struct live_writer_sink_state *st = s;
+    (void)ev;
+    live_writer_note_conn(st->w, info);
+}
+
+static bool sink_finish(void *s)
+{
+    struct live_writer_sink_state *st = s;
+    struct live_writer_stats ws;
+    live_writer_close(st->w, &ws); /* writes what is still held */
+    st->w = NULL;
+    if (!st->env.o->quiet || ws.missed)
+        fprintf(stderr,
+                "oslotrace: wrote %llu packets to %s (%llu left the buffer before "
+                "their operation ended)\n",
+                (unsigned long long)ws.written, st->env.o->write_file,
+                (unsigned long long)ws.missed);
+    return true;
+}
+
+static void sink_close(void *s)
+{
+    struct live_writer_sink_state *st = s;
+    if (st->w) {
+        struct live_writer_stats ws;
+        live_writer_close(st->w, &ws);
+    }
+    free(st);
+}
+
+const struct sink live_writer_sink = {
+    .name = "write-live",
+    .open = sink_open,
+    .on_op = sink_on_op,
+    .on_conn = sink_on_conn,
+    .on_packet = sink_on_packet,
+    .finish = sink_finish,
+    .close = sink_close,
+};

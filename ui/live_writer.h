@@ -17,6 +17,7 @@
 #include "capture/packet.h"
 #include "dissect/amqp_message.h"
 #include "dissect/op.h"
+#include "ui/sink.h"
 
 struct live_writer;
 
@@ -35,5 +36,9 @@ void live_writer_mark_op(struct live_writer *w, const struct op *op);
 void live_writer_get_stats(const struct live_writer *w, struct live_writer_stats *out);
 /* Writes what is marked and still held, closes the file, and gives the final counts. */
 void live_writer_close(struct live_writer *w, struct live_writer_stats *final);
+
+
+/* -w during a live capture: the selected operations' packets from a ring. */
+extern const struct sink live_writer_sink;
 
 #endif

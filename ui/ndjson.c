@@ -439,3 +439,30 @@ bool ndjson_write_op(FILE *out, const struct op *op, bool flush)
         ok = false;
     return ok;
 }
+
+/* ---- the sink: -j ---- */
+
+static void *sink_open(const struct sink_env *env, char *err, size_t errlen)
+{
+    (void)err;
+    (void)errlen;
+    /* -q --report -j: the report is the one JSON document on stdout. */
+    if (!env->o->json || (env->o->quiet && env->o->report))
+        return NULL;
+    struct sink_env *st = malloc(sizeof *st);
+    if (!st) {
+        snprintf(err, errlen, "out of memory");
+        return NULL;
+    }
+    *st = *env;
+    return st;
+}
+
+static void sink_on_op(void *s, const struct op *op)
+{
+    const struct sink_env *env = s;
+    ndjson_write_op(env->out, op, env->flush_lines);
+}
+
+const struct sink ndjson_sink = {
+    .name = "ndjson", .open = sink_open, .on_op = sink_on_op, .close = free};

@@ -13,6 +13,7 @@
 #include <stdio.h>
 
 #include "dissect/op.h"
+#include "ui/sink.h"
 
 #define NDJSON_SCHEMA 1
 
@@ -26,5 +27,9 @@ bool ndjson_format_op(const struct op *op, char **line, size_t *len);
 /* Writes the record and a newline; flushes when asked (live captures, pipes).
  * Returns false when the record could not be built or written. */
 bool ndjson_write_op(FILE *out, const struct op *op, bool flush);
+
+
+/* The -j output: one record per operation on stdout. */
+extern const struct sink ndjson_sink;
 
 #endif

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/clock.h"
 #include "dissect/stats.h"
 #include "ui/ndjson.h"
 #include "ui/text.h"
@@ -246,87 +247,21 @@ static void text_kept(FILE *out, const struct kept_op *k)
     fprintf(out, " %s %s\n", k->msg_id, k->request_id);
 }
 
-struct counter {
-    const char *name;
-    uint64_t value;
-};
-
-static size_t collect_counters(struct pipeline *p, struct counter *c, size_t max)
+/* The counters the report lists: every stage's rows marked COUNTER_REPORT. */
+static size_t report_counters(const struct counters *reg, struct counter_value *out, size_t max)
 {
-    struct pipeline_counters n;
-    pipeline_get_counters(p, &n);
-    const struct counter all[] = {
-        {"packets", n.packets},
-        {"bytes_read", n.source.bytes_read},
-        {"pcap_drops", n.source.ps_drop},
-        {"pcap_ifdrops", n.source.ps_ifdrop},
-        {"truncated_packets", n.source.truncated},
-        {"bad_records", n.source.bad_records},
-        {"non_tcp_packets", n.non_tcp},
-        {"ip_fragments", n.fragments},
-        {"malformed_packets", n.malformed_packets},
-        {"timestamps_backwards", n.ts_backwards},
-        {"tcp_flows_opened", n.tcp.flows_opened},
-        {"tcp_flows_closed", n.tcp.flows_closed},
-        {"tcp_flows_evicted", n.tcp.flows_evicted},
-        {"tcp_flows_idle_closed", n.tcp.flows_idle_closed},
-        {"tcp_out_of_order", n.tcp.out_of_order},
-        {"tcp_retransmitted_bytes", n.tcp.retransmitted_bytes},
-        {"tcp_gaps", n.tcp.gaps},
-        {"tcp_gap_bytes", n.tcp.gap_bytes},
-        {"tcp_ooo_dropped_bytes", n.tcp.ooo_dropped_bytes},
-        {"amqp_connections", n.amqp.connections_total},
-        {"amqp_frames", n.amqp.frames},
-        {"amqp_methods", n.amqp.methods},
-        {"amqp_messages", n.amqp.messages},
-        {"amqp_heartbeats", n.amqp.heartbeats},
-        {"amqp_resyncs", n.amqp.resyncs},
-        {"amqp_skipped_bytes", n.amqp.skipped_bytes},
-        {"amqp_malformed_frames", n.amqp.malformed_frames},
-        {"amqp_oversize_frames", n.amqp.oversize_frames},
-        {"amqp_unknown_methods", n.amqp.unknown_methods},
-        {"amqp_bodies_truncated", n.amqp.bodies_truncated},
-        {"amqp_contents_dropped", n.amqp.contents_dropped},
-        {"amqp_partial_evicted", n.amqp.partial_evicted},
-        {"amqp_channels_evicted", n.amqp.channels_evicted},
-        {"amqp_consumers_evicted", n.amqp.consumers_evicted},
-        {"oslo_not_oslo", n.corr.not_oslo},
-        {"oslo_malformed_json", n.corr.malformed_json},
-        {"oslo_inflate_errors", n.corr.inflate_errors},
-        {"calls", n.corr.calls},
-        {"casts", n.corr.casts},
-        {"fanouts", n.corr.fanouts},
-        {"notifications", n.corr.notifications},
-        {"replies", n.corr.replies},
-        {"heartbeat_replies", n.corr.heartbeats},
-        {"orphan_replies", n.corr.orphan_replies},
-        {"duplicate_replies", n.corr.duplicate_replies},
-        {"late_replies", n.corr.late_replies},
-        {"timeouts", n.corr.timeouts},
-        {"open_calls", n.corr.open},
-        {"calls_evicted", n.corr.evicted},
-        {"pending_peak", n.corr.pending_peak},
-        {"duplicate_msg_ids", n.corr.duplicate_msg_ids},
-        {"unroutable", n.corr.unroutable},
-        {"strings_not_interned", n.corr.intern_full},
-        {"stats_overflow_ops", stats_overflow_ops(pipeline_stats(p))},
-        {"ops_reported", n.ops_emitted},
-        {"ops_filtered_out", n.ops_filtered_out},
-    };
-    size_t k = sizeof all / sizeof all[0];
-    if (k > max)
-        k = max;
-    memcpy(c, all, k * sizeof c[0]);
+    size_t n = counters_snapshot(reg, out, max), k = 0;
+    for (size_t i = 0; i < n; i++)
+        if (out[i].def->flags & COUNTER_REPORT)
+            out[k++] = out[i];
     return k;
 }
 
-static void print_text(FILE *out, const struct report *r, struct pipeline *p)
+static void print_text(FILE *out, const struct report *r, const struct report_input *in)
 {
-    struct stats *s = pipeline_stats(p);
-    struct pipeline_counters n;
-    pipeline_get_counters(p, &n);
+    const struct stats *s = in->stats;
     const struct stats_row *t = stats_total(s);
-    double span = n.last_ts > n.first_ts ? (double)(n.last_ts - n.first_ts) / 1e9 : 0;
+    double span = in->last_ns > in->first_ns ? (double)(in->last_ns - in->first_ns) / 1e9 : 0;
     fprintf(out,
             "oslotrace report: %llu operations (%llu calls, %llu casts, %llu fanouts, "
             "%llu notifications) in %.1f s of capture\n\n",
@@ -368,12 +303,12 @@ static void print_text(FILE *out, const struct report *r, struct pipeline *p)
             text_kept(out, &r->noreply[i]);
     }
 
-    struct counter c[80];
-    size_t nc = collect_counters(p, c, 80);
+    struct counter_value c[REPORT_COUNTERS_MAX];
+    size_t nc = report_counters(in->counters, c, REPORT_COUNTERS_MAX);
     fprintf(out, "\nCounters\n");
     size_t col = 0;
     for (size_t i = 0; i < nc; i++) {
-        col += (size_t)fprintf(out, "  %s %llu", c[i].name, (unsigned long long)c[i].value);
+        col += (size_t)fprintf(out, "  %s %llu", c[i].def->name, (unsigned long long)c[i].value);
         if (col > 70 || i + 1 == nc) {
             fputc('\n', out);
             col = 0;
@@ -424,16 +359,14 @@ static json_t *kept_json(const struct kept_op *k)
                      "msg_id", k->msg_id, "request_id", k->request_id);
 }
 
-static void print_json(FILE *out, const struct report *r, struct pipeline *p)
+static void print_json(FILE *out, const struct report *r, const struct report_input *in)
 {
-    struct stats *s = pipeline_stats(p);
-    struct pipeline_counters n;
-    pipeline_get_counters(p, &n);
+    const struct stats *s = in->stats;
     json_t *doc = json_object();
     json_object_set_new(doc, "schema", json_integer(1));
     json_object_set_new(doc, "type", json_string("report"));
-    json_object_set_new(doc, "first_ts", json_real((double)n.first_ts / 1e9));
-    json_object_set_new(doc, "last_ts", json_real((double)n.last_ts / 1e9));
+    json_object_set_new(doc, "first_ts", json_real((double)in->first_ns / 1e9));
+    json_object_set_new(doc, "last_ts", json_real((double)in->last_ns / 1e9));
     json_object_set_new(doc, "total", row_json(stats_total(s)));
 
     size_t nrows;
@@ -469,11 +402,11 @@ static void print_json(FILE *out, const struct report *r, struct pipeline *p)
     json_object_set_new(doc, "no_reply", noreply);
     json_object_set_new(doc, "no_reply_total", json_integer((json_int_t)r->noreply_total));
 
-    struct counter c[80];
-    size_t nc = collect_counters(p, c, 80);
+    struct counter_value c[REPORT_COUNTERS_MAX];
+    size_t nc = report_counters(in->counters, c, REPORT_COUNTERS_MAX);
     json_t *counters = json_object();
     for (size_t i = 0; i < nc; i++)
-        json_object_set_new(counters, c[i].name, json_integer((json_int_t)c[i].value));
+        json_object_set_new(counters, c[i].def->name, json_integer((json_int_t)c[i].value));
     json_object_set_new(doc, "counters", counters);
 
     json_dumpf(doc, out, JSON_INDENT(1) | JSON_REAL_PRECISION(12));
@@ -481,11 +414,87 @@ static void print_json(FILE *out, const struct report *r, struct pipeline *p)
     json_decref(doc);
 }
 
-void report_print(FILE *out, const struct report *r, struct pipeline *p, bool json)
+void report_print(FILE *out, const struct report *r, const struct report_input *in, bool json)
 {
     if (json)
-        print_json(out, r, p);
+        print_json(out, r, in);
     else
-        print_text(out, r, p);
+        print_text(out, r, in);
     fflush(out);
 }
+
+/* ---- the sink --------------------------------------------------------- */
+
+struct report_sink_state {
+    struct sink_env env;
+    struct report *r;
+    double next_report; /* --report-interval: monotonic time of the next one, 0 = none */
+};
+
+static void print_now(struct report_sink_state *st, FILE *out, bool json)
+{
+    struct report_input in = {.stats = pipeline_stats(st->env.p),
+                              .counters = pipeline_counters(st->env.p)};
+    pipeline_time_span(st->env.p, &in.first_ns, &in.last_ns);
+    report_print(out, st->r, &in, json);
+}
+
+static void *sink_open(const struct sink_env *env, char *err, size_t errlen)
+{
+    if (!env->o->report)
+        return NULL;
+    struct report_sink_state *st = calloc(1, sizeof *st);
+    if (st)
+        st->r = report_new();
+    if (!st || !st->r) {
+        free(st);
+        snprintf(err, errlen, "out of memory");
+        return NULL;
+    }
+    st->env = *env;
+    /* The TUI owns the terminal while it runs: its report comes only at the end. */
+    if (env->o->report_interval > 0 && !env->o->tui)
+        st->next_report = clock_mono_s() + env->o->report_interval;
+    return st;
+}
+
+static void sink_on_op(void *s, const struct op *op)
+{
+    struct report_sink_state *st = s;
+    report_add_op(st->r, op);
+}
+
+static void sink_tick(void *s, double now)
+{
+    struct report_sink_state *st = s;
+    if (!st->next_report || now < st->next_report)
+        return;
+    st->next_report = clock_mono_s() + st->env.o->report_interval;
+    print_now(st, st->env.o->json ? stderr : stdout, false);
+}
+
+static bool sink_finish(void *s)
+{
+    struct report_sink_state *st = s;
+    const struct cli_options *o = st->env.o;
+    /* -j operations own stdout; a plain --report -j is the one JSON document there. */
+    bool ops_on_stdout = (o->json || o->amqp) && !o->quiet;
+    print_now(st, ops_on_stdout ? stderr : stdout, o->json);
+    return true;
+}
+
+static void sink_close(void *s)
+{
+    struct report_sink_state *st = s;
+    report_free(st->r);
+    free(st);
+}
+
+const struct sink report_sink = {
+    .name = "report",
+    .open = sink_open,
+    .on_op = sink_on_op,
+    .tick = sink_tick,
+    .finish = sink_finish,
+    .close = sink_close,
+};

@@ -9,16 +9,28 @@
 #include <stdbool.h>
 #include <stdio.h>
 
+#include "common/counters.h"
 #include "dissect/op.h"
-#include "ui/cli.h"
-#include "ui/pipeline.h"
+#include "dissect/stats.h"
+#include "ui/sink.h"
+
+#define REPORT_COUNTERS_MAX 256
+
+/* What a report is made from: the engine's statistics and counters. */
+struct report_input {
+    const struct stats *stats;
+    const struct counters *counters;
+    uint64_t first_ns, last_ns; /* packet time covered */
+};
 
 struct report;
 
 struct report *report_new(void);
 /* Remembers what the statistics do not: the slowest calls and the unanswered ones (bounded). */
 void report_add_op(struct report *r, const struct op *op);
-void report_print(FILE *out, const struct report *r, struct pipeline *p, bool json);
+void report_print(FILE *out, const struct report *r, const struct report_input *in, bool json);
+
+extern const struct sink report_sink;
 void report_free(struct report *r);
 
 #endif

@@ -119,3 +119,29 @@ void text_write_op(FILE *out, const struct op *op, bool color)
         fprintf(out, " receivers=%u", op->fanout_receivers);
     fputc('\n', out);
 }
+
+/* ---- the sink: the default output ---- */
+
+static void *sink_open(const struct sink_env *env, char *err, size_t errlen)
+{
+    const struct cli_options *o = env->o;
+    if (o->json || o->quiet || o->report || o->amqp || o->tui)
+        return NULL;
+    struct sink_env *st = malloc(sizeof *st);
+    if (!st) {
+        snprintf(err, errlen, "out of memory");
+        return NULL;
+    }
+    *st = *env;
+    return st;
+}
+
+static void sink_on_op(void *s, const struct op *op)
+{
+    const struct sink_env *env = s;
+    text_write_op(env->out, op, env->color);
+    if (env->flush_lines)
+        fflush(env->out);
+}
+
+const struct sink text_sink = {.name = "text", .open = sink_open, .on_op = sink_on_op, .close = free};

@@ -9,6 +9,7 @@
 #include <stdio.h>
 
 #include "dissect/op.h"
+#include "ui/sink.h"
 
 /* "HH:MM:SS.uuuuuu" in local time, packet time (ns). buf >= 16 bytes. */
 void text_format_time(uint64_t ts_ns, char *buf, size_t len);
@@ -19,5 +20,9 @@ void text_format_target(const struct op *op, char *buf, size_t len);
 /* Whether colour escapes belong on this stream: a TTY and NO_COLOR unset. */
 bool text_use_color(FILE *f);
 void text_write_op(FILE *out, const struct op *op, bool color);
+
+
+/* One text line per operation on stdout (the default output). */
+extern const struct sink text_sink;
 
 #endif

@@ -20,12 +20,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 #include <wchar.h>
 
+#include "common/clock.h"
+#include "engine/pipeline.h"
 #include "ui/packet_ring.h"
-#include "ui/pipeline.h"
+#include "ui/sink.h"
 #include "ui/tui_agg.h"
 #include "ui/tui_store.h"
 #include "ui/tui_views.h"
@@ -44,6 +45,7 @@
 struct tui {
     const struct cli_options *o;
     struct pipeline *p;
+    struct sink_set sinks; /* the TUI's store, and any output of sink_table asked for */
     struct tui_store *store;
     struct tui_store *waiting; /* rebuilt each frame, see refresh_waiting() */
     struct tui_agg *agg;
@@ -60,11 +62,13 @@ struct tui {
     char last_filter_input[TUI_INPUT_MAX];
 };
 
-static double mono_now(void)
+/* ---- the TUI's own sink: its store of operations and connections ---- */
+
+static void *sink_open(const struct sink_env *env, char *err, size_t errlen)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+    (void)err;
+    (void)errlen;
+    return env->front_end;
 }
 
 static void sink_op(void *user, const struct op *op)
@@ -86,6 +90,23 @@ static void sink_conn(void *user, const struct amqp_conn_info *info, enum amqp_c
     tui_store_conn_event(t->store, info, ev);
 }
 
+static const struct sink tui_sink = {
+    .name = "tui", .open = sink_open, .on_op = sink_op, .on_conn = sink_conn,
+    .on_packet = sink_packet};
+
+/* The store's evictions join the engine's, in the registry the status line reads. */
+static const struct counter_def tui_store_rows[] = {
+    COUNTER_ROW(struct tui_store_stats, evicted, "tui_history_evicted", TOTAL, COUNTER_EVICTION,
+                "Operations dropped from the TUI's full history (--tui-history)."),
+    COUNTER_ROW(struct tui_store_stats, conns_evicted, "tui_conns_evicted", TOTAL,
+                COUNTER_EVICTION, "Connections dropped from the TUI's connection list."),
+};
+
+static void read_store_stats(const void *owner, void *out)
+{
+    tui_store_get_stats(owner, out);
+}
+
 /* noinline: a status line may be cut, and gcc -O2 would otherwise warn at every
  * inlined call site that a long argument might not fit. */
 __attribute__((noinline)) static void set_message(struct tui *t, bool error, const char *fmt,
@@ -99,45 +120,50 @@ __attribute__((noinline)) static void set_message(struct tui *t, bool error, con
 
 static void describe_source(const struct cli_options *o, char *buf, size_t len)
 {
-    if (o->iface) {
-        snprintf(buf, len, "iface %s", o->iface);
+    if (o->engine.iface) {
+        snprintf(buf, len, "iface %s", o->engine.iface);
         return;
     }
-    const char *f = o->nfiles ? o->files[0] : "-";
+    const char *f = o->engine.nfiles ? o->engine.files[0] : "-";
     const char *base = strrchr(f, '/');
     base = base ? base + 1 : f;
-    if (o->nfiles > 1)
-        snprintf(buf, len, "file %s +%zu", base, o->nfiles - 1);
+    if (o->engine.nfiles > 1)
+        snprintf(buf, len, "file %s +%zu", base, o->engine.nfiles - 1);
     else
         snprintf(buf, len, "file %s", strcmp(f, "-") == 0 ? "stdin" : base);
 }
 
+static uint64_t counter(const struct counters *reg, const char *name)
+{
+    uint64_t v = 0;
+    counters_get(reg, name, &v);
+    return v;
+}
+
 static void sample_status(struct tui *t)
 {
-    struct pipeline_counters c;
-    pipeline_get_counters(t->p, &c);
-    struct tui_store_stats ss;
-    tui_store_get_stats(t->store, &ss);
+    const struct counters *reg = pipeline_counters(t->p);
+    struct pcap_source_stats src;
+    pcap_source_get_stats(pipeline_source(t->p), &src);
     struct tui_status *st = &t->st;
     st->live = t->live;
     st->loading = !t->live && !t->done;
-    st->progress =
-        c.source.bytes_total ? (double)c.source.bytes_read / (double)c.source.bytes_total : -1;
-    st->packets = c.packets;
-    st->ps_drop = c.source.ps_drop;
-    st->ps_ifdrop = c.source.ps_ifdrop;
-    st->ops = c.ops_emitted;
-    st->pending = c.corr.pending;
-    st->evicted = c.corr.evicted + ss.evicted + c.tcp.flows_evicted;
-    st->errors = c.malformed_packets + c.source.bad_records + c.amqp.malformed_frames +
-                 c.amqp.resyncs + c.amqp.contents_dropped + c.tcp.gaps;
-    st->now_ts = c.last_ts;
+    st->progress = src.bytes_total ? (double)src.bytes_read / (double)src.bytes_total : -1;
+    st->packets = counter(reg, "packets");
+    st->ps_drop = counter(reg, "pcap_drops");
+    st->ps_ifdrop = counter(reg, "pcap_ifdrops");
+    st->ops = counter(reg, "ops_reported");
+    st->pending = counter(reg, "pending_calls");
+    st->evicted = counters_sum(reg, COUNTER_EVICTION);
+    st->errors = counters_sum(reg, COUNTER_ERROR);
+    uint64_t first;
+    pipeline_time_span(t->p, &first, &st->now_ts);
     st->error = t->pipeline_failed ? t->pipeline_err : NULL;
-    double now = mono_now();
+    double now = clock_mono_s();
     if (now - t->rate_t >= 1.0) {
-        st->pkt_rate = (double)(c.packets - t->rate_pkts) / (now - t->rate_t);
+        st->pkt_rate = (double)(st->packets - t->rate_pkts) / (now - t->rate_t);
         t->rate_t = now;
-        t->rate_pkts = c.packets;
+        t->rate_pkts = st->packets;
     }
 }
 
@@ -313,7 +339,7 @@ static void write_selected(struct tui *t, const char *path)
     tui_views_draw(&t->ui, t->store, t->agg, &t->st);
     uint64_t written = 0;
     char err[512];
-    if (writer_write(w, t->o, path, &written, err, sizeof err)) {
+    if (writer_write(w, &t->o->engine, path, &written, err, sizeof err)) {
         char msg[300];
         snprintf(msg, sizeof msg, "wrote %llu packets%s to ", (unsigned long long)written,
                  e->pkts_cut ? " (packet list was cut)" : "");
@@ -594,7 +620,7 @@ static void step(struct tui *t, bool fd_ready, double now)
         unsigned n = 0;
         do
             s = pipeline_step(t->p, 1);
-        while (s == PIPELINE_MORE && ++n < STEP_PACKETS_LIVE && mono_now() - now < LIVE_SLICE_S);
+        while (s == PIPELINE_MORE && ++n < STEP_PACKETS_LIVE && clock_mono_s() - now < LIVE_SLICE_S);
     } else {
         s = pipeline_step(t->p, STEP_PACKETS_OFFLINE);
     }
@@ -643,7 +669,7 @@ static void loop(struct tui *t, volatile sig_atomic_t *stop_requests)
     int pfd = t->live ? pcap_source_fd(pipeline_source(t->p)) : -1;
     bool dirty = true;
     while (!t->quit && !*stop_requests) {
-        double now = mono_now();
+        double now = clock_mono_s();
         double until_frame = t->last_draw + FRAME_S - now;
         int timeout_ms;
         if (!t->done && !t->live)
@@ -660,7 +686,7 @@ static void loop(struct tui *t, volatile sig_atomic_t *stop_requests)
             break;
         if (read_keys(t))
             dirty = true;
-        now = mono_now();
+        now = clock_mono_s();
         uint64_t before = tui_store_last_seq(t->store);
         step(t, nfds == 2 && r > 0 && (fds[1].revents & POLLIN), now);
         if (tui_store_last_seq(t->store) != before || !t->done || t->live)
@@ -738,27 +764,33 @@ int tui_run(const struct cli_options *o, volatile sig_atomic_t *stop_requests)
         tui_agg_free(t.agg);
         return 1;
     }
-    struct pipeline_sinks sinks = {
-        .on_op = sink_op, .on_conn = sink_conn, .on_packet = sink_packet, .user = &t};
+    struct pipeline_sinks cb = sink_set_callbacks(&t.sinks);
     char err[512];
-    t.p = pipeline_new(o, false, &sinks, err, sizeof err);
-    if (!t.p) {
-        fprintf(stderr, "oslotrace: %s\n", err);
-        tui_store_free(t.store);
-        tui_agg_free(t.agg);
-        return 1;
+    t.p = pipeline_new(&o->engine, &cb, err, sizeof err);
+    t.live = t.p && pcap_source_is_live(pipeline_source(t.p));
+    bool ok = t.p != NULL;
+    if (ok && t.live)
+        ok = privileges_drop(o->user, err, sizeof err);
+    if (ok && t.live && !(t.ring = packet_ring_new(TUI_LIVE_RING_BYTES))) {
+        snprintf(err, sizeof err, "out of memory for the live packet ring");
+        ok = false;
     }
-    t.live = pcap_source_is_live(pipeline_source(t.p));
-    if (t.live && !privileges_drop(o->user, err, sizeof err)) {
-        fprintf(stderr, "oslotrace: %s\n", err);
-        pipeline_free(t.p);
-        tui_store_free(t.store);
-        tui_agg_free(t.agg);
-        return 1;
+    if (ok && !counters_add(pipeline_counters(t.p), tui_store_rows,
+                            sizeof tui_store_rows / sizeof tui_store_rows[0], read_store_stats,
+                            t.store, sizeof(struct tui_store_stats))) {
+        snprintf(err, sizeof err, "out of memory");
+        ok = false;
     }
-    if (t.live && !(t.ring = packet_ring_new(TUI_LIVE_RING_BYTES))) {
-        fprintf(stderr, "oslotrace: out of memory for the live packet ring\n");
+    /* Outputs besides the screen (-w, --report) come from the same table as
+     * in a batch run; they write their results when the TUI has ended. */
+    struct sink_env env = {.o = o, .p = t.p, .live = t.live, .out = stdout, .front_end = &t};
+    if (ok)
+        ok = sink_set_open(&t.sinks, &env, &tui_sink, err, sizeof err);
+    if (!ok) {
+        fprintf(stderr, "oslotrace: %s\n", err);
+        sink_set_close(&t.sinks);
         pipeline_free(t.p);
+        packet_ring_free(t.ring);
         tui_store_free(t.store);
         tui_agg_free(t.agg);
         return 1;
@@ -767,7 +799,7 @@ int tui_run(const struct cli_options *o, volatile sig_atomic_t *stop_requests)
 
     int status = 0;
     if (start_curses(&t)) {
-        t.rate_t = mono_now();
+        t.rate_t = clock_mono_s();
         loop(&t, stop_requests);
         stop_curses(&t);
         tui_ui_free(&t.ui);
@@ -779,12 +811,17 @@ int tui_run(const struct cli_options *o, volatile sig_atomic_t *stop_requests)
         status = 1;
     }
     if (t.live && status == 0) {
-        struct pipeline_counters c;
-        pipeline_get_counters(t.p, &c);
+        const struct counters *reg = pipeline_counters(t.p);
         fprintf(stderr, "oslotrace: %llu packets, %llu dropped by kernel, %llu ops\n",
-                (unsigned long long)c.packets, (unsigned long long)c.source.ps_drop,
-                (unsigned long long)c.ops_emitted);
+                (unsigned long long)counter(reg, "packets"),
+                (unsigned long long)counter(reg, "pcap_drops"),
+                (unsigned long long)counter(reg, "ops_reported"));
     }
+    /* q before the end of a file: the outputs get what was read so far. */
+    pipeline_finish(t.p);
+    if (status == 0 && !sink_set_finish(&t.sinks))
+        status = 1;
+    sink_set_close(&t.sinks);
     pipeline_free(t.p);
     packet_ring_free(t.ring);
     tui_store_free(t.store);

@@ -19,7 +19,7 @@
 
 #include "dissect/amqp_conn.h"
 #include "dissect/op.h"
-#include "ui/filter.h"
+#include "engine/filter.h"
 
 #define TUI_STORE_STR_MAX 512         /* bytes kept of an identifier (topic, msg_id, ...) */
 #define TUI_STORE_ERRMSG_MAX 4096     /* bytes kept of an error message */

@@ -109,7 +109,7 @@ void writer_mark_op(struct writer *w, const struct op *op)
     }
 }
 
-bool writer_write(struct writer *w, const struct cli_options *o, const char *path,
+bool writer_write(struct writer *w, const struct engine_config *o, const char *path,
                   uint64_t *written, char *err, size_t errlen)
 {
     *written = 0;
@@ -161,3 +161,71 @@ void writer_free(struct writer *w)
     free(w->conns);
     free(w);
 }
+
+/* ---- the sink: -w when reading files ---- */
+
+struct writer_sink_state {
+    struct sink_env env;
+    struct writer *w;
+};
+
+static void *sink_open(const struct sink_env *env, char *err, size_t errlen)
+{
+    if (!env->o->write_file || env->live)
+        return NULL;
+    struct writer_sink_state *st = calloc(1, sizeof *st);
+    if (st)
+        st->w = writer_new();
+    if (!st || !st->w) {
+        free(st);
+        snprintf(err, errlen, "out of memory");
+        return NULL;
+    }
+    st->env = *env;
+    return st;
+}
+
+static void sink_on_op(void *s, const struct op *op)
+{
+    struct writer_sink_state *st = s;
+    writer_mark_op(st->w, op);
+}
+
+static void sink_on_conn(void *s, const struct amqp_conn_info *info, enum amqp_conn_event ev)
+{
+    struct writer_sink_state *st = s;
+    (void)ev;
+    writer_note_conn(st->w, info);
+}
+
+static bool sink_finish(void *s)
+{
+    struct writer_sink_state *st = s;
+    const struct cli_options *o = st->env.o;
+    uint64_t written;
+    char err[512];
+    if (!writer_write(st->w, &o->engine, o->write_file, &written, err, sizeof err)) {
+        fprintf(stderr, "oslotrace: %s\n", err);
+        return false;
+    }
+    if (!o->quiet)
+        fprintf(stderr, "oslotrace: wrote %llu packets to %s\n", (unsigned long long)written,
+                o->write_file);
+    return true;
+}
+
+static void sink_close(void *s)
+{
+    struct writer_sink_state *st = s;
+    writer_free(st->w);
+    free(st);
+}
+
+const struct sink writer_sink = {
+    .name = "write",
+    .open = sink_open,
+    .on_op = sink_on_op,
+    .on_conn = sink_on_conn,
+    .finish = sink_finish,
+    .close = sink_close,
+};

@@ -17,7 +17,8 @@
 
 #include "dissect/amqp_conn.h"
 #include "dissect/op.h"
-#include "ui/cli.h"
+#include "engine/config.h"
+#include "ui/sink.h"
 
 struct writer;
 
@@ -27,8 +28,12 @@ void writer_note_conn(struct writer *w, const struct amqp_conn_info *info);
 void writer_mark_op(struct writer *w, const struct op *op);
 /* Second pass: re-reads opts' files and writes the marked packets to path.
  * Returns false with a one-line message in err. */
-bool writer_write(struct writer *w, const struct cli_options *opts, const char *path,
+bool writer_write(struct writer *w, const struct engine_config *input, const char *path,
                   uint64_t *written, char *err, size_t errlen);
 void writer_free(struct writer *w);
+
+
+/* -w when reading files: the selected operations' packets, in a second pass. */
+extern const struct sink writer_sink;
 
 #endif

@@ -46,7 +46,7 @@ def main():
         wfile = os.path.join(wdir, "live.pcap")
         # Output to a file: an undrained pipe would block oslotrace's writes while it captures.
         out_f = tempfile.TemporaryFile()
-        ot = subprocess.Popen([BIN, "-i", "lo", "--amqp-port", PORT, "-j", "--report", "-w", wfile],
+        ot = subprocess.Popen([BIN, "-i", "lo", "--amqp-port", PORT, "-f", "tcp port " + PORT, "-j", "--report", "-w", wfile],
                               stdout=out_f, stderr=subprocess.PIPE)
         time.sleep(1.5)  # the capture is active once pcap_activate returned
         t_start = time.time()

@@ -62,7 +62,9 @@ def main():
     t = TuiSession(c, "live")
     gen = None
     try:
-        t.start(["-i", "lo", "--amqp-port", str(PORT)], pidfile)
+        # Only our broker's port: another broker on 5672 (a second test run, the
+        # lab) must not leak into the counts.
+        t.start(["-i", "lo", "--amqp-port", str(PORT), "-f", "tcp port %d" % PORT], pidfile)
         s = t.wait_for(lambda x: "iface lo" in x, 15, "the live status line")
         time.sleep(1.0)  # the capture is open; start the traffic now
         # its own process group, so the servers it starts go with it on any failure

@@ -19,10 +19,10 @@
 
 #include <jansson.h>
 
+#include "engine/config.h"
+#include "engine/pipeline.h"
 #include "ui/amqp_view.h"
-#include "ui/cli.h"
 #include "ui/ndjson.h"
-#include "ui/pipeline.h"
 #include "ui/report.h"
 #include "ui/text.h"
 
@@ -46,7 +46,7 @@ static void dump(struct harness *h, json_t *j)
 static void on_op(void *user, const struct op *op)
 {
     struct harness *h = user;
-    dump(h, ndjson_op(op));
+    ndjson_write_op(h->devnull, op, false);
     text_write_op(h->devnull, op, false);
     report_add_op(h->report, op);
 }
@@ -94,14 +94,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     char path[64];
     snprintf(path, sizeof path, "/proc/self/fd/%d", fd);
 
-    struct cli_options o;
-    cli_defaults(&o);
+    struct engine_config o;
+    engine_config_default(&o);
     o.files[0] = path;
     o.nfiles = 1;
-    o.args = true;
+    o.want_bodies = true;
+    o.want_pkts = true;
     o.max_pending = 64;
     /* The last byte picks the --amqp view or not, so both pipelines get fuzzed. */
     bool want_methods = size && (data[size - 1] & 1);
+    o.want_methods = want_methods;
 
     struct harness h = {devnull, report_new(), 0};
     struct pipeline_sinks sinks = {.on_op = on_op,
@@ -109,15 +111,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                                    .on_conn = on_conn,
                                    .user = &h};
     char err[512];
-    struct pipeline *p = h.report ? pipeline_new(&o, want_methods, &sinks, err, sizeof err) : NULL;
+    struct pipeline *p = h.report ? pipeline_new(&o, &sinks, err, sizeof err) : NULL;
     if (p) {
         enum pipeline_status st;
         do
             st = pipeline_step(p, 256);
         while (st == PIPELINE_MORE || st == PIPELINE_IDLE);
         pipeline_finish(p);
-        report_print(devnull, h.report, p, true);
-        report_print(devnull, h.report, p, false);
+        struct report_input in = {.stats = pipeline_stats(p), .counters = pipeline_counters(p)};
+        pipeline_time_span(p, &in.first_ns, &in.last_ns);
+        report_print(devnull, h.report, &in, true);
+        report_print(devnull, h.report, &in, false);
         pipeline_free(p);
     }
     report_free(h.report);

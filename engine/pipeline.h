@@ -1,15 +1,17 @@
 /*
- * pipeline.h: the stages wired together, packets in, operations out.
+ * pipeline.h: the engine: the stages wired together, packets in, operations out.
  *
  *   pcap_source → packet_decode → tcp_stream → amqp_conn → corr → sinks
  *
  * main and the TUI drive it the same way: pipeline_step() reads a bounded
  * number of packets and returns, so a caller can poll a keyboard or a timer
  * between steps and the capture never waits for the screen. Sinks are
- * callbacks; the pipeline itself prints nothing.
+ * callbacks; the pipeline itself prints nothing. It is configured by
+ * engine/config.h alone, and every stage's counters are in one registry
+ * (common/counters.h) that any view reads.
  */
-#ifndef OSLOTRACE_UI_PIPELINE_H
-#define OSLOTRACE_UI_PIPELINE_H
+#ifndef OSLOTRACE_ENGINE_PIPELINE_H
+#define OSLOTRACE_ENGINE_PIPELINE_H
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -17,11 +19,12 @@
 
 #include "capture/pcap_source.h"
 #include "capture/tcp_stream.h"
+#include "common/counters.h"
 #include "dissect/amqp_conn.h"
 #include "dissect/correlate.h"
 #include "dissect/op.h"
 #include "dissect/stats.h"
-#include "ui/cli.h"
+#include "engine/config.h"
 
 enum pipeline_status {
     PIPELINE_MORE,  /* packets were read; call again */
@@ -41,25 +44,18 @@ struct pipeline_sinks {
     void (*on_packet)(void *user, const struct packet *pkt);
 };
 
-struct pipeline_counters {
-    struct pcap_source_stats source;
-    struct tcp_stream_stats tcp;
-    struct amqp_stats amqp;
-    struct corr_stats corr;
-    uint64_t packets, non_tcp, fragments, malformed_packets, ops_emitted, ops_filtered_out;
-    uint64_t first_ts, last_ts; /* packet time, ns */
-    uint64_t ts_backwards;      /* packets older than one already seen */
-};
-
 struct pipeline;
 
-struct pipeline *pipeline_new(const struct cli_options *opts, bool want_methods,
-                              const struct pipeline_sinks *sinks, char *err, size_t errlen);
+struct pipeline *pipeline_new(const struct engine_config *cfg, const struct pipeline_sinks *sinks,
+                              char *err, size_t errlen);
 enum pipeline_status pipeline_step(struct pipeline *p, unsigned max_packets);
 /* End of input: close every flow, end every pending call, so every op is out. */
 void pipeline_finish(struct pipeline *p);
 const char *pipeline_error(const struct pipeline *p);
-void pipeline_get_counters(struct pipeline *p, struct pipeline_counters *out);
+/* Every stage's counters (the engine's own among them); front-ends may add theirs. */
+struct counters *pipeline_counters(struct pipeline *p);
+/* Packet time: the first packet's timestamp and the newest time reached, ns (0 = none). */
+void pipeline_time_span(const struct pipeline *p, uint64_t *first_ns, uint64_t *last_ns);
 struct stats *pipeline_stats(struct pipeline *p);
 /* The newest `max` calls still waiting for a reply, as open ops (see corr_foreach_pending). */
 size_t pipeline_foreach_pending(struct pipeline *p, size_t max,

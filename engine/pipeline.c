@@ -4,19 +4,27 @@
  * packet time (the newest timestamp seen) and ticks the time-driven stages:
  * TCP holes and idle flows, call timeouts and held casts all run on packet
  * time, so an offline read and a live capture of the same traffic agree.
+ * Its own counters (packets, link-layer outcomes, operations handed out) sit
+ * in the registry beside every stage's, in the order the report lists them.
  */
-#include "ui/pipeline.h"
+#include "engine/pipeline.h"
 
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "capture/packet.h"
+#include "common/clock.h"
 
 /* Packet time between two ticks of the time-driven stages. */
 #define TICK_NS 100000000ull
+
+/* The engine's own counters (see engine_counter_rows below). */
+struct engine_stats {
+    uint64_t packets, non_tcp, fragments, malformed_packets, ts_backwards;
+    uint64_t ops_emitted, ops_filtered_out;
+};
 
 struct pipeline {
     struct pcap_source *src;
@@ -29,7 +37,9 @@ struct pipeline {
     struct pipeline_sinks sinks;
     struct op_filter filter;
     uint64_t max_packets; /* -c */
-    struct pipeline_counters n;
+    struct engine_stats n;
+    struct counters *counters;
+    uint64_t first_ts;             /* packet time of the oldest packet, ns */
     uint64_t now_ns, last_tick_ns; /* packet time, driving every timeout */
     uint64_t newest_pkt_ns;
     double wall_at_packet; /* live: monotonic seconds when now_ns was last set by a packet */
@@ -102,7 +112,7 @@ static void on_op(void *user, const struct op *op)
         p->sinks.on_op(p->sinks.user, op);
 }
 
-static bool open_source(struct pipeline *p, const struct cli_options *o)
+static bool open_source(struct pipeline *p, const struct engine_config *o)
 {
     struct pcap_source_config sc = {
         .files = o->files,
@@ -116,7 +126,7 @@ static bool open_source(struct pipeline *p, const struct cli_options *o)
     };
     /* Live captures default to the broker ports; files are read whole unless -f says otherwise. */
     if (o->iface && !o->bpf) {
-        cli_default_bpf(o, p->default_bpf, sizeof p->default_bpf);
+        engine_default_bpf(o, p->default_bpf, sizeof p->default_bpf);
         sc.bpf = p->default_bpf;
     }
     p->bpf = sc.bpf;
@@ -124,8 +134,54 @@ static bool open_source(struct pipeline *p, const struct cli_options *o)
     return p->src != NULL;
 }
 
-struct pipeline *pipeline_new(const struct cli_options *o, bool want_methods,
-                              const struct pipeline_sinks *sinks, char *err, size_t errlen)
+/* Rows of the engine's own counters, in three groups so that the registry
+ * lists them where they belong in the flow: packets read, then the capture
+ * source's; the link layer's after it; the operations handed out last. */
+static const struct counter_def engine_read_rows[] = {
+    COUNTER_ROW(struct engine_stats, packets, "packets", TOTAL, COUNTER_REPORT,
+                "Packets read from the capture."),
+};
+static const struct counter_def engine_link_rows[] = {
+    COUNTER_ROW(struct engine_stats, non_tcp, "non_tcp_packets", TOTAL, COUNTER_REPORT,
+                "Packets that were not TCP (ignored)."),
+    COUNTER_ROW(struct engine_stats, fragments, "ip_fragments", TOTAL, COUNTER_REPORT,
+                "IP fragments (not reassembled; skipped)."),
+    COUNTER_ROW(struct engine_stats, malformed_packets, "malformed_packets", TOTAL,
+                COUNTER_REPORT | COUNTER_ERROR, "Packets whose link, IP or TCP header was bad."),
+    COUNTER_ROW(struct engine_stats, ts_backwards, "timestamps_backwards", TOTAL, COUNTER_REPORT,
+                "Packets older than one already read."),
+};
+static const struct counter_def engine_output_rows[] = {
+    COUNTER_ROW(struct engine_stats, ops_emitted, "ops_reported", TOTAL, COUNTER_REPORT,
+                "Operations that passed the filter and reached the outputs."),
+    COUNTER_ROW(struct engine_stats, ops_filtered_out, "ops_filtered_out", TOTAL, COUNTER_REPORT,
+                "Operations the filter turned away."),
+};
+
+static void read_engine_stats(const void *owner, void *out)
+{
+    const struct pipeline *p = owner;
+    memcpy(out, &p->n, sizeof p->n);
+}
+
+#define ROWS(a) (a), sizeof(a) / sizeof((a)[0])
+
+static bool register_counters(struct pipeline *p)
+{
+    struct counters *c = p->counters;
+    bool ok = counters_add(c, ROWS(engine_read_rows), read_engine_stats, p, sizeof p->n);
+    ok = ok && pcap_source_register_counters(p->src, c);
+    ok = ok && counters_add(c, ROWS(engine_link_rows), read_engine_stats, p, sizeof p->n);
+    ok = ok && tcp_stream_register_counters(p->tcp, c);
+    ok = ok && amqp_dissector_register_counters(p->amqp, c);
+    ok = ok && corr_register_counters(p->corr, c);
+    ok = ok && stats_register_counters(p->stats, c);
+    ok = ok && counters_add(c, ROWS(engine_output_rows), read_engine_stats, p, sizeof p->n);
+    return ok;
+}
+
+struct pipeline *pipeline_new(const struct engine_config *o, const struct pipeline_sinks *sinks,
+                              char *err, size_t errlen)
 {
     struct pipeline *p = calloc(1, sizeof *p);
     if (!p) {
@@ -151,7 +207,7 @@ struct pipeline *pipeline_new(const struct cli_options *o, bool want_methods,
     ac.max_body = o->max_body;
     ac.broker_ports = o->amqp_ports;
     ac.nbroker_ports = o->namqp_ports;
-    ac.want_methods = want_methods;
+    ac.want_methods = o->want_methods;
     struct amqp_callbacks acb = {on_amqp_method, on_amqp_message, on_amqp_conn, p};
     p->amqp = amqp_dissector_new(&ac, &acb);
 
@@ -159,14 +215,14 @@ struct pipeline *pipeline_new(const struct cli_options *o, bool want_methods,
     corr_config_default(&cc);
     cc.call_timeout_s = o->call_timeout_s;
     cc.max_pending = o->max_pending;
-    cc.want_bodies = o->args || o->tui;
-    /* Packet numbers cost ~50 bytes per pending call; only -w and the TUI's `w` need them. */
-    cc.want_pkts = o->write_file != NULL || o->tui;
+    cc.want_bodies = o->want_bodies;
+    cc.want_pkts = o->want_pkts;
     cc.show_secrets = o->show_secrets;
     p->corr = corr_new(&cc, on_op, p);
     p->stats = stats_new(10000);
+    p->counters = counters_new();
 
-    if (!p->tcp || !p->amqp || !p->corr || !p->stats) {
+    if (!p->tcp || !p->amqp || !p->corr || !p->stats || !p->counters || !register_counters(p)) {
         snprintf(err, errlen, "out of memory");
         pipeline_free(p);
         return NULL;
@@ -183,13 +239,6 @@ static void tick(struct pipeline *p)
     corr_tick(p->corr, p->now_ns);
 }
 
-static double mono_seconds(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 /* A quiet live interface still has time passing: without packets, packet
  * time would stand still and timeouts and held casts would wait for the next
  * packet. While idle, packet time moves on by the wall time elapsed since the
@@ -198,7 +247,7 @@ static void idle_advance(struct pipeline *p)
 {
     if (!p->now_ns || !pcap_source_is_live(p->src))
         return;
-    double idle = mono_seconds() - p->wall_at_packet;
+    double idle = clock_mono_s() - p->wall_at_packet;
     if (idle <= 0)
         return;
     uint64_t t = p->now_ns + (uint64_t)(idle * 1e9);
@@ -210,8 +259,8 @@ static void idle_advance(struct pipeline *p)
 static void handle_packet(struct pipeline *p, const struct packet *pkt)
 {
     p->n.packets++;
-    if (!p->n.first_ts || pkt->ts_ns < p->n.first_ts)
-        p->n.first_ts = pkt->ts_ns;
+    if (!p->first_ts || pkt->ts_ns < p->first_ts)
+        p->first_ts = pkt->ts_ns;
     /* Backwards is judged against packets only: idle_advance() may have moved
      * now_ns a little past the next live packet's timestamp. */
     if (pkt->ts_ns < p->newest_pkt_ns)
@@ -221,7 +270,7 @@ static void handle_packet(struct pipeline *p, const struct packet *pkt)
     if (pkt->ts_ns > p->now_ns)
         p->now_ns = pkt->ts_ns;
     if (pcap_source_is_live(p->src))
-        p->wall_at_packet = mono_seconds();
+        p->wall_at_packet = clock_mono_s();
     if (!p->last_tick_ns)
         p->last_tick_ns = p->now_ns;
 
@@ -282,14 +331,15 @@ const char *pipeline_error(const struct pipeline *p)
     return p->err;
 }
 
-void pipeline_get_counters(struct pipeline *p, struct pipeline_counters *out)
+struct counters *pipeline_counters(struct pipeline *p)
 {
-    p->n.last_ts = p->now_ns;
-    pcap_source_get_stats(p->src, &p->n.source);
-    tcp_stream_get_stats(p->tcp, &p->n.tcp);
-    amqp_dissector_get_stats(p->amqp, &p->n.amqp);
-    corr_get_stats(p->corr, &p->n.corr);
-    *out = p->n;
+    return p->counters;
+}
+
+void pipeline_time_span(const struct pipeline *p, uint64_t *first_ns, uint64_t *last_ns)
+{
+    *first_ns = p->first_ts;
+    *last_ns = p->now_ns;
 }
 
 struct stats *pipeline_stats(struct pipeline *p)
@@ -333,5 +383,6 @@ void pipeline_free(struct pipeline *p)
         stats_free(p->stats);
     if (p->src)
         pcap_source_close(p->src);
+    counters_free(p->counters);
     free(p);
 }

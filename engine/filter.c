@@ -3,7 +3,7 @@
  * filter from command-line values or the TUI's one-line expression.
  * Globs are fnmatch(3) patterns so "compute*" and "*.host-a" work as in a shell.
  */
-#include "ui/filter.h"
+#include "engine/filter.h"
 
 #include <fnmatch.h>
 #include <stdio.h>
@@ -17,8 +17,8 @@ void op_filter_init(struct op_filter *f)
 
 bool op_filter_is_empty(const struct op_filter *f)
 {
-    return !f->topic[0] && !f->method[0] && !f->server[0] && !f->request_id[0] &&
-           !f->status_mask && !f->type_mask && f->min_latency_ms <= 0;
+    return !f->topic[0] && !f->method[0] && !f->server[0] && !f->request_id[0] && !f->status_mask &&
+           !f->type_mask && f->min_latency_ms <= 0;
 }
 
 static bool glob_match(const char *glob, const char *value)

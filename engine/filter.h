@@ -6,8 +6,8 @@
  * --request-id fill it, and the TUI's `/` prompt parses the same words
  * ("topic=compute status=error,timeout latency>100").
  */
-#ifndef OSLOTRACE_UI_FILTER_H
-#define OSLOTRACE_UI_FILTER_H
+#ifndef OSLOTRACE_ENGINE_FILTER_H
+#define OSLOTRACE_ENGINE_FILTER_H
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -18,13 +18,13 @@
 #define FILTER_STR_MAX 128
 
 struct op_filter {
-    char topic[FILTER_STR_MAX];  /* fnmatch glob on topic, "" = any */
-    char method[FILTER_STR_MAX]; /* glob on method */
-    char server[FILTER_STR_MAX]; /* glob on server */
+    char topic[FILTER_STR_MAX];      /* fnmatch glob on topic, "" = any */
+    char method[FILTER_STR_MAX];     /* glob on method */
+    char server[FILTER_STR_MAX];     /* glob on server */
     char request_id[FILTER_STR_MAX]; /* exact request_id or global_request_id */
-    uint32_t status_mask;        /* bit per enum op_status, 0 = any */
-    uint32_t type_mask;          /* bit per enum op_type, 0 = any */
-    double min_latency_ms;       /* 0 = any */
+    uint32_t status_mask;            /* bit per enum op_status, 0 = any */
+    uint32_t type_mask;              /* bit per enum op_type, 0 = any */
+    double min_latency_ms;           /* 0 = any */
 };
 
 void op_filter_init(struct op_filter *f);
