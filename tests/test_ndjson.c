@@ -1,10 +1,13 @@
 /*
- * test_ndjson.c: the shape of the NDJSON record (docs/json.md).
+ * test_ndjson.c: the NDJSON record (docs/json.md), read back as a consumer
+ * reads it.
  *
- * Every documented field is present on every record, null when unknown,
- * with the documented JSON type; notifications add their four fields;
- * args/result/context appear as nested JSON only when the op carries them;
- * a line is one line.
+ * Every record is formatted by ndjson_format_op and parsed back with
+ * jansson: every documented field is present, in the documented order, null
+ * when unknown, with the right value; notifications add their four fields;
+ * args/result/context appear only when the op carries a body, nested as JSON,
+ * null when one does not parse; strings that need escaping come back intact
+ * and strings that are not UTF-8 become null; a line is one line.
  */
 /* clang-format off */
 #include <setjmp.h>
@@ -13,12 +16,14 @@
 #include <cmocka.h>
 /* clang-format on */
 
+#include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "ui/ndjson.h"
 
+/* Every record's keys, in order. */
 static const char *const always[] = {
     "schema",       "type",        "ts",
     "msg_id",       "unique_id",   "reply_q",
@@ -31,6 +36,57 @@ static const char *const always[] = {
     "error",        "request_id",  "global_request_id",
     "client",       "server_peer", "fanout_receivers",
 };
+static const char *const notification_keys[] = {"event_type", "priority", "publisher_id",
+                                                "message_id"};
+static const char *const body_keys[] = {"args", "result", "context"};
+
+/* The record as text (*line, caller frees; may be NULL) and parsed back. */
+static json_t *record(const struct op *op, char **line)
+{
+    char *text;
+    size_t len;
+    assert_true(ndjson_format_op(op, &text, &len));
+    assert_int_equal(len, strlen(text));
+    assert_null(memchr(text, '\n', len));
+    json_error_t err;
+    json_t *o = json_loadb(text, len, 0, &err);
+    if (!o)
+        fail_msg("does not parse (%s): %s", err.text, text);
+    assert_true(json_is_object(o));
+    if (line)
+        *line = text;
+    else
+        free(text);
+    return o;
+}
+
+/* The keys of o are exactly `always`, then the notification keys when asked,
+ * then the body keys when asked, in that order. */
+static void check_keys(json_t *o, bool notification, bool bodies)
+{
+    const char *want[64];
+    size_t n = 0;
+    for (size_t i = 0; i < sizeof always / sizeof always[0]; i++)
+        want[n++] = always[i];
+    for (size_t i = 0; notification && i < 4; i++)
+        want[n++] = notification_keys[i];
+    for (size_t i = 0; bodies && i < 3; i++)
+        want[n++] = body_keys[i];
+    size_t k = 0;
+    const char *key;
+    json_t *v;
+    json_object_foreach(o, key, v)
+    {
+        (void)v;
+        if (k >= n)
+            fail_msg("unexpected key %s", key);
+        if (strcmp(key, want[k]) != 0)
+            fail_msg("key %zu is %s, want %s", k, key, want[k]);
+        k++;
+    }
+    if (k != n)
+        fail_msg("%zu keys, want %zu (first missing: %s)", k, n, want[k]);
+}
 
 static struct op call_op(void)
 {
@@ -74,33 +130,57 @@ static void test_call_record(void **state)
 {
     (void)state;
     struct op op = call_op();
-    json_t *o = ndjson_op(&op);
-    assert_non_null(o);
-    for (size_t i = 0; i < sizeof always / sizeof always[0]; i++)
-        if (!json_object_get(o, always[i]))
-            fail_msg("missing %s", always[i]);
+    char *line;
+    json_t *o = record(&op, &line);
+    check_keys(o, false, false);
     assert_int_equal(json_integer_value(json_object_get(o, "schema")), 1);
     assert_string_equal(json_string_value(json_object_get(o, "type")), "call");
     assert_string_equal(json_string_value(json_object_get(o, "status")), "error");
     double ts = json_real_value(json_object_get(o, "ts"));
     assert_true(ts > 1795576490.1234 && ts < 1795576490.1236);
+    assert_string_equal(json_string_value(json_object_get(o, "msg_id")),
+                        "0123456789abcdef0123456789abcdef");
+    assert_string_equal(json_string_value(json_object_get(o, "reply_q")), "reply_x");
+    assert_string_equal(json_string_value(json_object_get(o, "routing_key")), "compute.host-a");
+    assert_string_equal(json_string_value(json_object_get(o, "method")), "echo");
+    assert_string_equal(json_string_value(json_object_get(o, "version")), "2.4");
     assert_true(json_is_null(json_object_get(o, "namespace")));
     assert_true(json_is_null(json_object_get(o, "queue_wait_ms")));
+    assert_true(json_is_null(json_object_get(o, "server_ms")));
     assert_true(json_is_null(json_object_get(o, "fanout_receivers")));
+    assert_true(json_is_null(json_object_get(o, "global_request_id")));
+    assert_string_equal(json_string_value(json_object_get(o, "request_id")), "req-1");
+    assert_true(json_is_real(json_object_get(o, "latency_ms")));
+    assert_true(json_real_value(json_object_get(o, "latency_ms")) == 5.0);
     assert_string_equal(json_string_value(json_object_get(o, "latency_from")), "request_publish");
+    assert_string_equal(json_string_value(json_object_get(o, "latency_to")), "reply_deliver");
+    assert_true(json_real_value(json_object_get(o, "timeout_s")) == 30.0);
+    assert_true(json_is_false(json_object_get(o, "late_reply")));
+    assert_int_equal(json_integer_value(json_object_get(o, "replies")), 1);
+    assert_int_equal(json_integer_value(json_object_get(o, "heartbeats")), 0);
     json_t *tl = json_object_get(o, "timeline");
+    assert_int_equal(json_object_size(tl), LEG_COUNT);
     assert_true(json_is_real(json_object_get(tl, "request_publish")));
     assert_true(json_is_null(json_object_get(tl, "request_deliver")));
-    assert_true(json_is_real(json_object_get(tl, "reply_deliver")));
+    assert_true(json_is_null(json_object_get(tl, "reply_publish")));
+    double rd = json_real_value(json_object_get(tl, "reply_deliver"));
+    assert_true(rd > 1795576490.1284 && rd < 1795576490.1286);
     json_t *err = json_object_get(o, "error");
+    assert_int_equal(json_object_size(err), 3);
     assert_string_equal(json_string_value(json_object_get(err, "class")), "ValueError");
+    assert_string_equal(json_string_value(json_object_get(err, "module")), "builtins");
+    assert_string_equal(json_string_value(json_object_get(err, "message")),
+                        "bad\nvalue \"quoted\"");
     json_t *cl = json_object_get(o, "client");
     assert_string_equal(json_string_value(json_object_get(cl, "addr")), "127.0.0.1:40000");
     assert_string_equal(json_string_value(json_object_get(cl, "connection_name")), "nova-api:1:x");
     assert_true(json_is_null(json_object_get(o, "server_peer")));
-    assert_null(json_object_get(o, "event_type"));
-    assert_null(json_object_get(o, "args"));
     json_decref(o);
+    /* Reals keep jansson's spelling: an integral value still reads as a real. */
+    assert_non_null(strstr(line, ",\"timeout_s\":30.0,"));
+    assert_non_null(strstr(line, ",\"latency_ms\":5.0,"));
+    assert_non_null(strstr(line, "{\"schema\":1,\"type\":\"call\",\"ts\":1795576490.123457,"));
+    free(line);
 
     /* One line, parseable, newline-terminated. */
     char *buf = NULL;
@@ -120,9 +200,8 @@ static void test_call_record(void **state)
     free(buf);
 }
 
-static void test_notification_and_bodies(void **state)
+static struct op notification_op(void)
 {
-    (void)state;
     struct op op;
     memset(&op, 0, sizeof op);
     op.type = OP_NOTIFICATION;
@@ -134,93 +213,158 @@ static void test_notification_and_bodies(void **state)
     op.publisher_id = "compute.host-a";
     op.message_id = "75654316-939e-4cff-9da5-b35e03a7c84d";
     op.fanout_receivers = 1;
-    op.args_json = "{\"size\":1,\"list\":[1,2]}";
-    op.context_json = "{\"auth_token\":\"***\"}";
-    json_t *o = ndjson_op(&op);
-    for (size_t i = 0; i < sizeof always / sizeof always[0]; i++)
-        if (!json_object_get(o, always[i]))
-            fail_msg("missing %s", always[i]);
+    return op;
+}
+
+static void test_notification(void **state)
+{
+    (void)state;
+    struct op op = notification_op();
+    json_t *o = record(&op, NULL);
+    check_keys(o, true, false);
     assert_string_equal(json_string_value(json_object_get(o, "type")), "notification");
     assert_true(json_is_null(json_object_get(o, "ts")));
     assert_true(json_is_null(json_object_get(o, "timeout_s")));
     assert_true(json_is_null(json_object_get(o, "latency_ms")));
+    assert_true(json_is_null(json_object_get(o, "latency_from")));
     assert_true(json_is_null(json_object_get(o, "error")));
+    assert_true(json_is_null(json_object_get(o, "client")));
+    assert_true(json_real_value(json_object_get(o, "queue_wait_ms")) == 0.5);
     assert_int_equal(json_integer_value(json_object_get(o, "fanout_receivers")), 1);
+    assert_string_equal(json_string_value(json_object_get(o, "event_type")),
+                        "compute.instance.create.end");
     assert_string_equal(json_string_value(json_object_get(o, "priority")), "INFO");
+    assert_string_equal(json_string_value(json_object_get(o, "publisher_id")), "compute.host-a");
     assert_string_equal(json_string_value(json_object_get(o, "message_id")),
                         "75654316-939e-4cff-9da5-b35e03a7c84d");
+    json_decref(o);
+}
+
+/* Bodies nest as JSON (not as strings), a missing one is null, one that does
+ * not parse is null, and any JSON value is a body. */
+static void test_bodies(void **state)
+{
+    (void)state;
+    struct op op = notification_op();
+    op.args_json = "{\"size\": 1, \"list\": [1, 2], \"name\": \"caf\\u00e9\\n\", \"r\": 2.50}";
+    op.context_json = "{\"auth_token\":\"***\"}";
+    char *line;
+    json_t *o = record(&op, &line);
+    check_keys(o, true, true);
     json_t *args = json_object_get(o, "args");
     assert_true(json_is_object(args));
+    assert_int_equal(json_integer_value(json_object_get(args, "size")), 1);
     assert_int_equal(json_array_size(json_object_get(args, "list")), 2);
+    assert_string_equal(json_string_value(json_object_get(args, "name")), "caf\xc3\xa9\n");
     assert_true(json_is_null(json_object_get(o, "result")));
     assert_string_equal(
         json_string_value(json_object_get(json_object_get(o, "context"), "auth_token")), "***");
     json_decref(o);
+    /* Re-printed compactly, in the body's own key order, as jansson prints it. */
+    assert_non_null(strstr(line,
+                           ",\"args\":{\"size\":1,\"list\":[1,2],\"name\":\"caf\xc3\xa9\\n\","
+                           "\"r\":2.5},\"result\":null,\"context\":{\"auth_token\":\"***\"}}"));
+    free(line);
+
+    struct op call = call_op();
+    call.args_json = "{\"cut\": [1, 2"; /* does not parse */
+    call.result_json = "42";
+    call.context_json = "\"just a string\"";
+    o = record(&call, &line);
+    check_keys(o, false, true);
+    assert_true(json_is_null(json_object_get(o, "args")));
+    assert_int_equal(json_integer_value(json_object_get(o, "result")), 42);
+    assert_string_equal(json_string_value(json_object_get(o, "context")), "just a string");
+    json_decref(o);
+    assert_non_null(strstr(line, ",\"args\":null,\"result\":42,\"context\":\"just a string\"}"));
+    free(line);
+
+    call = call_op();
+    call.result_json = "not json at all";
+    o = record(&call, NULL);
+    check_keys(o, false, true);
+    assert_true(json_is_null(json_object_get(o, "args")));
+    assert_true(json_is_null(json_object_get(o, "result")));
+    assert_true(json_is_null(json_object_get(o, "context")));
+    json_decref(o);
 }
 
-/* The direct writer against jansson on strings that need escaping or are not UTF-8. */
-static void test_format_matches_jansson(void **state)
+/* Strings that need escaping come back as they were; strings that are not
+ * valid UTF-8 become null; the line never holds a raw control character. */
+static void test_escaping(void **state)
 {
     (void)state;
-    static const char *const odd[] = {"plain", "quote\" back\\slash", "ctl\x01\x1f\b\f\n\r\t",
-                                      "unicode \xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80", "bad \xff utf8",
-                                      "surrogate \xed\xa0\x80", "overlong \xc0\xaf", "slash /", ""};
+    static const struct {
+        const char *s;
+        bool valid;
+    } odd[] = {
+        {"plain", true},
+        {"quote\" back\\slash", true},
+        {"ctl\x01\x1f\b\f\n\r\t\x7f", true},
+        {"unicode \xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80", true},
+        {"slash / <b>", true},
+        {"", true},
+        {"bad \xff utf8", false},
+        {"surrogate \xed\xa0\x80", false},
+        {"overlong \xc0\xaf", false},
+        {"cut \xe2\x82", false},
+    };
     for (size_t i = 0; i < sizeof odd / sizeof odd[0]; i++) {
         for (int type = 0; type < OP_TYPE_COUNT; type++) {
-            struct op op;
-            memset(&op, 0, sizeof op);
+            struct op op = call_op();
             op.type = (enum op_type)type;
-            op.status = (enum op_status)(i % OP_STATUS_COUNT);
-            op.ts_ns = 1795576471440817123ull + i;
-            op.timeline[LEG_REQUEST_PUBLISH] = op.ts_ns;
-            op.timeline[LEG_REPLY_DELIVER] = i % 2 ? op.ts_ns + 1234567 : 0;
-            op.msg_id = odd[i];
-            op.topic = odd[(i + 1) % 9];
-            op.method = odd[i];
-            op.server = i % 3 ? NULL : odd[i];
-            op.has_latency = i % 2;
-            op.latency_ms = 1.0 + (double)i / 3.0;
-            op.latency_to = LEG_REPLY_DELIVER;
-            op.queue_wait_ms = i % 2 ? 0.125 : -1;
-            op.server_ms = 1e6 * (double)i;
-            op.timeout_s = 30;
-            op.late_reply = i % 2;
-            op.replies = (unsigned)i;
-            op.error_class = i % 2 ? odd[i] : NULL;
-            op.error_message = odd[(i + 2) % 9];
-            op.client.known = true;
-            op.client.addr.family = 4;
-            op.client.addr.ip[0] = 127;
-            op.client.addr.ip[3] = 1;
-            op.client.connection_name = odd[i];
-            op.event_type = odd[i];
-            op.fanout_receivers = 3;
-            json_t *o = ndjson_op(&op);
-            char *slow = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(16));
-            char *fast;
-            size_t len;
-            assert_true(ndjson_format_op(&op, &fast, &len));
-            assert_string_equal(fast, slow);
-            assert_int_equal(len, strlen(slow));
-            free(fast);
-            free(slow);
+            op.msg_id = odd[i].s;
+            op.error_message = odd[i].s;
+            op.client.connection_name = odd[i].s;
+            op.event_type = odd[i].s;
+            char *line;
+            json_t *o = record(&op, &line);
+            check_keys(o, type == OP_NOTIFICATION, false);
+            for (const char *p = line; *p; p++)
+                if ((unsigned char)*p < 0x20)
+                    fail_msg("raw control character 0x%02x in %s", *p, line);
+            json_t *got[] = {
+                json_object_get(o, "msg_id"),
+                json_object_get(json_object_get(o, "error"), "message"),
+                json_object_get(json_object_get(o, "client"), "connection_name"),
+                type == OP_NOTIFICATION ? json_object_get(o, "event_type") : NULL,
+            };
+            for (size_t k = 0; k < 4; k++) {
+                if (k == 3 && type != OP_NOTIFICATION)
+                    continue;
+                /* connection_name "" is shown as null: no name was given. */
+                if (!odd[i].valid || (k == 2 && !odd[i].s[0])) {
+                    if (!json_is_null(got[k]))
+                        fail_msg("#%zu field %zu: want null in %s", i, k, line);
+                } else if (!json_is_string(got[k]) ||
+                           strcmp(json_string_value(got[k]), odd[i].s) != 0) {
+                    fail_msg("#%zu field %zu: not the same string in %s", i, k, line);
+                }
+            }
+            /* The fields around an invalid string are untouched. */
+            assert_string_equal(json_string_value(json_object_get(o, "unique_id")), "u");
+            assert_string_equal(json_string_value(json_object_get(o, "reply_q")), "reply_x");
             json_decref(o);
+            free(line);
         }
     }
-    struct op with_body;
-    memset(&with_body, 0, sizeof with_body);
-    with_body.args_json = "{}";
+    /* The exact escapes, as jansson writes them. */
+    struct op op = call_op();
+    op.msg_id = "a\x01\x1f\"\\\b\f\n\r\t/";
     char *line;
-    size_t len;
-    assert_false(ndjson_format_op(&with_body, &line, &len)); /* bodies go through jansson */
+    json_t *o = record(&op, &line);
+    assert_non_null(strstr(line, "\"msg_id\":\"a\\u0001\\u001F\\\"\\\\\\b\\f\\n\\r\\t/\","));
+    json_decref(o);
+    free(line);
 }
 
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_format_matches_jansson),
         cmocka_unit_test(test_call_record),
-        cmocka_unit_test(test_notification_and_bodies),
+        cmocka_unit_test(test_notification),
+        cmocka_unit_test(test_bodies),
+        cmocka_unit_test(test_escaping),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

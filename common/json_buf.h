@@ -1,0 +1,45 @@
+/*
+ * json_buf.h: JSON text written straight into a growing buffer.
+ *
+ * The NDJSON record (ui/ndjson.c) is written with these instead of building a
+ * jansson tree and dumping it: one pass, no allocation per value. Each writer
+ * prints a value exactly as jansson's json_dumps prints it with JSON_COMPACT
+ * and JSON_REAL_PRECISION(16), so the output did not change when the tree
+ * went away. An allocation failure is sticky: later writes do nothing and
+ * jb_finish() reports it once.
+ */
+#ifndef OSLOTRACE_COMMON_JSON_BUF_H
+#define OSLOTRACE_COMMON_JSON_BUF_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+struct jbuf {
+    char *p;
+    size_t len, cap;
+    bool failed;
+};
+
+/* Raw bytes and literal text (punctuation, "null", "true", keys known to be
+ * plain ASCII). */
+void jb_put(struct jbuf *b, const char *s, size_t n);
+void jb_lit(struct jbuf *b, const char *s);
+/* A NUL-terminated string as a JSON string; null for NULL and for text that
+ * is not valid UTF-8 (jansson's json_string refuses it). */
+void jb_str(struct jbuf *b, const char *s);
+/* A real as jansson prints it: %.16g, ".0" when that looks like an integer,
+ * the exponent without '+' or leading zeros (1e-7, 1e300); null when not
+ * finite. */
+void jb_real(struct jbuf *b, double v);
+void jb_int(struct jbuf *b, long long v);
+void jb_bool(struct jbuf *b, bool v);
+/* `"key":` with a leading comma unless first; key is plain ASCII. */
+void jb_key(struct jbuf *b, const char *key, bool first);
+/* JSON text (a whole document, any type) re-printed as jansson prints it, so
+ * it nests as JSON; null when it does not parse. */
+void jb_json_text(struct jbuf *b, const char *text);
+/* NUL-terminates and hands over the text (*len without the NUL); false, with
+ * the buffer freed, when any write failed. */
+bool jb_finish(struct jbuf *b, char **text, size_t *len);
+
+#endif
