@@ -64,24 +64,6 @@ const char *packet_result_name(enum packet_result r)
     return "unknown";
 }
 
-bool packet_linktype_supported(int linktype)
-{
-    switch (linktype) {
-    case DLT_EN10MB:
-    case DLT_LINUX_SLL:
-    case DLT_LINUX_SLL2:
-    case DLT_NULL:
-    case DLT_LOOP:
-    case DLT_RAW:
-    case LINKTYPE_RAW_FILE:
-    case DLT_IPV4:
-    case DLT_IPV6:
-        return true;
-    default:
-        return false;
-    }
-}
-
 static enum net_proto proto_of_ethertype(uint16_t type)
 {
     if (type == ETHERTYPE_IPV4)
@@ -113,7 +95,7 @@ static enum packet_result read_ethertype(struct rd *r, enum net_proto *np)
 }
 
 /* Raw IP: the version nibble says which. */
-static enum packet_result raw_version(const struct rd *r, enum net_proto *np)
+static enum packet_result raw_version(struct rd *r, enum net_proto *np)
 {
     if (rd_left(r) < 1)
         return PACKET_MALFORMED;
@@ -132,58 +114,96 @@ static enum net_proto bsd_family(uint32_t fam)
     return NET_NONE;
 }
 
-/* Skips the link header; PACKET_TCP here means "an IP packet follows". */
+/* Each link decoder skips its header; PACKET_TCP means "an IP packet follows"
+ * and *np says which. */
+
+static enum packet_result link_ethernet(struct rd *r, enum net_proto *np)
+{
+    rd_skip(r, 12); /* destination and source MAC */
+    return read_ethertype(r, np);
+}
+
+static enum packet_result link_sll(struct rd *r, enum net_proto *np)
+{
+    rd_skip(r, 14); /* packet type, ARPHRD, address length, 8 address bytes */
+    return read_ethertype(r, np);
+}
+
+static enum packet_result link_sll2(struct rd *r, enum net_proto *np)
+{
+    uint16_t type = rd_be16(r);
+    rd_skip(r, 18); /* reserved, ifindex, ARPHRD, packet type, address length, address */
+    if (!r->ok)
+        return PACKET_MALFORMED;
+    if (is_vlan_tag(type)) {
+        /* SLL2 names the tag as protocol; the tag follows the header like on Ethernet. */
+        struct rd tag = *r;
+        rd_skip(&tag, 2);
+        enum packet_result res = read_ethertype(&tag, np);
+        *r = tag;
+        return res;
+    }
+    *np = proto_of_ethertype(type);
+    return *np == NET_NONE ? PACKET_NOT_TCP : PACKET_TCP;
+}
+
+static enum packet_result link_bsd_loopback(struct rd *r, enum net_proto *np)
+{
+    /* DLT_NULL is in the writer's byte order, DLT_LOOP in network order;
+     * the family values are small, so whichever order yields one wins. */
+    const uint8_t *b = rd_bytes(r, 4);
+    if (!b)
+        return PACKET_MALFORMED;
+    uint32_t be = (uint32_t)b[0] << 24 | (uint32_t)b[1] << 16 | (uint32_t)b[2] << 8 | b[3];
+    uint32_t le = (uint32_t)b[3] << 24 | (uint32_t)b[2] << 16 | (uint32_t)b[1] << 8 | b[0];
+    *np = bsd_family(be);
+    if (*np == NET_NONE)
+        *np = bsd_family(le);
+    return *np == NET_NONE ? PACKET_NOT_TCP : PACKET_TCP;
+}
+
+static enum packet_result link_ipv4(struct rd *r, enum net_proto *np)
+{
+    (void)r;
+    *np = NET_IPV4;
+    return PACKET_TCP;
+}
+
+static enum packet_result link_ipv6(struct rd *r, enum net_proto *np)
+{
+    (void)r;
+    *np = NET_IPV6;
+    return PACKET_TCP;
+}
+
+/* Every link type oslotrace reads, and who decodes it: the one place that
+ * answers both "is it supported?" and "how is it read?". */
+static const struct {
+    int linktype;
+    enum packet_result (*decode)(struct rd *r, enum net_proto *np);
+} link_types[] = {
+    {DLT_EN10MB, link_ethernet},      {DLT_LINUX_SLL, link_sll},     {DLT_LINUX_SLL2, link_sll2},
+    {DLT_NULL, link_bsd_loopback},    {DLT_LOOP, link_bsd_loopback}, {DLT_RAW, raw_version},
+    {LINKTYPE_RAW_FILE, raw_version}, {DLT_IPV4, link_ipv4},         {DLT_IPV6, link_ipv6},
+};
+
+static enum packet_result (*link_decoder(int linktype))(struct rd *, enum net_proto *)
+{
+    for (size_t i = 0; i < sizeof link_types / sizeof link_types[0]; i++)
+        if (link_types[i].linktype == linktype)
+            return link_types[i].decode;
+    return NULL;
+}
+
+bool packet_linktype_supported(int linktype)
+{
+    return link_decoder(linktype) != NULL;
+}
+
 static enum packet_result decode_link(int linktype, struct rd *r, enum net_proto *np)
 {
-    switch (linktype) {
-    case DLT_EN10MB:
-        rd_skip(r, 12); /* destination and source MAC */
-        return read_ethertype(r, np);
-    case DLT_LINUX_SLL:
-        rd_skip(r, 14); /* packet type, ARPHRD, address length, 8 address bytes */
-        return read_ethertype(r, np);
-    case DLT_LINUX_SLL2: {
-        uint16_t type = rd_be16(r);
-        rd_skip(r, 18); /* reserved, ifindex, ARPHRD, packet type, address length, address */
-        if (!r->ok)
-            return PACKET_MALFORMED;
-        if (is_vlan_tag(type)) {
-            /* SLL2 names the tag as protocol; the tag follows the header like on Ethernet. */
-            struct rd tag = *r;
-            rd_skip(&tag, 2);
-            enum packet_result res = read_ethertype(&tag, np);
-            *r = tag;
-            return res;
-        }
-        *np = proto_of_ethertype(type);
-        return *np == NET_NONE ? PACKET_NOT_TCP : PACKET_TCP;
-    }
-    case DLT_NULL:
-    case DLT_LOOP: {
-        /* DLT_NULL is in the writer's byte order, DLT_LOOP in network order;
-         * the family values are small, so whichever order yields one wins. */
-        const uint8_t *b = rd_bytes(r, 4);
-        if (!b)
-            return PACKET_MALFORMED;
-        uint32_t be = (uint32_t)b[0] << 24 | (uint32_t)b[1] << 16 | (uint32_t)b[2] << 8 | b[3];
-        uint32_t le = (uint32_t)b[3] << 24 | (uint32_t)b[2] << 16 | (uint32_t)b[1] << 8 | b[0];
-        *np = bsd_family(be);
-        if (*np == NET_NONE)
-            *np = bsd_family(le);
-        return *np == NET_NONE ? PACKET_NOT_TCP : PACKET_TCP;
-    }
-    case DLT_RAW:
-    case LINKTYPE_RAW_FILE:
-        return raw_version(r, np);
-    case DLT_IPV4:
-        *np = NET_IPV4;
-        return PACKET_TCP;
-    case DLT_IPV6:
-        *np = NET_IPV6;
-        return PACKET_TCP;
-    default:
-        return PACKET_UNSUPPORTED_LINK;
-    }
+    enum packet_result (*decode)(struct rd *, enum net_proto *) = link_decoder(linktype);
+    return decode ? decode(r, np) : PACKET_UNSUPPORTED_LINK;
 }
 
 /*

@@ -10,10 +10,10 @@
  */
 #include <stdio.h>
 #include <stdlib.h>
-#include <time.h>
 
 #include "capture/pcap_source.h"
 #include "capture/tcp_stream.h"
+#include "common/clock.h"
 
 struct sink {
     uint64_t bytes, gaps;
@@ -39,8 +39,7 @@ int main(int argc, char **argv)
     struct pcap_source_config cfg = {.files = (const char *const *)argv + 1,
                                      .nfiles = (size_t)argc - 1};
     char err[512];
-    struct timespec t0, t1;
-    clock_gettime(CLOCK_MONOTONIC, &t0);
+    double t0 = clock_mono_s();
     struct pcap_source *src = pcap_source_open(&cfg, err, sizeof err);
     if (!src) {
         fprintf(stderr, "capture_bench: %s\n", err);
@@ -71,12 +70,12 @@ int main(int argc, char **argv)
     if (s == PCAP_SOURCE_ERROR)
         fprintf(stderr, "capture_bench: warning: %s\n", pcap_source_error(src));
     tcp_stream_finish(ts);
-    clock_gettime(CLOCK_MONOTONIC, &t1);
+    double t1 = clock_mono_s();
     struct pcap_source_stats ps;
     pcap_source_get_stats(src, &ps);
     struct tcp_stream_stats st;
     tcp_stream_get_stats(ts, &st);
-    double secs = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+    double secs = t1 - t0;
     printf("%.3f s  %llu packets (%llu tcp)  %.1f MB file  %.1f MB/s  %.0f kpkt/s  "
            "%llu flows  %llu stream bytes  %llu gaps\n",
            secs, (unsigned long long)ps.packets, (unsigned long long)decoded[PACKET_TCP],

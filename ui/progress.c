@@ -1,26 +1,20 @@
 /*
  * progress.c: "[#####     ] 45%  120.3 MB/266.0 MB  85.2 MB/s  ETA 0:02" on one
- * stderr line, redrawn with \r. Throttled by the monotonic clock (the only
- * wall-clock use in oslotrace: it measures us, not the packets).
+ * stderr line, redrawn with \r. Throttled by the monotonic clock (it
+ * measures us, not the packets).
  */
 #include "ui/progress.h"
 
-#include <time.h>
 #include <unistd.h>
 
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
+#include "common/clock.h"
 
 void progress_init(struct progress *p, FILE *out, uint64_t total_bytes, bool quiet)
 {
     p->out = out;
     p->enabled = !quiet && isatty(fileno(out));
     p->total = total_bytes;
-    p->started = p->last = now_s();
+    p->started = p->last = clock_mono_s();
     p->drawn = false;
 }
 
@@ -28,7 +22,7 @@ void progress_update(struct progress *p, uint64_t done)
 {
     if (!p->enabled)
         return;
-    double t = now_s();
+    double t = clock_mono_s();
     if (t - p->last < 0.1)
         return;
     p->last = t;
