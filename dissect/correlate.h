@@ -54,7 +54,8 @@ void corr_finish(struct corr *c, uint64_t end_ns); /* end of capture: emit every
 void corr_free(struct corr *c);
 
 struct corr_stats {
-    uint64_t messages;         /* AMQP messages handed in */
+    uint64_t messages; /* AMQP messages handed in */
+    /* not_oslo … empty_bodies: messages no dialect claimed, by what oslo found. */
     uint64_t not_oslo;         /* valid JSON but not an oslo message (OSLO_KIND_OTHER) */
     uint64_t malformed_json;   /* bodies that are not (complete, valid UTF-8) JSON */
     uint64_t inflate_errors;   /* compressed bodies that could not be inflated */
