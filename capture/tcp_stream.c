@@ -20,6 +20,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/list.h"
+
 /* TCP windows cannot exceed 2^30 (RFC 7323); data further ahead is garbage. */
 #define MAX_AHEAD (1u << 30)
 /* Bucket array bound: chains get longer beyond it, memory does not. */
@@ -52,9 +54,9 @@ struct dir_state {
 
 struct flow {
     struct tcp_flow pub;
-    struct flow *hnext;                /* hash chain */
-    struct flow *lru_prev, *lru_next;  /* least recently active first */
-    struct flow *pend_prev, *pend_next; /* flows holding out-of-order data */
+    struct flow *hnext;    /* hash chain */
+    struct list_node lru;  /* on tcp_stream.lru: least recently active first */
+    struct list_node pend; /* on tcp_stream.pend: flows holding out-of-order data */
     bool pending;
     struct dir_state d[2];
 };
@@ -63,9 +65,9 @@ struct tcp_stream {
     struct tcp_stream_config cfg;
     struct tcp_stream_callbacks cb;
     struct flow **buckets;
-    size_t nbuckets; /* power of two */
-    struct flow *lru_head, *lru_tail;
-    struct flow *pend_head;
+    size_t nbuckets;       /* power of two */
+    struct list_node lru;  /* struct flow.lru, least recently active first */
+    struct list_node pend; /* struct flow.pend, newest first */
     uint64_t next_id;
     size_t ooo_total;
     struct tcp_stream_stats st;
@@ -139,6 +141,8 @@ struct tcp_stream *tcp_stream_new(const struct tcp_stream_config *cfg,
         return NULL;
     }
     ts->next_id = 1;
+    list_init(&ts->lru);
+    list_init(&ts->pend);
     return ts;
 }
 
@@ -191,28 +195,11 @@ static struct flow *flow_find(struct tcp_stream *ts, const struct tcp_segment *s
     return NULL;
 }
 
-static void lru_unlink(struct tcp_stream *ts, struct flow *f)
+/* The least recently active flow, NULL when there is none. */
+static struct flow *lru_oldest(const struct tcp_stream *ts)
 {
-    if (f->lru_prev)
-        f->lru_prev->lru_next = f->lru_next;
-    else
-        ts->lru_head = f->lru_next;
-    if (f->lru_next)
-        f->lru_next->lru_prev = f->lru_prev;
-    else
-        ts->lru_tail = f->lru_prev;
-    f->lru_prev = f->lru_next = NULL;
-}
-
-static void lru_append(struct tcp_stream *ts, struct flow *f)
-{
-    f->lru_prev = ts->lru_tail;
-    f->lru_next = NULL;
-    if (ts->lru_tail)
-        ts->lru_tail->lru_next = f;
-    else
-        ts->lru_head = f;
-    ts->lru_tail = f;
+    struct list_node *n = list_first(&ts->lru);
+    return n ? list_item(n, struct flow, lru) : NULL;
 }
 
 /* Keeps the "flows with buffered data" list in step with the two ooo lists. */
@@ -227,21 +214,10 @@ static void pend_update(struct tcp_stream *ts, struct flow *f)
     bool want = f->d[0].ooo || f->d[1].ooo || tail_missing(&f->d[0]) || tail_missing(&f->d[1]);
     if (want == f->pending)
         return;
-    if (want) {
-        f->pend_prev = NULL;
-        f->pend_next = ts->pend_head;
-        if (ts->pend_head)
-            ts->pend_head->pend_prev = f;
-        ts->pend_head = f;
-    } else {
-        if (f->pend_prev)
-            f->pend_prev->pend_next = f->pend_next;
-        else
-            ts->pend_head = f->pend_next;
-        if (f->pend_next)
-            f->pend_next->pend_prev = f->pend_prev;
-        f->pend_prev = f->pend_next = NULL;
-    }
+    if (want)
+        list_prepend(&ts->pend, &f->pend);
+    else
+        list_unlink(&f->pend);
     f->pending = want;
 }
 
@@ -523,7 +499,7 @@ static void flow_close(struct tcp_stream *ts, struct flow *f, enum tcp_close_rea
     drop_buffered(ts, &f->d[0]);
     drop_buffered(ts, &f->d[1]);
     pend_update(ts, f);
-    lru_unlink(ts, f);
+    list_unlink(&f->lru);
     struct flow **pp = &ts->buckets[flow_bucket(ts, &f->pub.a, &f->pub.b)];
     while (*pp && *pp != f)
         pp = &(*pp)->hnext;
@@ -537,9 +513,9 @@ static void flow_close(struct tcp_stream *ts, struct flow *f, enum tcp_close_rea
 static struct flow *flow_create(struct tcp_stream *ts, const struct netaddr *a,
                                 const struct netaddr *b, uint64_t ts_ns)
 {
-    if (ts->st.flows_active >= ts->cfg.max_flows && ts->lru_head) {
+    if (ts->st.flows_active >= ts->cfg.max_flows && lru_oldest(ts)) {
         ts->st.flows_evicted++;
-        flow_close(ts, ts->lru_head, TCP_CLOSE_EVICTED, true, ts_ns);
+        flow_close(ts, lru_oldest(ts), TCP_CLOSE_EVICTED, true, ts_ns);
     }
     struct flow *f = calloc(1, sizeof *f);
     if (!f)
@@ -551,7 +527,7 @@ static struct flow *flow_create(struct tcp_stream *ts, const struct netaddr *a,
     size_t bkt = flow_bucket(ts, a, b);
     f->hnext = ts->buckets[bkt];
     ts->buckets[bkt] = f;
-    lru_append(ts, f);
+    list_append(&ts->lru, &f->lru);
     ts->st.flows_opened++;
     ts->st.flows_active++;
     if (ts->cb.on_open)
@@ -571,8 +547,7 @@ static bool is_new_connection(const struct flow *f, int dir, const struct tcp_se
     return d->have_seq;
 }
 
-static struct flow *flow_for_segment(struct tcp_stream *ts, const struct tcp_segment *seg,
-                                     int *dir)
+static struct flow *flow_for_segment(struct tcp_stream *ts, const struct tcp_segment *seg, int *dir)
 {
     struct flow *f = flow_find(ts, seg, dir);
     if (f && is_new_connection(f, *dir, seg)) {
@@ -606,8 +581,8 @@ void tcp_stream_feed(struct tcp_stream *ts, const struct tcp_segment *seg)
         return;
     if (seg->ts_ns > f->pub.last_ts)
         f->pub.last_ts = seg->ts_ns;
-    lru_unlink(ts, f);
-    lru_append(ts, f);
+    list_unlink(&f->lru);
+    list_append(&ts->lru, &f->lru);
 
     struct dir_state *d = &f->d[dir];
     uint32_t data_seq = seg->seq;
@@ -657,8 +632,10 @@ void tcp_stream_feed(struct tcp_stream *ts, const struct tcp_segment *seg)
 
 void tcp_stream_tick(struct tcp_stream *ts, uint64_t now_ns)
 {
-    for (struct flow *f = ts->pend_head, *next; f; f = next) {
-        next = f->pend_next;
+    struct list_node *it, *tmp;
+    list_foreach_safe(&ts->pend, it, tmp)
+    {
+        struct flow *f = list_item(it, struct flow, pend);
         check_gap_timeout(ts, f, 0, now_ns);
         check_gap_timeout(ts, f, 1, now_ns);
         pend_update(ts, f); /* in-order delivery may have closed a tail hole meanwhile */
@@ -666,19 +643,17 @@ void tcp_stream_tick(struct tcp_stream *ts, uint64_t now_ns)
         if (f->d[0].finished && f->d[1].finished)
             flow_close(ts, f, TCP_CLOSE_FIN, false, now_ns);
     }
-    while (ts->lru_head && now_ns >= ts->lru_head->pub.last_ts &&
-           now_ns - ts->lru_head->pub.last_ts >= ts->cfg.idle_timeout_ns) {
+    for (struct flow *f; (f = lru_oldest(ts)) && now_ns >= f->pub.last_ts &&
+                         now_ns - f->pub.last_ts >= ts->cfg.idle_timeout_ns;) {
         ts->st.flows_idle_closed++;
-        flow_close(ts, ts->lru_head, TCP_CLOSE_IDLE, true, now_ns);
+        flow_close(ts, f, TCP_CLOSE_IDLE, true, now_ns);
     }
 }
 
 void tcp_stream_finish(struct tcp_stream *ts)
 {
-    while (ts->lru_head) {
-        struct flow *f = ts->lru_head;
+    for (struct flow *f; (f = lru_oldest(ts));)
         flow_close(ts, f, TCP_CLOSE_END, true, f->pub.last_ts);
-    }
 }
 
 void tcp_stream_get_stats(const struct tcp_stream *ts, struct tcp_stream_stats *out)
@@ -691,8 +666,8 @@ void tcp_stream_free(struct tcp_stream *ts)
 {
     if (!ts)
         return;
-    while (ts->lru_head)
-        flow_close(ts, ts->lru_head, TCP_CLOSE_END, false, ts->lru_head->pub.last_ts);
+    for (struct flow *f; (f = lru_oldest(ts));)
+        flow_close(ts, f, TCP_CLOSE_END, false, f->pub.last_ts);
     free(ts->buckets);
     free(ts);
 }

@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/list.h"
 #include "common/rd.h"
 #include "dissect/amqp_frame.h"
 #include "dissect/amqp_props.h"
@@ -35,8 +36,7 @@ struct assembly {
     struct amqp_channel *ch;
     int tcp_dir;
     enum asm_phase phase;
-    struct assembly *older, *newer; /* dissector list of assemblies holding body bytes */
-    bool listed;
+    struct list_node lru; /* on amqp_dissector.partials while it holds body bytes */
     const struct amqp_method_def *def;
     uint8_t *method; /* method frame payload copy (ids included) */
     size_t method_len;
@@ -69,7 +69,7 @@ struct consumer {
 
 struct amqp_conn {
     struct amqp_dissector *d;
-    struct amqp_conn *prev, *next;
+    struct list_node link; /* on amqp_dissector.conns */
     struct amqp_conn_info info;
     struct netaddr a, b;
     bool broker_is_a;
@@ -90,8 +90,8 @@ struct amqp_dissector {
     size_t nports;
     struct amqp_callbacks cb;
     struct amqp_stats st;
-    struct amqp_conn *conns;
-    struct assembly *oldest, *newest;
+    struct list_node conns;    /* struct amqp_conn.link, newest first */
+    struct list_node partials; /* struct assembly.lru holding body bytes, oldest first */
 };
 
 void amqp_config_default(struct amqp_config *cfg)
@@ -111,6 +111,8 @@ struct amqp_dissector *amqp_dissector_new(const struct amqp_config *cfg,
     struct amqp_dissector *d = calloc(1, sizeof *d);
     if (!d)
         return NULL;
+    list_init(&d->conns);
+    list_init(&d->partials);
     if (cfg)
         d->cfg = *cfg;
     else
@@ -277,10 +279,7 @@ struct amqp_conn *amqp_conn_open(struct amqp_dissector *d, uint64_t flow_id,
     }
     for (int i = 0; i < 2; i++)
         amqp_frame_init(&c->sp[i], d->cfg.default_frame_max, &frame_sink, c);
-    c->next = d->conns;
-    if (d->conns)
-        d->conns->prev = c;
-    d->conns = c;
+    list_prepend(&d->conns, &c->link);
     d->st.connections_open++;
     d->st.connections_total++;
     notify_conn(c, AMQP_CONN_OPEN);
@@ -489,25 +488,16 @@ static void consumers_drop_channel(struct amqp_conn *c, uint16_t channel)
 
 /* ---- content assembly ---- */
 
-static void lru_unlink(struct amqp_dissector *d, struct assembly *as)
+/* The partial content that has held body bytes longest, NULL when none does. */
+static struct assembly *oldest_partial(const struct amqp_dissector *d)
 {
-    if (!as->listed)
-        return;
-    if (as->older)
-        as->older->newer = as->newer;
-    else
-        d->oldest = as->newer;
-    if (as->newer)
-        as->newer->older = as->older;
-    else
-        d->newest = as->older;
-    as->older = as->newer = NULL;
-    as->listed = false;
+    struct list_node *n = list_first(&d->partials);
+    return n ? list_item(n, struct assembly, lru) : NULL;
 }
 
 static void assembly_free(struct amqp_dissector *d, struct assembly *as)
 {
-    lru_unlink(d, as);
+    list_unlink(&as->lru);
     d->st.partial_bytes -= as->body_cap;
     as->ch->as[as->tcp_dir] = NULL;
     free(as->method);
@@ -687,7 +677,7 @@ static void assembly_complete(struct amqp_conn *c, struct assembly *as, const ui
 
 static void evict_oldest_partial(struct amqp_dissector *d)
 {
-    struct assembly *as = d->oldest;
+    struct assembly *as = oldest_partial(d);
     d->st.partial_evicted++;
     /* Dropped through its own connection so the event names the right one. */
     struct amqp_conn *c = as->conn;
@@ -712,7 +702,8 @@ static size_t body_reserve(struct amqp_dissector *d, struct assembly *as, size_t
     if (cap > limit)
         cap = limit;
     size_t grow = cap - as->body_cap;
-    while (d->st.partial_bytes + grow > d->cfg.max_partial_bytes && d->oldest && d->oldest != as)
+    while (d->st.partial_bytes + grow > d->cfg.max_partial_bytes && oldest_partial(d) &&
+           oldest_partial(d) != as)
         evict_oldest_partial(d);
     if (d->st.partial_bytes + grow > d->cfg.max_partial_bytes) {
         /* Alone over the limit: keep what fits. */
@@ -730,16 +721,8 @@ static size_t body_reserve(struct amqp_dissector *d, struct assembly *as, size_t
             as->body_cap = cap;
         }
     }
-    if (!as->listed) {
-        as->older = d->newest;
-        as->newer = NULL;
-        if (d->newest)
-            d->newest->newer = as;
-        else
-            d->oldest = as;
-        d->newest = as;
-        as->listed = true;
-    }
+    if (!list_linked(&as->lru))
+        list_append(&d->partials, &as->lru);
     return want < as->body_cap ? want : as->body_cap;
 }
 
@@ -1160,12 +1143,7 @@ static void conn_release(struct amqp_conn *c, bool report)
     free(c->cons);
     for (int i = 0; i < 2; i++)
         amqp_frame_release(&c->sp[i]);
-    if (c->prev)
-        c->prev->next = c->next;
-    else
-        d->conns = c->next;
-    if (c->next)
-        c->next->prev = c->prev;
+    list_unlink(&c->link);
     d->st.connections_open--;
     free(c);
 }
@@ -1190,8 +1168,8 @@ void amqp_dissector_free(struct amqp_dissector *d)
 {
     if (!d)
         return;
-    while (d->conns)
-        conn_release(d->conns, false);
+    for (struct list_node *n; (n = list_first(&d->conns));)
+        conn_release(list_item(n, struct amqp_conn, link), false);
     free(d);
 }
 

@@ -118,3 +118,36 @@ enum amqp_err amqp_content_header_parse(const uint8_t *p, size_t len,
     }
     return AMQP_OK;
 }
+
+bool amqp_props_cstr(const struct amqp_basic_props *p, enum amqp_prop_bit bit, char *buf,
+                     size_t cap)
+{
+    if (cap == 0)
+        return false;
+    buf[0] = '\0';
+    const struct amqp_bytes *b = NULL;
+    for (size_t i = 0; i < AMQP_BASIC_NPROPS; i++)
+        if (props[i].present_bit == (uint32_t)bit && props[i].type == AMQP_ARG_SHORTSTR)
+            b = (const struct amqp_bytes *)(const void *)((const char *)p + props[i].offset);
+    if (!b || !(p->present & (uint32_t)bit) || !b->p || b->len == 0)
+        return false;
+    size_t n = strnlen((const char *)b->p, b->len < cap - 1 ? b->len : cap - 1);
+    memcpy(buf, b->p, n);
+    buf[n] = '\0';
+    return n > 0;
+}
+
+bool amqp_props_expiration_ms(const struct amqp_basic_props *p, uint64_t *ms)
+{
+    const struct amqp_bytes *e = &p->expiration;
+    if (!(p->present & AMQP_PROP_EXPIRATION) || !e->p || e->len == 0 || e->len > 15)
+        return false;
+    uint64_t v = 0;
+    for (size_t i = 0; i < e->len; i++) {
+        if (e->p[i] < '0' || e->p[i] > '9')
+            return false;
+        v = v * 10 + (uint64_t)(e->p[i] - '0');
+    }
+    *ms = v;
+    return true;
+}

@@ -42,4 +42,14 @@ const struct amqp_prop_def *amqp_props_table(size_t *count);
 enum amqp_err amqp_content_header_parse(const uint8_t *p, size_t len,
                                         struct amqp_content_header *out);
 
+/* A short-string property (correlation_id, reply_to, message_id, …, named by
+ * its enum amqp_prop_bit) as a C string in buf, cut to cap - 1 bytes and at
+ * an embedded NUL. false (buf "") when the property is absent or empty. */
+bool amqp_props_cstr(const struct amqp_basic_props *p, enum amqp_prop_bit bit, char *buf,
+                     size_t cap);
+
+/* The expiration property as milliseconds: false when absent or not a plain
+ * decimal number (RabbitMQ's own rule for per-message TTL). */
+bool amqp_props_expiration_ms(const struct amqp_basic_props *p, uint64_t *ms);
+
 #endif

@@ -1,9 +1,11 @@
 /*
- * correlate.h: oslo decode + correlation, AMQP messages in, operations out.
+ * correlate.h: RPC decode + correlation, AMQP messages in, operations out.
  *
- * Every AMQP message is decoded (dissect/oslo.h) and attached to the
- * operation it belongs to: calls by `_msg_id` across all connections (the
- * request and its reply travel on different ones), casts and fanouts by
+ * Every AMQP message is decoded by the first dialect that claims it
+ * (dissect/dialect.h: oslo.messaging, then plain AMQP reply_to/correlation_id
+ * RPC) and attached to the operation it belongs to: calls by their call id
+ * (oslo `_msg_id`, AMQP correlation_id) across all connections (the request
+ * and its reply travel on different ones), casts and fanouts by
  * `_unique_id`, notifications by `message_id`. An operation is emitted once,
  * through the on_op callback, when it ends: a call at its final reply (the
  * deliver leg, or hold_s after the publish leg when the client side is not
@@ -53,7 +55,8 @@ void corr_finish(struct corr *c, uint64_t end_ns); /* end of capture: emit every
 void corr_free(struct corr *c);
 
 struct corr_stats {
-    uint64_t messages;         /* AMQP messages handed in */
+    uint64_t messages; /* AMQP messages handed in */
+    /* not_oslo … empty_bodies: messages no dialect claimed, by what oslo found. */
     uint64_t not_oslo;         /* valid JSON but not an oslo message (OSLO_KIND_OTHER) */
     uint64_t malformed_json;   /* bodies that are not (complete, valid UTF-8) JSON */
     uint64_t inflate_errors;   /* compressed bodies that could not be inflated */
@@ -81,7 +84,9 @@ struct corr_stats {
     uint64_t intern_full;   /* strings not kept because the string table was full */
     uint64_t bodies_failed; /* want_bodies, but the message could not be decoded as a tree */
     uint64_t cut_fields;    /* messages with a field longer than its buffer (cut) */
-    uint64_t oslo_errors[OSLO_ERR_COUNT]; /* every decode failure by reason */
+    uint64_t oslo_errors[OSLO_ERR_COUNT]; /* every oslo decode failure by reason */
+    uint64_t amqp_calls; /* calls in the plain AMQP dialect (also counted in calls) */
+    uint64_t not_rpc;    /* messages no dialect claimed, and AMQP "replies" to no known call */
 };
 
 void corr_get_stats(const struct corr *c, struct corr_stats *out);
@@ -89,7 +94,7 @@ void corr_get_stats(const struct corr *c, struct corr_stats *out);
 bool corr_register_counters(const struct corr *c, struct counters *reg);
 /* The newest `max` calls still waiting for their reply, oldest first, as ops
  * with status open (for live views; nothing is emitted or changed). Returns how many. */
-size_t corr_foreach_pending(struct corr *c, size_t max,
-                            void (*fn)(void *user, const struct op *op), void *user);
+size_t corr_foreach_pending(struct corr *c, size_t max, void (*fn)(void *user, const struct op *op),
+                            void *user);
 
 #endif

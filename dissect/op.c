@@ -3,6 +3,12 @@
  */
 #include "dissect/op.h"
 
+const char *op_dialect_name(enum op_dialect d)
+{
+    static const char *const names[OP_DIALECT_COUNT] = {"oslo", "amqp"};
+    return (unsigned)d < OP_DIALECT_COUNT ? names[d] : "?";
+}
+
 const char *op_type_name(enum op_type t)
 {
     static const char *const names[OP_TYPE_COUNT] = {"call", "cast", "fanout", "notification"};

@@ -1,5 +1,5 @@
 /*
- * op.h: one oslo operation, the record every sink reads.
+ * op.h: one RPC operation (oslo or plain AMQP), the record every sink reads.
  *
  * Correlation emits a `struct op` when an operation ends: a call at its
  * final reply, its timeout, its eviction or the end of the capture; a cast,
@@ -15,6 +15,13 @@
 #include <stdint.h>
 
 #include "common/netaddr.h"
+
+/* Which RPC convention the operation was recognised in (dissect/dialect.h). */
+enum op_dialect {
+    OP_DIALECT_OSLO, /* oslo.messaging */
+    OP_DIALECT_AMQP, /* plain AMQP 0-9-1 RPC: reply_to + correlation_id */
+    OP_DIALECT_COUNT
+};
 
 enum op_type { OP_CALL, OP_CAST, OP_FANOUT, OP_NOTIFICATION, OP_TYPE_COUNT };
 
@@ -44,6 +51,7 @@ struct op_peer {
 };
 
 struct op {
+    enum op_dialect dialect;
     enum op_type type;
     enum op_status status;
     uint64_t ts_ns;               /* request publish time, else the first leg seen */
@@ -61,8 +69,8 @@ struct op {
     double server_ms;     /* < 0 when not seen */
     double timeout_s;     /* the call's timeout (expiration or --call-timeout); 0 for non-calls */
     bool late_reply;
-    unsigned replies;     /* reply messages seen, heartbeats included */
-    unsigned heartbeats;  /* call-monitor replies (ending: false) */
+    unsigned replies;    /* reply messages seen, heartbeats included */
+    unsigned heartbeats; /* call-monitor replies (ending: false) */
 
     const char *error_class, *error_module, *error_message; /* status error */
 
@@ -80,8 +88,9 @@ struct op {
     uint64_t leg_conn[LEG_COUNT]; /* amqp_conn_info.id of each leg's connection, 0 = unseen */
 };
 
-const char *op_type_name(enum op_type t);     /* "call", "cast", "fanout", "notification" */
-const char *op_status_name(enum op_status s); /* "ok", "error", ... */
-const char *op_leg_name(enum op_leg l);       /* "request_publish", ... */
+const char *op_dialect_name(enum op_dialect d); /* "oslo", "amqp" */
+const char *op_type_name(enum op_type t);       /* "call", "cast", "fanout", "notification" */
+const char *op_status_name(enum op_status s);   /* "ok", "error", ... */
+const char *op_leg_name(enum op_leg l);         /* "request_publish", ... */
 
 #endif

@@ -10,6 +10,8 @@
 #include <cmocka.h>
 /* clang-format on */
 
+#include <string.h>
+
 #include "amqp_test_util.h"
 #include "dissect/amqp_props.h"
 
@@ -165,10 +167,49 @@ static void test_huge_body_size_and_bad_table(void **state)
     assert_int_equal(amqp_content_header_parse(t, sizeof t, &h), AMQP_ERR_BAD_TABLE);
 }
 
+static struct amqp_bytes bytes(const char *s, size_t len)
+{
+    return (struct amqp_bytes){(const uint8_t *)s, len};
+}
+
+static void test_accessors(void **state)
+{
+    (void)state;
+    struct amqp_basic_props p;
+    memset(&p, 0, sizeof p);
+    char buf[8];
+    uint64_t ms = 7;
+    assert_false(amqp_props_cstr(&p, AMQP_PROP_CORRELATION_ID, buf, sizeof buf));
+    assert_string_equal(buf, "");
+    assert_false(amqp_props_expiration_ms(&p, &ms));
+    p.present = AMQP_PROP_CORRELATION_ID | AMQP_PROP_REPLY_TO | AMQP_PROP_EXPIRATION;
+    p.correlation_id = bytes("abc", 3);
+    p.reply_to = bytes("amq.rabbitmq.reply-to", 21);
+    p.expiration = bytes("30000", 5);
+    assert_true(amqp_props_cstr(&p, AMQP_PROP_CORRELATION_ID, buf, sizeof buf));
+    assert_string_equal(buf, "abc");
+    assert_true(amqp_props_cstr(&p, AMQP_PROP_REPLY_TO, buf, sizeof buf));
+    assert_string_equal(buf, "amq.rab"); /* cut to the buffer */
+    assert_false(amqp_props_cstr(&p, AMQP_PROP_MESSAGE_ID, buf, sizeof buf)); /* absent */
+    assert_false(amqp_props_cstr(&p, AMQP_PROP_HEADERS, buf, sizeof buf));    /* not a string */
+    p.correlation_id = bytes("a\0b", 3);
+    assert_true(amqp_props_cstr(&p, AMQP_PROP_CORRELATION_ID, buf, sizeof buf));
+    assert_string_equal(buf, "a"); /* cut at an embedded NUL */
+    p.correlation_id = bytes("", 0);
+    assert_false(amqp_props_cstr(&p, AMQP_PROP_CORRELATION_ID, buf, sizeof buf));
+    assert_true(amqp_props_expiration_ms(&p, &ms));
+    assert_int_equal(ms, 30000);
+    p.expiration = bytes("30s", 3);
+    assert_false(amqp_props_expiration_ms(&p, &ms));
+    p.expiration = bytes("1234567890123456", 16);
+    assert_false(amqp_props_expiration_ms(&p, &ms));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_every_property),
+        cmocka_unit_test(test_accessors),
         cmocka_unit_test(test_each_property_alone),
         cmocka_unit_test(test_continuation),
         cmocka_unit_test(test_unknown_flag_bit),
