@@ -46,7 +46,7 @@ CONSUMERS = ("rpc.echo", "rpc.slow", "rpc.slow", "rpc.slow", "rpc.sink")
 EXCHANGE = "lab.rpc"          # a named direct exchange, besides the default one
 UNROUTED = "rpc.nobody"       # no queue is ever bound to this key
 DIRECT = "amq.rabbitmq.reply-to"
-ECHO_LIMIT = 4096             # larger requests get a short reply (keeps the capture small)
+ECHO_LIMIT = 1024             # larger requests get a short reply (keeps the capture small)
 
 
 def params(url, name):
@@ -224,11 +224,11 @@ class Caller:
 def size_pick(rnd):
     """Mostly small requests, a few KB-sized ones: 10 B .. 4 KB."""
     r = rnd.random()
-    if r < 0.6:
-        return rnd.randint(10, 200)
-    if r < 0.9:
-        return rnd.randint(200, 1500)
-    return rnd.randint(1500, 4000)
+    if r < 0.7:
+        return rnd.randint(10, 100)
+    if r < 0.95:
+        return rnd.randint(100, 1000)
+    return rnd.randint(1000, 4000)
 
 
 def body_of(rnd, n):
@@ -272,12 +272,12 @@ def worker(url, rec, idx, style, confirms, seed, n_rounds, errors):
                     cl.publish("rpc.echo", body)
             cl.wait()
         if idx == 0:
-            # The large ones, once: a ~100 KB request (short reply), a ~60 KB reply.
-            cl.publish("rpc.echo", body_of(rnd, 100000), note="~100 KB request")
-            cl.publish("rpc.echo", b"give me 60000 bytes", headers={"reply_bytes": 60000},
-                       note="~60 KB reply")
-            cl.publish("rpc.echo", body_of(rnd, 20000), expiration_ms=10000,
-                       note="~20 KB request with an expiration")
+            # The large ones, once: a 100 KB request (short reply), a 30 KB reply.
+            cl.publish("rpc.echo", body_of(rnd, 100000), note="100 KB request")
+            cl.publish("rpc.echo", b"give me 30000 bytes", headers={"reply_bytes": 30000},
+                       note="30 KB reply")
+            cl.publish("rpc.echo", body_of(rnd, 10000), expiration_ms=10000,
+                       note="10 KB request with an expiration")
             cl.wait()
         if idx == 1:
             for n in range(3):
@@ -327,7 +327,7 @@ def main():
     ap.add_argument("--events", required=True)
     ap.add_argument("--ready", help="server: file touched once every consumer is up")
     ap.add_argument("--seed", type=int, default=1)
-    ap.add_argument("--rounds", type=int, default=20, help="client: rounds per thread")
+    ap.add_argument("--rounds", type=int, default=18, help="client: rounds per thread")
     args = ap.parse_args()
     if args.role == "server":
         if not args.ready:
