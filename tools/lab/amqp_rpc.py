@@ -224,10 +224,10 @@ class Caller:
 def size_pick(rnd):
     """Mostly small requests, a few KB-sized ones: 10 B .. 4 KB."""
     r = rnd.random()
-    if r < 0.7:
-        return rnd.randint(10, 100)
-    if r < 0.95:
-        return rnd.randint(100, 1000)
+    if r < 0.8:
+        return rnd.randint(10, 64)
+    if r < 0.97:
+        return rnd.randint(64, 1000)
     return rnd.randint(1000, 4000)
 
 
@@ -272,12 +272,12 @@ def worker(url, rec, idx, style, confirms, seed, n_rounds, errors):
                     cl.publish("rpc.echo", body)
             cl.wait()
         if idx == 0:
-            # The large ones, once: a 100 KB request (short reply), a 30 KB reply.
+            # The large ones, once: a 100 KB request (short reply), a 10 KB reply.
             cl.publish("rpc.echo", body_of(rnd, 100000), note="100 KB request")
-            cl.publish("rpc.echo", b"give me 30000 bytes", headers={"reply_bytes": 30000},
-                       note="30 KB reply")
-            cl.publish("rpc.echo", body_of(rnd, 10000), expiration_ms=10000,
-                       note="10 KB request with an expiration")
+            cl.publish("rpc.echo", b"give me 10000 bytes", headers={"reply_bytes": 10000},
+                       note="10 KB reply")
+            cl.publish("rpc.echo", body_of(rnd, 5000), expiration_ms=10000,
+                       note="5 KB request with an expiration")
             cl.wait()
         if idx == 1:
             for n in range(3):
@@ -327,7 +327,7 @@ def main():
     ap.add_argument("--events", required=True)
     ap.add_argument("--ready", help="server: file touched once every consumer is up")
     ap.add_argument("--seed", type=int, default=1)
-    ap.add_argument("--rounds", type=int, default=18, help="client: rounds per thread")
+    ap.add_argument("--rounds", type=int, default=12, help="client: rounds per thread")
     args = ap.parse_args()
     if args.role == "server":
         if not args.ready:

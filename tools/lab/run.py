@@ -303,12 +303,14 @@ def check_verify(name, v, truth, allow_missing=False):
     return problems
 
 
-def tshark_publishes(path):
+def tshark_publishes(path, port=5672):
     """basic.publish methods as Wireshark's AMQP dissector counts them: an
-    independent check of pcaptool's own frame walker (skipped over 100 MB)."""
+    independent check of pcaptool's own frame walker (skipped over 100 MB).
+    tshark knows AMQP on 5672 only; another broker port is named with -d."""
     if os.path.getsize(path) > 100 * 1024 * 1024:
         return None
-    r = subprocess.run(["tshark", "-r", path, "-Y", "amqp.method.class == 60",
+    r = subprocess.run(["tshark", "-r", path, "-d", "tcp.port==%d,amqp" % port,
+                        "-Y", "amqp.method.class == 60",
                         "-T", "fields", "-e", "amqp.method.class", "-e", "amqp.method.method"],
                        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
     n = 0
@@ -462,7 +464,7 @@ def main():
         allow_missing = False
     ok, err = tshark_ok(final)
     v["tshark_opens"] = ok
-    v["tshark_basic_publish"] = tshark_publishes(final)
+    v["tshark_basic_publish"] = tshark_publishes(final, 5672 if "derive" in spec else args.port)
     meta["verify"] = v
     write_truth(os.path.join(args.out, args.name + ".truth.jsonl"), truth)
     with open(os.path.join(args.out, args.name + ".meta.json"), "w") as f:
