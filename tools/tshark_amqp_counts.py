@@ -13,6 +13,7 @@ import json
 import os
 import subprocess
 import sys
+import urllib.parse
 
 # (class id, method id) -> name, as the AMQP 0-9-1 spec and RabbitMQ's extensions spell them
 # (the same names dissect/amqp_method.c uses).
@@ -60,9 +61,25 @@ def tshark_version():
     return out.splitlines()[0] if out else "tshark"
 
 
+def broker_port(path):
+    """The lab's broker port from the capture's meta url; tshark knows 5672 only."""
+    meta = os.path.splitext(path)[0] + ".meta.json"
+    try:
+        with open(meta) as f:
+            url = json.load(f).get("url") or ""
+    except (OSError, ValueError):
+        return 5672
+    return urllib.parse.urlsplit(url).port or 5672
+
+
+def decode_as(path):
+    port = broker_port(path)
+    return [] if port == 5672 else ["-d", "tcp.port==%d,amqp" % port]
+
+
 def count(path):
-    cmd = ["tshark", "-n", "-r", path, "-Y", "amqp", "-T", "fields",
-           "-e", "amqp.method.class", "-e", "amqp.method.method"]
+    cmd = ["tshark", "-n", "-r", path] + decode_as(path) + [
+           "-Y", "amqp", "-T", "fields", "-e", "amqp.method.class", "-e", "amqp.method.method"]
     res = subprocess.run(cmd, capture_output=True, text=True, check=True)
     counts = {}
     for line in res.stdout.splitlines():
@@ -92,8 +109,8 @@ def main(argv):
             "capture": name,
             "capture_bytes": os.path.getsize(p),  # tests call the file stale when this differs
             "oracle": version,
-            "command": "tshark -n -r %s -Y amqp -T fields -e amqp.method.class "
-                       "-e amqp.method.method" % name,
+            "command": "tshark -n -r %s %s-Y amqp -T fields -e amqp.method.class "
+                       "-e amqp.method.method" % (name, "".join(a + " " for a in decode_as(p))),
             "methods": counts,
             "total_methods": sum(counts.values()),
             "content_methods": sum(v for k, v in counts.items() if k in CONTENT),

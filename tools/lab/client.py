@@ -371,6 +371,28 @@ def sc_compression(lab, rnd):
                 note="from a transport without kombu_compression")
 
 
+def sc_handful(lab, rnd):
+    """A handful of oslo operations of every kind, made while the generic AMQP
+    RPC clients of the amqp-rpc capture run: calls (one directed, one in
+    namespace baseapi), casts, a fanout, a remote error, a timeout and two
+    notifications, spread over a few seconds."""
+    for i in range(12):
+        server = SERVERS[i % 2] if i % 5 == 0 else None
+        lab.rpc("call", TOPICS[i % 2], "echo", {"value": {"i": i, "v": rnd.choice(ODD_VALUES)}},
+                server=server)
+        if i % 2 == 0:
+            lab.rpc("cast", TOPICS[i % 2], "cast_sink", {"n": i})
+        time.sleep(0.2)
+    lab.rpc("call", "conductor", "ping", {"value": 1}, namespace="baseapi", version="1.3")
+    lab.rpc("fanout_cast", "compute", "fanout_event", {"event": "refresh", "n": 1})
+    lab.rpc("call", "compute", "fail_builtin", {"msg": "oslo among generic rpc"})
+    lab.rpc("call", "nobody_listens", "echo", {"value": 2}, timeout=1, note="no server on topic")
+    lab.notify("messagingv2", "compute.host-a", "info", "compute.instance.exists", {"i": 1})
+    lab.notify("messaging", "volume.host-b", "warn", "volume.usage", {"volume_id": "vol-1"})
+    for i in range(4):
+        lab.rpc("call", TOPICS[i % 2], "echo", {"value": "last-%d" % i})
+
+
 def sc_bulk(lab, rnd, n_ops, big_bytes=0, threads=8, notif_every=0, cast_every=0):
     """Bench load: n_ops operations from `threads` threads; big_bytes>0 makes
     every call carry args and a result of about that size."""
@@ -406,7 +428,7 @@ SCENARIOS = {
     "basic": sc_basic, "errors": sc_errors, "concurrency": sc_concurrency,
     "notifications": sc_notifications, "mixed": sc_mixed, "midconn": sc_midconn_main,
     "heartbeat": sc_heartbeat, "compression": sc_compression, "bigmsg": sc_bigmsg,
-    "cutsrc": sc_cutsrc,
+    "cutsrc": sc_cutsrc, "handful": sc_handful,
 }
 
 

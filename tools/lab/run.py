@@ -26,16 +26,19 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, HERE)
 
+import amqp_truth  # noqa: E402
 import capture  # noqa: E402
 import pcaptool  # noqa: E402
 
 PY = "/usr/bin/python3"
 URL4 = "rabbit://guest:guest@127.0.0.1:%d/"
 URL6 = "rabbit://guest:guest@[::1]:%d/"
+PIKA_URL = "amqp://guest:guest@127.0.0.1:%d/%%2F"
 
 # name -> how to make it.  client: scenario in client.py; pause: connections
 # and servers up before the capture starts; nano/pcapng: tcpdump ns stamps then
-# editcap -F pcapng; derive: rewrite another capture.
+# editcap -F pcapng; derive: rewrite another capture; amqp_rpc: also run
+# amqp_rpc.py's generic (pika) RPC servers and client in the same capture.
 SCENARIOS = {
     "basic": dict(client="basic"),
     "errors": dict(client="errors"),
@@ -55,10 +58,11 @@ SCENARIOS = {
     "message-heavy": dict(client="bulk", clients=4,
                        bulk=dict(ops=200000, bytes=0, threads=8, notif_every=10, cast_every=4)),
     "cut": dict(derive="cut", source="cutsrc"),
+    "amqp-rpc": dict(client="handful", amqp_rpc=True),
 }
 
 VERSION_PKGS = ["rabbitmq-server", "erlang-base", "python3-oslo.messaging", "python3-kombu",
-                "python3-amqp", "tcpdump", "wireshark-common"]
+                "python3-amqp", "python3-pika", "tcpdump", "wireshark-common"]
 
 
 def versions():
@@ -124,6 +128,19 @@ def start_servers(procs, work, url, compression):
     wait_files(ready, procs=procs)
 
 
+def start_amqp_rpc_server(procs, work, port):
+    r = os.path.join(work, "amqp-server.ready")
+    procs.start("amqp-server", [PY, os.path.join(HERE, "amqp_rpc.py"), "server",
+                                "--url", PIKA_URL % port, "--ready", r,
+                                "--events", os.path.join(work, "events-amqp-server.jsonl")])
+    wait_files([r], procs=procs)
+
+
+def amqp_rpc_client_argv(work, port):
+    return [PY, os.path.join(HERE, "amqp_rpc.py"), "client", "--url", PIKA_URL % port,
+            "--events", os.path.join(work, "events-amqp-client.jsonl")]
+
+
 def client_argv(work, scenario, name, url, compression, idx=0, extra=()):
     argv = [PY, os.path.join(HERE, "client.py"), scenario, "--name", name, "--url", url,
             "--events", os.path.join(work, "events-client-%d.jsonl" % idx), "--seed", str(idx + 1)]
@@ -144,6 +161,9 @@ def run_capture(name, spec, work, pcap_path, port, clients=1, client_extra=None)
             time.sleep(0.2)
         start_servers(procs, work, url, comp)
         cl = []
+        if spec.get("amqp_rpc"):
+            start_amqp_rpc_server(procs, work, port)
+            cl.append(procs.start("amqp-client", amqp_rpc_client_argv(work, port)))
         for i in range(clients):
             extra = list(client_extra(i) if client_extra else [])
             if spec.get("pause"):
@@ -157,11 +177,11 @@ def run_capture(name, spec, work, pcap_path, port, clients=1, client_extra=None)
             td.start()
             time.sleep(0.5)
             open(os.path.join(work, "go"), "w").close()
-        for i, p in enumerate(cl):
+        for p in cl:
             rc = p.wait()
             if rc != 0:
-                raise RuntimeError("client-%d failed (rc %d); see %s/client-%d.log"
-                                   % (i, rc, work, i))
+                name = [n for n, q, _ in procs.procs if q is p][0]
+                raise RuntimeError("%s failed (rc %d); see %s/%s.log" % (name, rc, work, name))
         time.sleep(0.5)
         procs.stop_all()
         time.sleep(0.5)
@@ -261,6 +281,17 @@ def summary(truth):
 
 def check_verify(name, v, truth, allow_missing=False):
     problems = []
+    g = v.get("amqp_rpc_tshark")
+    if g is not None:
+        problems += ["generic rpc vs tshark: " + p for p in g["problems"]]
+        near = [t["correlation_id"] for t in truth if t.get("near_deadline")]
+        if near:
+            problems.append("generic calls answered within 50 ms of their deadline "
+                            "(ambiguous, run again): %s" % near[:5])
+        out = [t["correlation_id"] for t in truth
+               if t.get("dialect") == "amqp" and not t["in_capture"]]
+        if out:
+            problems.append("generic calls not wholly inside the capture: %s" % out[:5])
     if v["missing_on_wire"] and not allow_missing:
         problems.append("%d in-capture ops not on the wire: %s" % (
             v["in_capture_ops"] - v["in_capture_ops_on_wire"], v["missing_on_wire"][:5]))
@@ -272,12 +303,14 @@ def check_verify(name, v, truth, allow_missing=False):
     return problems
 
 
-def tshark_publishes(path):
+def tshark_publishes(path, port=5672):
     """basic.publish methods as Wireshark's AMQP dissector counts them: an
-    independent check of pcaptool's own frame walker (skipped over 100 MB)."""
+    independent check of pcaptool's own frame walker (skipped over 100 MB).
+    tshark knows AMQP on 5672 only; another broker port is named with -d."""
     if os.path.getsize(path) > 100 * 1024 * 1024:
         return None
-    r = subprocess.run(["tshark", "-r", path, "-Y", "amqp.method.class == 60",
+    r = subprocess.run(["tshark", "-r", path, "-d", "tcp.port==%d,amqp" % port,
+                        "-Y", "amqp.method.class == 60",
                         "-T", "fields", "-e", "amqp.method.class", "-e", "amqp.method.method"],
                        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
     n = 0
@@ -319,6 +352,9 @@ def make_live(name, spec, out, work, port, scale=1.0):
         info = run_capture(name, spec, work, raw, port)
     evs = load_events(work)
     truth, stats = build_truth(evs, info.get("t_listen"), info["t_stop"])
+    generic = []
+    if spec.get("amqp_rpc"):
+        generic = amqp_truth.build(evs, info.get("t_listen"), info["t_stop"], name)
     url = (URL6 if spec.get("ipv6") else URL4) % port
     meta = {"scenario": name, "client_scenario": spec["client"], "url": url,
             "clock": "time.time() (CLOCK_REALTIME)", "versions": versions(),
@@ -333,6 +369,15 @@ def make_live(name, spec, out, work, port, scale=1.0):
                                    "warm-up operations: no protocol header, no connection.tune")
     meta.update(summary(truth))
     v = pcaptool.verify(raw, truth)
+    if spec.get("amqp_rpc"):
+        meta["amqp_rpc"] = dict(amqp_truth.summary(generic), url=PIKA_URL % port,
+                                client="tools/lab/amqp_rpc.py (pika)")
+        v["amqp_rpc_tshark"] = amqp_truth.tshark_check(raw, generic, port)
+        for t in truth:
+            t["dialect"] = "oslo"
+        truth = sorted(truth + generic, key=lambda t: t.get("t_start", t.get("t_send")))
+        for seq, t in enumerate(truth, 1):
+            t["seq"] = seq
     if spec.get("pcapng"):
         final = os.path.join(out, name + ".pcapng")
         subprocess.run(["editcap", "-F", "pcapng", raw, final], check=True,
@@ -419,7 +464,7 @@ def main():
         allow_missing = False
     ok, err = tshark_ok(final)
     v["tshark_opens"] = ok
-    v["tshark_basic_publish"] = tshark_publishes(final)
+    v["tshark_basic_publish"] = tshark_publishes(final, 5672 if "derive" in spec else args.port)
     meta["verify"] = v
     write_truth(os.path.join(args.out, args.name + ".truth.jsonl"), truth)
     with open(os.path.join(args.out, args.name + ".meta.json"), "w") as f:
@@ -432,8 +477,11 @@ def main():
             and v["tshark_basic_publish"] != v["amqp_publish"]:
         problems.append("tshark counts %d basic.publish, pcaptool %d"
                         % (v["tshark_basic_publish"], v["amqp_publish"]))
+    outcomes = dict(meta["outcomes"])
+    if "amqp_rpc" in meta:
+        outcomes.update({"amqp:" + k: n for k, n in meta["amqp_rpc"]["style_outcomes"].items()})
     print("%s: %s, %d records %s, verify %s" % (args.name, final, len(truth),
-                                                json.dumps(meta["outcomes"]),
+                                                json.dumps(outcomes, sort_keys=True),
                                                 "OK" if not problems else "FAILED"))
     for p in problems:
         print("  problem:", p)
