@@ -18,7 +18,7 @@ void op_filter_init(struct op_filter *f)
 bool op_filter_is_empty(const struct op_filter *f)
 {
     return !f->topic[0] && !f->method[0] && !f->server[0] && !f->request_id[0] && !f->status_mask &&
-           !f->type_mask && f->min_latency_ms <= 0;
+           !f->type_mask && !f->dialect_mask && f->min_latency_ms <= 0;
 }
 
 static bool glob_match(const char *glob, const char *value)
@@ -33,6 +33,8 @@ bool op_filter_match(const struct op_filter *f, const struct op *op)
     if (f->type_mask && !(f->type_mask & (1u << op->type)))
         return false;
     if (f->status_mask && !(f->status_mask & (1u << op->status)))
+        return false;
+    if (f->dialect_mask && !(f->dialect_mask & (1u << op->dialect)))
         return false;
     if (!glob_match(f->topic, op->topic) || !glob_match(f->method, op->method) ||
         !glob_match(f->server, op->server))
@@ -87,6 +89,16 @@ static const char *status_name(int i)
 static const char *type_name(int i)
 {
     return op_type_name((enum op_type)i);
+}
+
+static const char *dialect_name(int i)
+{
+    return op_dialect_name((enum op_dialect)i);
+}
+
+bool op_filter_parse_dialect(const char *list, uint32_t *mask, char *err, size_t errlen)
+{
+    return parse_list(list, "dialect", dialect_name, OP_DIALECT_COUNT, mask, err, errlen);
 }
 
 bool op_filter_parse_status(const char *list, uint32_t *mask, char *err, size_t errlen)
@@ -145,6 +157,8 @@ static bool apply_word(struct op_filter *f, char *w, char *err, size_t errlen)
         return op_filter_parse_status(v, &f->status_mask, err, errlen);
     if (!strcmp(k, "type"))
         return op_filter_parse_type(v, &f->type_mask, err, errlen);
+    if (!strcmp(k, "dialect"))
+        return op_filter_parse_dialect(v, &f->dialect_mask, err, errlen);
     if (!strcmp(k, "latency") || !strcmp(k, "min-latency"))
         return parse_latency(v, &f->min_latency_ms, err, errlen);
     snprintf(err, errlen, "unknown filter key '%s'", k);
@@ -206,6 +220,8 @@ void op_filter_describe(const struct op_filter *f, char *buf, size_t len)
         append_mask(buf, len, "status", f->status_mask, status_name, OP_STATUS_COUNT);
     if (f->type_mask)
         append_mask(buf, len, "type", f->type_mask, type_name, OP_TYPE_COUNT);
+    if (f->dialect_mask)
+        append_mask(buf, len, "dialect", f->dialect_mask, dialect_name, OP_DIALECT_COUNT);
     if (f->min_latency_ms > 0) {
         char v[32];
         snprintf(v, sizeof v, "%g", f->min_latency_ms);

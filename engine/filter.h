@@ -3,7 +3,7 @@
  *
  * One filter serves every sink (text, NDJSON, report, -w, the TUI): the
  * command line's --topic/--method/--server/--status/--type/--min-latency/
- * --request-id fill it, and the TUI's `/` prompt parses the same words
+ * --request-id/--dialect fill it, and the TUI's `/` prompt parses the same words
  * ("topic=compute status=error,timeout latency>100").
  */
 #ifndef OSLOTRACE_ENGINE_FILTER_H
@@ -24,6 +24,7 @@ struct op_filter {
     char request_id[FILTER_STR_MAX]; /* exact request_id or global_request_id */
     uint32_t status_mask;            /* bit per enum op_status, 0 = any */
     uint32_t type_mask;              /* bit per enum op_type, 0 = any */
+    uint32_t dialect_mask;           /* bit per enum op_dialect, 0 = any */
     double min_latency_ms;           /* 0 = any */
 };
 
@@ -34,10 +35,12 @@ bool op_filter_match(const struct op_filter *f, const struct op *op);
 /* "ok,error" → mask; false and a message naming the bad word otherwise. */
 bool op_filter_parse_status(const char *list, uint32_t *mask, char *err, size_t errlen);
 bool op_filter_parse_type(const char *list, uint32_t *mask, char *err, size_t errlen);
+bool op_filter_parse_dialect(const char *list, uint32_t *mask, char *err, size_t errlen);
+bool op_filter_parse_dialect(const char *list, uint32_t *mask, char *err, size_t errlen);
 bool op_filter_set_glob(char *dst, const char *value, char *err, size_t errlen);
 
 /* The TUI's one-line syntax: space-separated `key=value` or `latency>MS`
- * (keys: topic, method, server, status, type, req|request_id). A bare word is a
+ * (keys: topic, method, server, status, type, dialect, req|request_id). A bare word is a
  * topic glob. Replaces *f only when the whole line parses. */
 bool op_filter_parse_expr(struct op_filter *f, const char *expr, char *err, size_t errlen);
 /* The filter in that same syntax, for status lines; "" when empty. */

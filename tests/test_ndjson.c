@@ -25,15 +25,13 @@
 
 /* Every record's keys, in order. */
 static const char *const always[] = {
-    "schema",       "type",        "ts",
-    "msg_id",       "unique_id",   "reply_q",
-    "exchange",     "routing_key", "topic",
-    "server",       "method",      "namespace",
-    "version",      "status",      "latency_ms",
-    "latency_from", "latency_to",  "queue_wait_ms",
-    "server_ms",    "timeout_s",   "late_reply",
-    "replies",      "heartbeats",  "timeline",
-    "error",        "request_id",  "global_request_id",
+    "schema",       "type",        "dialect",          "ts",
+    "msg_id",       "unique_id",   "reply_q",          "exchange",
+    "routing_key",  "topic",       "server",           "method",
+    "namespace",    "version",     "status",           "latency_ms",
+    "latency_from", "latency_to",  "queue_wait_ms",    "server_ms",
+    "timeout_s",    "late_reply",  "replies",          "heartbeats",
+    "timeline",     "error",       "request_id",       "global_request_id",
     "client",       "server_peer", "fanout_receivers",
 };
 static const char *const notification_keys[] = {"event_type", "priority", "publisher_id",
@@ -135,6 +133,7 @@ static void test_call_record(void **state)
     check_keys(o, false, false);
     assert_int_equal(json_integer_value(json_object_get(o, "schema")), 1);
     assert_string_equal(json_string_value(json_object_get(o, "type")), "call");
+    assert_string_equal(json_string_value(json_object_get(o, "dialect")), "oslo");
     assert_string_equal(json_string_value(json_object_get(o, "status")), "error");
     double ts = json_real_value(json_object_get(o, "ts"));
     assert_true(ts > 1795576490.1234 && ts < 1795576490.1236);
@@ -179,7 +178,8 @@ static void test_call_record(void **state)
     /* Reals keep jansson's spelling: an integral value still reads as a real. */
     assert_non_null(strstr(line, ",\"timeout_s\":30.0,"));
     assert_non_null(strstr(line, ",\"latency_ms\":5.0,"));
-    assert_non_null(strstr(line, "{\"schema\":1,\"type\":\"call\",\"ts\":1795576490.123457,"));
+    assert_non_null(strstr(
+        line, "{\"schema\":1,\"type\":\"call\",\"dialect\":\"oslo\",\"ts\":1795576490.123457,"));
     free(line);
 
     /* One line, parseable, newline-terminated. */

@@ -5,6 +5,11 @@
 # refactor changed nothing on the wire-to-output path. Exit 1 on any difference.
 #
 # usage: tools/compare_outputs.sh OLD_BIN NEW_BIN [PCAP...]
+#
+# COMPARE_SED, when set, is a sed script applied to both binaries' output
+# before comparing: for a change that adds a field on purpose, e.g.
+#   COMPARE_SED='s/"dialect":"oslo",//; /"by_dialect": {/,/},/d'
+# proves that nothing else moved.
 set -u
 if [ $# -lt 2 ]; then
     echo "usage: $0 OLD_BIN NEW_BIN [PCAP...]" >&2
@@ -30,6 +35,9 @@ one() {
     orc=$?
     "$new" "$@" -r "$pcap" >"$tmp/new.out" 2>"$tmp/new.err"
     nrc=$?
+    if [ -n "${COMPARE_SED:-}" ]; then
+        sed -i "$COMPARE_SED" "$tmp/old.out" "$tmp/new.out"
+    fi
     runs=$((runs + 1))
     if [ $orc -ne $nrc ]; then
         echo "DIFF $(basename "$pcap") [$name]: exit status $orc -> $nrc"
@@ -50,6 +58,9 @@ for pcap in "$@"; do
     one report --report
     one report-json --report -j -q
     one amqp-json --amqp -j
+    one amqp-text --amqp
+    one filtered -q --report --topic compute --status error,timeout
+    one errors-json --status error,timeout -j
     "$old" -q -w "$tmp/old.pcap" -r "$pcap" >/dev/null 2>&1
     orc=$?
     "$new" -q -w "$tmp/new.pcap" -r "$pcap" >/dev/null 2>&1

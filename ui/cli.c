@@ -35,6 +35,7 @@ enum long_only {
     OPT_REQUEST_ID,
     OPT_TUI_HISTORY,
     OPT_IMMEDIATE,
+    OPT_DIALECT,
 };
 
 static const struct option long_options[] = {
@@ -67,6 +68,7 @@ static const struct option long_options[] = {
     {"request-id", required_argument, NULL, OPT_REQUEST_ID},
     {"tui-history", required_argument, NULL, OPT_TUI_HISTORY},
     {"immediate-mode", no_argument, NULL, OPT_IMMEDIATE},
+    {"dialect", required_argument, NULL, OPT_DIALECT},
     {"relinquish-privileges", required_argument, NULL, 'Z'},
     {NULL, 0, NULL, 0},
 };
@@ -108,6 +110,7 @@ void cli_usage(FILE *out)
           "  --topic GLOB --method GLOB --server GLOB --request-id ID\n"
           "  --status LIST      ok,error,timeout,open,unroutable,evicted\n"
           "  --type LIST        call,cast,fanout,notification\n"
+          "  --dialect LIST     oslo,amqp (amqp: plain AMQP RPC, reply_to + correlation_id)\n"
           "  --min-latency MS\n"
           "Limits:\n"
           "  --call-timeout S   timeout of calls without expiration (default 60)\n"
@@ -273,6 +276,10 @@ enum cli_result cli_parse(struct cli_options *o, int argc, char **argv, FILE *ou
         case OPT_TYPE:
             if (!op_filter_parse_type(a, &o->engine.filter.type_mask, msg, sizeof msg))
                 return usage_error(err, "bad --type: %s%s", msg, "");
+            break;
+        case OPT_DIALECT:
+            if (!op_filter_parse_dialect(a, &o->engine.filter.dialect_mask, msg, sizeof msg))
+                return usage_error(err, "bad --dialect: %s%s", msg, "");
             break;
         case OPT_MIN_LATENCY:
             if (!parse_seconds(a, &o->engine.filter.min_latency_ms))

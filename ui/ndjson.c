@@ -70,6 +70,11 @@ static void w_type(struct jbuf *b, const struct op *op)
     jb_str(b, op_type_name(op->type));
 }
 
+static void w_dialect(struct jbuf *b, const struct op *op)
+{
+    jb_str(b, op_dialect_name(op->dialect));
+}
+
 static void w_status(struct jbuf *b, const struct op *op)
 {
     jb_str(b, op_status_name(op->status));
@@ -199,6 +204,7 @@ static bool has_bodies(const struct op *op)
 static const struct field fields[] = {
     FN("schema", w_schema),
     FN("type", w_type),
+    FN("dialect", w_dialect),
     TS("ts", ts_ns),
     STR("msg_id", msg_id),
     STR("unique_id", unique_id),

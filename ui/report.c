@@ -33,6 +33,7 @@ struct report {
     struct kept_op noreply[NOREPLY_MAX]; /* the earliest calls, in the order they were made */
     size_t nnoreply;
     uint64_t noreply_total;
+    uint64_t by_dialect[OP_DIALECT_COUNT]; /* operations seen, per RPC dialect */
 };
 
 struct report *report_new(void)
@@ -65,6 +66,7 @@ static void keep(struct kept_op *k, const struct op *op)
 
 void report_add_op(struct report *r, const struct op *op)
 {
+    r->by_dialect[op->dialect]++;
     if (op->type != OP_CALL)
         return;
     if (op->status == OP_TIMEOUT || op->status == OP_OPEN || op->status == OP_EVICTED ||
@@ -268,6 +270,9 @@ static void print_text(FILE *out, const struct report *r, const struct report_in
             (unsigned long long)t->ops, (unsigned long long)t->by_type[OP_CALL],
             (unsigned long long)t->by_type[OP_CAST], (unsigned long long)t->by_type[OP_FANOUT],
             (unsigned long long)t->by_type[OP_NOTIFICATION], span);
+    if (r->by_dialect[OP_DIALECT_AMQP])
+        fprintf(out, "(%llu of the calls are plain AMQP RPC: reply_to + correlation_id)\n\n",
+                (unsigned long long)r->by_dialect[OP_DIALECT_AMQP]);
 
     size_t nrows;
     const struct stats_row **rows = sorted_rows(s, &nrows);
@@ -368,6 +373,11 @@ static void print_json(FILE *out, const struct report *r, const struct report_in
     json_object_set_new(doc, "first_ts", json_real((double)in->first_ns / 1e9));
     json_object_set_new(doc, "last_ts", json_real((double)in->last_ns / 1e9));
     json_object_set_new(doc, "total", row_json(stats_total(s)));
+    json_t *dialects = json_object();
+    for (int d = 0; d < OP_DIALECT_COUNT; d++)
+        json_object_set_new(dialects, op_dialect_name((enum op_dialect)d),
+                            json_integer((json_int_t)r->by_dialect[d]));
+    json_object_set_new(doc, "by_dialect", dialects);
 
     size_t nrows;
     const struct stats_row **rows = sorted_rows(s, &nrows);

@@ -117,6 +117,8 @@ void text_write_op(FILE *out, const struct op *op, bool color)
         fprintf(out, " %s: %.120s", op->error_class, op->error_message ? op->error_message : "");
     if (op->type == OP_FANOUT)
         fprintf(out, " receivers=%u", op->fanout_receivers);
+    if (op->dialect != OP_DIALECT_OSLO)
+        fprintf(out, " dialect=%s", op_dialect_name(op->dialect));
     fputc('\n', out);
 }
 
@@ -144,4 +146,5 @@ static void sink_on_op(void *s, const struct op *op)
         fflush(env->out);
 }
 
-const struct sink text_sink = {.name = "text", .open = sink_open, .on_op = sink_on_op, .close = free};
+const struct sink text_sink = {
+    .name = "text", .open = sink_open, .on_op = sink_on_op, .close = free};

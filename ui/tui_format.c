@@ -76,7 +76,10 @@ static size_t next_char(const char *s, uint32_t *cp)
         *cp = p[0];
         return 1;
     }
-    size_t n = (p[0] & 0xe0) == 0xc0 ? 2 : (p[0] & 0xf0) == 0xe0 ? 3 : (p[0] & 0xf8) == 0xf0 ? 4 : 1;
+    size_t n = (p[0] & 0xe0) == 0xc0   ? 2
+               : (p[0] & 0xf0) == 0xe0 ? 3
+               : (p[0] & 0xf8) == 0xf0 ? 4
+                                       : 1;
     uint32_t v = n == 2 ? p[0] & 0x1fu : n == 3 ? p[0] & 0x0fu : p[0] & 0x07u;
     for (size_t i = 1; i < n; i++) {
         if ((p[i] & 0xc0) != 0x80) { /* not sanitized: take the byte alone */
@@ -299,11 +302,11 @@ enum tui_style tui_status_style(enum op_status s)
 
 struct col {
     const char *title;
-    int width;  /* fixed width; for a flexible column, its minimum */
-    int flex;   /* share of the spare width, 0 = fixed */
-    int maxw;   /* flexible columns stop growing here (0 = no limit) */
+    int width; /* fixed width; for a flexible column, its minimum */
+    int flex;  /* share of the spare width, 0 = fixed */
+    int maxw;  /* flexible columns stop growing here (0 = no limit) */
     bool right;
-    int prio;   /* hidden first when narrow: higher numbers go first; 0 never */
+    int prio; /* hidden first when narrow: higher numbers go first; 0 never */
     bool shown;
 };
 
@@ -385,10 +388,13 @@ enum { CC_TIME, CC_TYPE, CC_TARGET, CC_METHOD, CC_STATUS, CC_LAT, CC_RID, CC_CLI
 static void calls_cols(struct col *c, int width)
 {
     const struct col def[CC_N] = {
-        {"TIME", 15, 0, 0, false, 0, true},   {"TYPE", 6, 0, 0, false, 0, true},
+        {"TIME", 15, 0, 0, false, 0, true},
+        {"TYPE", 6, 0, 0, false, 0, true},
         {"TOPIC[.SERVER]", 16, 11, 40, false, 0, true},
-        {"METHOD", 14, 9, 32, false, 0, true}, {"STATUS", 7, 0, 0, false, 0, true},
-        {"LATENCY", 9, 0, 0, true, 0, true},  {"REQUEST_ID", 40, 0, 0, false, 2, true},
+        {"METHOD", 14, 9, 32, false, 0, true},
+        {"STATUS", 7, 0, 0, false, 0, true},
+        {"LATENCY", 9, 0, 0, true, 0, true},
+        {"REQUEST_ID", 40, 0, 0, false, 2, true},
         {"CLIENT", 21, 1, 46, false, 3, true},
     };
     memcpy(c, def, sizeof def);
@@ -428,7 +434,9 @@ void tui_calls_row(const struct tui_entry *e, uint64_t now_ts, int width, char *
     format_peer(&op->client, client, sizeof client);
     const char *vals[CC_N] = {
         when,
-        op->type == OP_NOTIFICATION ? "notif" : op_type_name(op->type),
+        op->type == OP_NOTIFICATION      ? "notif"
+        : op->dialect == OP_DIALECT_AMQP ? "amqp"
+                                         : op_type_name(op->type),
         target,
         op->type == OP_NOTIFICATION && op->event_type ? op->event_type : op->method,
         op_status_name(op->status),
@@ -440,19 +448,37 @@ void tui_calls_row(const struct tui_entry *e, uint64_t now_ts, int width, char *
 }
 
 enum {
-    TC_NAME, TC_CALLS, TC_OPS, TC_RATE, TC_OK, TC_ERR, TC_TMO, TC_OPEN,
-    TC_P50, TC_P90, TC_P99, TC_MAX, TC_HIST, TC_N
+    TC_NAME,
+    TC_CALLS,
+    TC_OPS,
+    TC_RATE,
+    TC_OK,
+    TC_ERR,
+    TC_TMO,
+    TC_OPEN,
+    TC_P50,
+    TC_P90,
+    TC_P99,
+    TC_MAX,
+    TC_HIST,
+    TC_N
 };
 
 static void topics_cols(struct col *c, int width)
 {
     const struct col def[TC_N] = {
-        {"TOPIC / METHOD", 20, 1, 0, false, 0, true}, {"CALLS", 7, 0, 0, true, 0, true},
-        {"OPS", 7, 0, 0, true, 5, true},  {"RATE/s", 7, 0, 0, true, 4, true},
-        {"OK", 6, 0, 0, true, 0, true},   {"ERR", 5, 0, 0, true, 0, true},
-        {"TMO", 5, 0, 0, true, 0, true},  {"OPEN", 5, 0, 0, true, 3, true},
-        {"P50", 8, 0, 0, true, 0, true},  {"P90", 8, 0, 0, true, 6, true},
-        {"P99", 8, 0, 0, true, 0, true},  {"MAX", 8, 0, 0, true, 2, true},
+        {"TOPIC / METHOD", 20, 1, 0, false, 0, true},
+        {"CALLS", 7, 0, 0, true, 0, true},
+        {"OPS", 7, 0, 0, true, 5, true},
+        {"RATE/s", 7, 0, 0, true, 4, true},
+        {"OK", 6, 0, 0, true, 0, true},
+        {"ERR", 5, 0, 0, true, 0, true},
+        {"TMO", 5, 0, 0, true, 0, true},
+        {"OPEN", 5, 0, 0, true, 3, true},
+        {"P50", 8, 0, 0, true, 0, true},
+        {"P90", 8, 0, 0, true, 6, true},
+        {"P99", 8, 0, 0, true, 0, true},
+        {"MAX", 8, 0, 0, true, 2, true},
         {"HIST .5ms..512ms+", 12 + 5, 0, 0, false, 7, true},
     };
     memcpy(c, def, sizeof def);
@@ -500,24 +526,42 @@ void tui_topics_row(const struct tui_agg_row *r, int width, bool utf8, char *buf
     tui_format_ms(r->nlat ? r->max_ms : -1, max, sizeof max);
     tui_sparkline(r->hist, TUI_AGG_BUCKETS, utf8, hist, sizeof hist);
     snprintf(histcol, sizeof histcol, "%s", r->nlat ? hist : "");
-    const char *vals[TC_N] = {name, calls, ops, rate, ok, err, tmo, open, p50, p90, p99, max,
-                              histcol};
+    const char *vals[TC_N] = {name, calls, ops, rate, ok,  err,    tmo,
+                              open, p50,   p90, p99,  max, histcol};
     emit(buf, len, c, TC_N, vals, width);
 }
 
-enum { NC_ID, NC_CLIENT, NC_NAME, NC_PRODUCT, NC_BROKER, NC_CH, NC_CONS, NC_BYTES, NC_FRAMES,
-       NC_RESYNC, NC_GAPS, NC_STATE, NC_N };
+enum {
+    NC_ID,
+    NC_CLIENT,
+    NC_NAME,
+    NC_PRODUCT,
+    NC_BROKER,
+    NC_CH,
+    NC_CONS,
+    NC_BYTES,
+    NC_FRAMES,
+    NC_RESYNC,
+    NC_GAPS,
+    NC_STATE,
+    NC_N
+};
 
 static void conns_cols(struct col *c, int width)
 {
     const struct col def[NC_N] = {
-        {"ID", 5, 0, 0, true, 0, true},         {"CLIENT", 21, 0, 0, false, 0, true},
+        {"ID", 5, 0, 0, true, 0, true},
+        {"CLIENT", 21, 0, 0, false, 0, true},
         {"CONNECTION_NAME", 14, 1, 0, false, 0, true},
         {"PRODUCT", 9, 0, 0, false, 5, true},
-        {"BROKER", 21, 0, 0, false, 4, true},    {"CH", 4, 0, 0, true, 0, true},
-        {"CONS", 4, 0, 0, true, 0, true},        {"BYTES", 8, 0, 0, true, 0, true},
-        {"FRAMES", 7, 0, 0, true, 3, true},      {"RESYNC", 6, 0, 0, true, 2, true},
-        {"GAPS", 5, 0, 0, true, 1, true},        {"STATE", 6, 0, 0, false, 0, true},
+        {"BROKER", 21, 0, 0, false, 4, true},
+        {"CH", 4, 0, 0, true, 0, true},
+        {"CONS", 4, 0, 0, true, 0, true},
+        {"BYTES", 8, 0, 0, true, 0, true},
+        {"FRAMES", 7, 0, 0, true, 3, true},
+        {"RESYNC", 6, 0, 0, true, 2, true},
+        {"GAPS", 5, 0, 0, true, 1, true},
+        {"STATE", 6, 0, 0, false, 0, true},
     };
     memcpy(c, def, sizeof def);
     layout(c, NC_N, width);
@@ -552,9 +596,9 @@ void tui_conns_row(const struct tui_conn *cn, int width, char *buf, size_t len)
     tui_format_count(in->frames, frames, sizeof frames);
     tui_format_count(in->resyncs, resync, sizeof resync);
     tui_format_count(in->gaps, gaps, sizeof gaps);
-    const char *vals[NC_N] = {id,    client, name,   in->product[0] ? in->product : "-",
-                              broker, ch,    cons,   bytes,
-                              frames, resync, gaps,  cn->closed ? "closed" : "open"};
+    const char *vals[NC_N] = {id,     client, name, in->product[0] ? in->product : "-",
+                              broker, ch,     cons, bytes,
+                              frames, resync, gaps, cn->closed ? "closed" : "open"};
     emit(buf, len, c, NC_N, vals, width);
 }
 
@@ -583,8 +627,7 @@ static void add_json_block(struct tui_lines *l, int wrap, const char *title, con
     }
     json_error_t jerr;
     json_t *j = cut ? NULL : json_loads(text, JSON_DECODE_ANY | JSON_ALLOW_NUL, &jerr);
-    char *pretty = j ? json_dumps(j, JSON_INDENT(2) | JSON_ENCODE_ANY | JSON_PRESERVE_ORDER)
-                     : NULL;
+    char *pretty = j ? json_dumps(j, JSON_INDENT(2) | JSON_ENCODE_ANY | JSON_PRESERVE_ORDER) : NULL;
     json_decref(j);
     const char *src = pretty ? pretty : text;
     if (cut)
@@ -631,7 +674,8 @@ static void add_context(struct tui_lines *l, int wrap, const struct tui_entry *e
     }
     const char *key;
     json_t *v;
-    json_object_foreach(j, key, v) {
+    json_object_foreach(j, key, v)
+    {
         if (json_is_string(v)) {
             tui_lines_add(l, TUI_STYLE_NORMAL, wrap, "  %-22s %s", key, json_string_value(v));
         } else {
@@ -660,8 +704,8 @@ static void describe_conn(const struct tui_store *s, uint64_t id, char *buf, siz
     netaddr_format(&c->info.client, cl, sizeof cl);
     snprintf(buf, len, "#%llu %s %s", (unsigned long long)id, cl,
              c->info.connection_name[0] ? c->info.connection_name
-             : c->info.handshake_seen  ? ""
-                                       : "(handshake not seen)");
+             : c->info.handshake_seen   ? ""
+                                        : "(handshake not seen)");
 }
 
 static void add_timeline(struct tui_lines *l, int wrap, const struct tui_entry *e,
@@ -712,10 +756,13 @@ void tui_detail_build(struct tui_lines *out, const struct tui_entry *e, const st
     char target[600], lat[32];
     text_format_target(op, target, sizeof target);
     tui_format_ms(op->has_latency ? op->latency_ms : -1, lat, sizeof lat);
-    const char *method = op->type == OP_NOTIFICATION && op->event_type ? op->event_type : op->method;
+    const char *method =
+        op->type == OP_NOTIFICATION && op->event_type ? op->event_type : op->method;
     tui_lines_add(out, tui_status_style(op->status), wrap, "%s %s %s  status %s  latency %s",
                   op_type_name(op->type), target, or_dash(method), op_status_name(op->status), lat);
     tui_lines_add(out, TUI_STYLE_HEADING, wrap, "Message");
+    if (op->dialect != OP_DIALECT_OSLO)
+        add_kv(out, wrap, "dialect", op_dialect_name(op->dialect));
     add_kv(out, wrap, "msg_id", op->msg_id);
     add_kv(out, wrap, "unique_id", op->unique_id);
     add_kv(out, wrap, "reply_q", op->reply_q);
@@ -732,20 +779,20 @@ void tui_detail_build(struct tui_lines *out, const struct tui_entry *e, const st
     add_kv(out, wrap, "publisher_id", op->publisher_id);
     add_kv(out, wrap, "message_id", op->message_id);
     if (op->type == OP_CALL) {
-        tui_lines_add(out, TUI_STYLE_NORMAL, wrap,
-                      "  %-18s %gs   replies %u (heartbeats %u)%s", "timeout", op->timeout_s,
-                      op->replies, op->heartbeats, op->late_reply ? "   LATE REPLY" : "");
+        tui_lines_add(out, TUI_STYLE_NORMAL, wrap, "  %-18s %gs   replies %u (heartbeats %u)%s",
+                      "timeout", op->timeout_s, op->replies, op->heartbeats,
+                      op->late_reply ? "   LATE REPLY" : "");
     }
     if (op->type == OP_FANOUT)
-        tui_lines_add(out, TUI_STYLE_NORMAL, wrap, "  %-18s %u", "receivers",
-                      op->fanout_receivers);
+        tui_lines_add(out, TUI_STYLE_NORMAL, wrap, "  %-18s %u", "receivers", op->fanout_receivers);
     tui_lines_add(out, TUI_STYLE_NORMAL, wrap, "%s", "");
     add_timeline(out, wrap, e, s);
     if (op->status == OP_ERROR || op->error_class || op->error_message) {
         tui_lines_add(out, TUI_STYLE_NORMAL, wrap, "%s", "");
         tui_lines_add(out, TUI_STYLE_HEADING, wrap, "Error");
         tui_lines_add(out, TUI_STYLE_ERROR, wrap, "  %-18s %s", "class", or_dash(op->error_class));
-        tui_lines_add(out, TUI_STYLE_ERROR, wrap, "  %-18s %s", "module", or_dash(op->error_module));
+        tui_lines_add(out, TUI_STYLE_ERROR, wrap, "  %-18s %s", "module",
+                      or_dash(op->error_module));
         tui_lines_add(out, TUI_STYLE_ERROR, wrap, "  %-18s %s", "message",
                       or_dash(op->error_message));
     }

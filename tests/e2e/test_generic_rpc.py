@@ -173,6 +173,16 @@ def main():
     check_generic(c, records, gen_all, gen)
     check_oslo(c, records, oslo_all, oslo)
     check_report(c, path, args, gen, oslo)
+    # --dialect selects by the same field, in every output (here -j and the text lines).
+    only_amqp = ndjson(["-r", path, "-j", "--dialect", "amqp"] + args)
+    c.check(len(only_amqp) == len(gen) and all(r["dialect"] == "amqp" for r in only_amqp),
+            "--dialect amqp: %d records, the truth has %d generic calls" % (len(only_amqp), len(gen)))
+    only_oslo = ndjson(["-r", path, "-j", "--dialect", "oslo"] + args)
+    c.check(len(only_oslo) == len(oslo) and all(r["dialect"] == "oslo" for r in only_oslo),
+            "--dialect oslo: %d records, the truth has %d oslo operations" % (len(only_oslo), len(oslo)))
+    lines = run(["-r", path, "--dialect", "amqp"] + args).stdout.decode().splitlines()
+    c.check(len(lines) == len(gen) and all(l.endswith(" dialect=amqp") for l in lines),
+            "text lines of --dialect amqp say their dialect: %r" % lines[:2])
     print("%s: %d generic calls, %d oslo operations in the truth; %d records" % (
         NAME, len(gen), len(oslo), len(records)))
     c.finish()
