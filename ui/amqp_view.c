@@ -315,12 +315,9 @@ static void *sink_open(const struct sink_env *env, char *err, size_t errlen)
 {
     if (!env->o->amqp)
         return NULL;
-    struct amqp_view_sink_state *st = malloc(sizeof *st);
-    if (!st) {
-        snprintf(err, errlen, "out of memory");
+    struct amqp_view_sink_state *st = sink_state_new(sizeof *st, env, err, errlen);
+    if (!st)
         return NULL;
-    }
-    st->env = *env;
     st->json = env->o->json && !(env->o->quiet && env->o->report);
     return st;
 }

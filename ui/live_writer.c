@@ -146,12 +146,9 @@ static void *sink_open(const struct sink_env *env, char *err, size_t errlen)
 {
     if (!env->o->write_file || !env->live)
         return NULL;
-    struct live_writer_sink_state *st = calloc(1, sizeof *st);
-    if (!st) {
-        snprintf(err, errlen, "out of memory");
+    struct live_writer_sink_state *st = sink_state_new(sizeof *st, env, err, errlen);
+    if (!st)
         return NULL;
-    }
-    st->env = *env;
     st->w = live_writer_open(env->o->write_file, pcap_source_linktype(pipeline_source(env->p)),
                              LIVE_WRITE_RING_BYTES, err, errlen);
     if (!st->w) {

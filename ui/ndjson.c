@@ -308,18 +308,10 @@ bool ndjson_write_op(FILE *out, const struct op *op, bool flush)
 
 static void *sink_open(const struct sink_env *env, char *err, size_t errlen)
 {
-    (void)err;
-    (void)errlen;
     /* -q --report -j: the report is the one JSON document on stdout. */
     if (!env->o->json || (env->o->quiet && env->o->report))
         return NULL;
-    struct sink_env *st = malloc(sizeof *st);
-    if (!st) {
-        snprintf(err, errlen, "out of memory");
-        return NULL;
-    }
-    *st = *env;
-    return st;
+    return sink_state_new(sizeof *env, env, err, errlen);
 }
 
 static void sink_on_op(void *s, const struct op *op)

@@ -453,15 +453,14 @@ static void *sink_open(const struct sink_env *env, char *err, size_t errlen)
 {
     if (!env->o->report)
         return NULL;
-    struct report_sink_state *st = calloc(1, sizeof *st);
-    if (st)
-        st->r = report_new();
-    if (!st || !st->r) {
+    struct report_sink_state *st = sink_state_new(sizeof *st, env, err, errlen);
+    if (!st)
+        return NULL;
+    if (!(st->r = report_new())) {
         free(st);
         snprintf(err, errlen, "out of memory");
         return NULL;
     }
-    st->env = *env;
     /* The TUI owns the terminal while it runs: its report comes only at the end. */
     if (env->o->report_interval > 0 && !env->o->tui)
         st->next_report = clock_mono_s() + env->o->report_interval;

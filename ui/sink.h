@@ -53,6 +53,11 @@ struct sink {
     void (*close)(void *s);
 };
 
+/* A sink's state: `size` zeroed bytes that begin with a copy of *env (so a
+ * state struct starts with `struct sink_env env`). NULL and "out of memory"
+ * in err when it cannot be had. Freed with free(). */
+void *sink_state_new(size_t size, const struct sink_env *env, char *err, size_t errlen);
+
 /* The outputs every front-end may open, in event order (ui/sinks.c). */
 extern const struct sink *const sink_table[];
 

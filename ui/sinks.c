@@ -6,6 +6,7 @@
  */
 #include "ui/sink.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 #include "ui/amqp_view.h"
@@ -26,6 +27,17 @@ const struct sink *const sink_table[] = {
     &amqp_view_sink,   /* --amqp */
     NULL,
 };
+
+void *sink_state_new(size_t size, const struct sink_env *env, char *err, size_t errlen)
+{
+    void *st = calloc(1, size < sizeof *env ? sizeof *env : size);
+    if (!st) {
+        snprintf(err, errlen, "out of memory");
+        return NULL;
+    }
+    memcpy(st, env, sizeof *env);
+    return st;
+}
 
 static void set_op(void *user, const struct op *op)
 {

@@ -129,13 +129,7 @@ static void *sink_open(const struct sink_env *env, char *err, size_t errlen)
     const struct cli_options *o = env->o;
     if (o->json || o->quiet || o->report || o->amqp || o->tui)
         return NULL;
-    struct sink_env *st = malloc(sizeof *st);
-    if (!st) {
-        snprintf(err, errlen, "out of memory");
-        return NULL;
-    }
-    *st = *env;
-    return st;
+    return sink_state_new(sizeof *env, env, err, errlen);
 }
 
 static void sink_on_op(void *s, const struct op *op)

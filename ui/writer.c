@@ -23,7 +23,7 @@ struct conn_handshake {
 
 struct writer {
     uint8_t *bits;
-    uint64_t nbits; /* capacity in packets */
+    uint64_t nbits;               /* capacity in packets */
     struct conn_handshake *conns; /* sorted by id: flow ids grow as flows appear */
     size_t nconns, capconns;
 };
@@ -119,8 +119,8 @@ bool writer_write(struct writer *w, const struct engine_config *o, const char *p
             return false;
         }
     }
-    struct pcap_source_config sc = {.files = o->files, .nfiles = o->nfiles, .bpf = o->bpf,
-                                    .snaplen = 262144};
+    struct pcap_source_config sc = {
+        .files = o->files, .nfiles = o->nfiles, .bpf = o->bpf, .snaplen = 262144};
     struct pcap_source *src = pcap_source_open(&sc, err, errlen);
     if (!src)
         return false;
@@ -173,15 +173,14 @@ static void *sink_open(const struct sink_env *env, char *err, size_t errlen)
 {
     if (!env->o->write_file || env->live)
         return NULL;
-    struct writer_sink_state *st = calloc(1, sizeof *st);
-    if (st)
-        st->w = writer_new();
-    if (!st || !st->w) {
+    struct writer_sink_state *st = sink_state_new(sizeof *st, env, err, errlen);
+    if (!st)
+        return NULL;
+    if (!(st->w = writer_new())) {
         free(st);
         snprintf(err, errlen, "out of memory");
         return NULL;
     }
-    st->env = *env;
     return st;
 }
 

@@ -15,11 +15,7 @@ import tempfile
 import time
 
 from common import BIN, SRC, Checker, SKIP, TOKEN_MARKER
-
-PORT = "5699"
-ENV = dict(os.environ, LAB_PORT=PORT, LAB_DIR="/tmp/oslotrace-live-test",
-           LAB_EPMD_PORT="4379", LAB_NODE="oslotrace-live@localhost")
-BROKER = os.path.join(SRC, "tools", "lab", "broker.sh")
+from lab_broker import PrivateBroker
 
 
 def skip(why):
@@ -35,11 +31,16 @@ def main():
     if subprocess.run(["/usr/bin/python3", "-c", "import oslo_messaging"]).returncode != 0:
         skip("python3-oslo.messaging is not installed")
     c = Checker("live")
-    subprocess.run(["sh", BROKER, "start"], env=ENV, check=True, timeout=120)
+    with PrivateBroker("live") as broker:
+        run_with_broker(c, broker)
+    c.finish()
+
+
+def run_with_broker(c, broker):
+    PORT, ENV = str(broker.port), broker.env
+    ot = None
     try:
-        events = "/tmp/oslotrace-live-test/events.jsonl"
-        if os.path.exists(events):
-            os.unlink(events)
+        events = os.path.join(broker.dir, "events.jsonl")
         # -w is created after the drop to nobody: a directory nobody may write to.
         wdir = tempfile.mkdtemp(prefix="oslotrace-live-w-")
         os.chmod(wdir, 0o777)
@@ -88,9 +89,9 @@ def main():
         c.check(b"packets" in err, "SIGINT printed the final counters")
         print("live: %d calls made, %d call records" % (len(made), len(calls)))
     finally:
-        subprocess.run(["sh", BROKER, "stop"], env=ENV, timeout=120)
-        shutil.rmtree("/tmp/oslotrace-live-test", ignore_errors=True)
-    c.finish()
+        if ot is not None and ot.poll() is None:
+            ot.kill()
+            ot.wait()
 
 
 if __name__ == "__main__":

@@ -9,15 +9,13 @@ Skipped (exit 77) where live capture or the lab is impossible: not root, no
 rabbitmq-server, no pika."""
 import json
 import os
-import shutil
 import signal
-import socket
 import subprocess
 import sys
-import tempfile
 import time
 
 from common import BIN, SRC, Checker, SKIP
+from lab_broker import PrivateBroker
 
 LAB = os.path.join(SRC, "tools", "lab")
 PY = "/usr/bin/python3"
@@ -26,29 +24,6 @@ PY = "/usr/bin/python3"
 def skip(why):
     print("SKIPPED: " + why)
     sys.exit(SKIP)
-
-
-def free_port(also_free=()):
-    """A free 127.0.0.1 port p whose p + d (for d in also_free) is free too."""
-    for _ in range(200):
-        s = socket.socket()
-        s.bind(("127.0.0.1", 0))
-        p = s.getsockname()[1]
-        s.close()
-        if p + max(also_free or (0,)) > 65535:
-            continue
-        ok = True
-        for d in also_free:
-            t = socket.socket()
-            try:
-                t.bind(("127.0.0.1", p + d))
-            except OSError:
-                ok = False
-            finally:
-                t.close()
-        if ok:
-            return p
-    raise RuntimeError("no free port")
 
 
 def stop(p, sig=signal.SIGTERM, timeout=30):
@@ -70,16 +45,16 @@ def main():
         skip("python3-pika or python3-oslo.messaging is not installed")
     if not os.path.exists(BIN):
         skip("no binary at " + BIN)
-    work = tempfile.mkdtemp(prefix="oslotrace-live-generic-")
-    port = free_port(also_free=(20000,))  # broker.sh puts Erlang distribution on port + 20000
-    env = dict(os.environ, LAB_PORT=str(port), LAB_DIR=os.path.join(work, "broker"),
-               LAB_EPMD_PORT=str(free_port()), LAB_NODE="oslotrace-gen%d@localhost" % os.getpid())
-    url = "amqp://guest:guest@127.0.0.1:%d/%%2F" % port
     c = Checker("live_generic")
+    with PrivateBroker("live-generic") as broker:
+        run_with_broker(c, broker)
+    c.finish()
+
+
+def run_with_broker(c, broker):
+    work, port, url = broker.dir, broker.port, broker.amqp_url
     ot = server = None
     try:
-        subprocess.run(["sh", os.path.join(LAB, "broker.sh"), "start"], env=env, check=True,
-                       timeout=180, stdout=subprocess.DEVNULL)
         out_f = open(os.path.join(work, "oslotrace.out"), "w+b")
         err_f = open(os.path.join(work, "oslotrace.err"), "w+b")
         ot = subprocess.Popen([BIN, "-i", "lo", "-f", "tcp port %d" % port, "--amqp-port",
@@ -133,10 +108,6 @@ def main():
     finally:
         stop(server)
         stop(ot, signal.SIGINT)
-        subprocess.run(["sh", os.path.join(LAB, "broker.sh"), "stop"], env=env, timeout=180,
-                       stdout=subprocess.DEVNULL)
-        shutil.rmtree(work, ignore_errors=True)
-    c.finish()
 
 
 if __name__ == "__main__":

@@ -10,8 +10,8 @@ import collections
 import json
 import os
 import re
+import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -20,18 +20,9 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from common import BIN, Checker, SKIP, SRC  # noqa: E402
 from tui_driver import TuiSession, rows, tmux_available  # noqa: E402
+from lab_broker import PrivateBroker  # noqa: E402
 
 LAB = os.path.join(SRC, "tools", "lab")
-PORT = int(os.environ.get("LAB_PORT", "5672"))
-
-
-def broker_up():
-    try:
-        with socket.create_connection(("127.0.0.1", PORT), timeout=1):
-            return True
-    except OSError:
-        return False
-
 
 def skip(why):
     print("SKIP: " + why)
@@ -46,16 +37,16 @@ def main():
         skip("tools/lab/traffic.py (the lab's traffic generator) is not there")
     if os.geteuid() != 0:
         skip("live capture on lo needs root")
-    started_broker = False
-    if not broker_up():
-        r = subprocess.run(["bash", os.path.join(LAB, "broker.sh"), "start"],
-                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=180)
-        if r.returncode != 0 or not broker_up():
-            skip("no RabbitMQ on 127.0.0.1:%d and tools/lab/broker.sh start failed: %s" %
-                 (PORT, r.stdout.decode(errors="replace")[-300:]))
-        started_broker = True
-
+    if not os.path.exists("/usr/lib/rabbitmq/bin/rabbitmq-server"):
+        skip("rabbitmq-server is not installed")
     c = Checker("tui-live")
+    with PrivateBroker("tui-live") as broker:
+        run_with_broker(c, broker, traffic)
+    c.finish()
+
+
+def run_with_broker(c, broker, traffic):
+    PORT = broker.port
     work = tempfile.mkdtemp(prefix="oslotrace-tui-live-")
     events = os.path.join(work, "events.jsonl")
     pidfile = os.path.join(work, "pid")
@@ -69,8 +60,9 @@ def main():
         time.sleep(1.0)  # the capture is open; start the traffic now
         # its own process group, so the servers it starts go with it on any failure
         gen = subprocess.Popen(["/usr/bin/python3", traffic, "--rate", "20", "--duration", "8",
-                                "--servers", "--events", events, "--slow-every", "3"],
-                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                                "--servers", "--events", events, "--slow-every", "3",
+                                "--url", broker.oslo_url],
+                               env=broker.env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                                start_new_session=True)
         # operations appear while the traffic runs
         s = t.wait_for(lambda x: re.search(r"\d\d:\d\d:\d\d\.\d{6} call", x), 30,
@@ -154,10 +146,7 @@ def main():
                 except subprocess.TimeoutExpired:
                     pass
         t.close()
-        if started_broker:
-            subprocess.run(["bash", os.path.join(LAB, "broker.sh"), "stop"],
-                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=120)
-    c.finish()
+        shutil.rmtree(work, ignore_errors=True)
 
 
 if __name__ == "__main__":

@@ -1,0 +1,69 @@
+"""A private lab broker for the live end-to-end tests: RabbitMQ from
+tools/lab/broker.sh on free loopback ports, with its files, its epmd and its
+node name of its own, so two test runs (or a test and the lab) can share a
+machine, and stopped by its pid whatever happens.
+
+    with PrivateBroker("live") as b:   # b.port, b.env, b.dir
+        ...
+"""
+import os
+import shutil
+import socket
+import subprocess
+import tempfile
+
+from common import SRC
+
+BROKER_SH = os.path.join(SRC, "tools", "lab", "broker.sh")
+
+
+def free_port(also_free=()):
+    """A free 127.0.0.1 port p whose p + d (for d in also_free) is free too."""
+    for _ in range(200):
+        s = socket.socket()
+        s.bind(("127.0.0.1", 0))
+        p = s.getsockname()[1]
+        s.close()
+        if p + max(also_free or (0,)) > 65535:
+            continue
+        ok = True
+        for d in also_free:
+            t = socket.socket()
+            try:
+                t.bind(("127.0.0.1", p + d))
+            except OSError:
+                ok = False
+            finally:
+                t.close()
+        if ok:
+            return p
+    raise RuntimeError("no free port")
+
+
+class PrivateBroker:
+    def __init__(self, name):
+        self.name = name
+        self.dir = tempfile.mkdtemp(prefix="oslotrace-%s-" % name)
+        # broker.sh puts the Erlang distribution port at AMQP port + 20000
+        self.port = free_port(also_free=(20000,))
+        self.env = dict(os.environ, LAB_PORT=str(self.port),
+                        LAB_DIR=os.path.join(self.dir, "broker"),
+                        LAB_EPMD_PORT=str(free_port()),
+                        LAB_NODE="oslotrace-%s-%d@localhost" % (name, os.getpid()))
+        self.oslo_url = "rabbit://guest:guest@127.0.0.1:%d/" % self.port
+        self.amqp_url = "amqp://guest:guest@127.0.0.1:%d/%%2F" % self.port
+
+    def __enter__(self):
+        try:
+            subprocess.run(["sh", BROKER_SH, "start"], env=self.env, check=True, timeout=180,
+                           stdout=subprocess.DEVNULL)
+        except BaseException:
+            self.__exit__(None, None, None)
+            raise
+        return self
+
+    def __exit__(self, *exc):
+        subprocess.run(["sh", BROKER_SH, "stop"], env=self.env, timeout=180,
+                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        shutil.rmtree(self.dir, ignore_errors=True)
+        return False
