@@ -17,9 +17,12 @@
 const double metrics_bucket_le[METRICS_BUCKETS] = {.001, .0025, .005, .01, .025, .05, .1, .25,
                                                    .5,   1,     2.5,  5,   10,   30,  60};
 
-/* A row that saw fewer than one operation per half-life may give its place away. */
+/* A row gives its place away once its decayed count is below one half: a
+ * single operation five minutes ago, or a few long before. So a full table
+ * takes at most max_series new label sets per half-life, and Prometheus does
+ * not see series churn with every new topic. */
 #define ACTIVITY_HALF_LIFE_NS 300e9
-#define ACTIVITY_EVICT_BELOW 1.0
+#define ACTIVITY_EVICT_BELOW 0.5
 
 struct metrics_series {
     struct metrics_row *rows; /* max rows, the first n in use */

@@ -5,8 +5,9 @@
  *
  * The table keeps at most `max_series` rows plus one row whose labels are all
  * "other". When a new series arrives and the table is full, the least active
- * row (operations per half-life of packet time, decayed) is folded into
- * "other" if it has become quiet; otherwise the new operation itself is
+ * row (operations decayed with a 5-minute half-life of packet time) is
+ * folded into "other" if it has become quiet (below one half: one operation
+ * five minutes ago); otherwise the new operation itself is
  * counted in "other". Folding only ever adds to "other", so every sum over
  * the labels stays monotonic, as Prometheus counters must. Both are counted.
  */
