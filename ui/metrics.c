@@ -179,9 +179,9 @@ static void *sink_open(const struct sink_env *env, char *err, size_t errlen)
             return NULL;
         }
         publish(m);
-        if (!o->quiet)
-            fprintf(stderr, "oslotrace: serving metrics on http://%s/metrics\n",
-                    metrics_http_address(m->http));
+        /* Even with -q: the daemon's journal says where it serves (and which port, for :0). */
+        fprintf(stderr, "oslotrace: serving metrics on http://%s/metrics\n",
+                metrics_http_address(m->http));
     }
     double now = clock_mono_s();
     m->next_render = now + METRICS_RENDER_PERIOD_S;

@@ -102,13 +102,14 @@ def http_get(url, accept=None, timeout=10):
         return e.code, e.headers.get("Content-Type", ""), e.read().decode()
 
 
-def start_serving(args, workdir, wait_for_end=True):
+def start_serving(args, workdir, wait_for_end=True, wrapper=()):
     """oslotrace ARGS --metrics-listen 127.0.0.1:0 (--linger is up to args),
     stderr to a file; returns (process, metrics URL). With wait_for_end, waits
-    until it says the input ended (--linger)."""
+    until it says the input ended (--linger). wrapper: a command that runs
+    the binary (setpriv ... --)."""
     err_path = os.path.join(workdir, "oslotrace.err")
     err = open(err_path, "wb")
-    p = subprocess.Popen([BIN] + args + ["--metrics-listen", "127.0.0.1:0"],
+    p = subprocess.Popen(list(wrapper) + [BIN] + args + ["--metrics-listen", "127.0.0.1:0"],
                          stdout=subprocess.DEVNULL, stderr=err)
     err.close()
     url = None
