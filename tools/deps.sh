@@ -4,7 +4,7 @@
 set -euo pipefail
 pkgs=(build-essential cmake pkg-config clang libpcap-dev libjansson-dev libncurses-dev
       libcmocka-dev zlib1g-dev python3 tcpdump tshark tmux time valgrind libclang-rt-14-dev
-      bsdutils procps)
+      bsdutils procps libmicrohttpd-dev prometheus python3-prometheus-client systemd)
 missing=()
 for p in "${pkgs[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
