@@ -29,7 +29,7 @@
 
 #include "ui/metrics_expo.h"
 
-#define HTTP_CONNECTION_LIMIT 32u
+#define HTTP_CONNECTION_LIMIT 8u
 #define HTTP_IDLE_TIMEOUT_S 10u
 
 struct snapshot {
