@@ -3,7 +3,7 @@
 JOBS ?= $(shell nproc)
 DEMO_PCAP ?= pcaps/errors.pcap
 
-.PHONY: all deps release debug asan demo test bench clean install deb
+.PHONY: all deps release debug asan demo test bench clean install deb deb-smoke
 
 all: release
 
@@ -43,6 +43,10 @@ deb: deps
 	cmake --build build/deb -j $(JOBS)
 	cd build/deb && cpack -G DEB
 	@ls build/deb/*.deb
+
+# Installs the package, checks --version, man and the unit, purges it (root; throwaway).
+deb-smoke:
+	bash tools/deb_smoke.sh
 
 bench: deps
 	bash bench/run
