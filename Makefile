@@ -3,7 +3,7 @@
 JOBS ?= $(shell nproc)
 DEMO_PCAP ?= pcaps/errors.pcap
 
-.PHONY: all deps release debug asan demo test bench clean
+.PHONY: all deps deps-test release debug asan demo test bench clean install deb deb-smoke
 
 all: release
 
@@ -25,10 +25,32 @@ asan: deps
 demo: release
 	./build/release/oslotrace -r $(DEMO_PCAP) --report
 
-test: debug asan
+# The tests also need the lab's broker, oslo.messaging, pika and Prometheus.
+deps-test:
+	@bash tools/deps.sh test
+
+test: deps-test debug asan
 	ctest --test-dir build/debug --output-on-failure -j $(JOBS)
 	ASAN_OPTIONS=detect_leaks=1 ctest --test-dir build/asan --output-on-failure -j $(JOBS)
 	bash tools/fuzz.sh all 15
+
+# Installs the binary, the man page and the systemd unit under PREFIX.
+PREFIX ?= /usr/local
+install: deps
+	cmake -S . -B build/install -DCMAKE_BUILD_TYPE=Release -DOSLOTRACE_TESTS=OFF -DCMAKE_INSTALL_PREFIX=$(PREFIX) >/dev/null
+	cmake --build build/install -j $(JOBS)
+	cmake --install build/install
+
+# A Debian package (CPack) of the same files under /usr: build/deb/oslotrace_*.deb.
+deb: deps
+	cmake -S . -B build/deb -DCMAKE_BUILD_TYPE=Release -DOSLOTRACE_TESTS=OFF -DCMAKE_INSTALL_PREFIX=/usr >/dev/null
+	cmake --build build/deb -j $(JOBS)
+	cd build/deb && cpack -G DEB
+	@ls build/deb/*.deb
+
+# Installs the package, checks --version, man and the unit, purges it (root; throwaway).
+deb-smoke:
+	bash tools/deb_smoke.sh
 
 bench: deps
 	bash bench/run

@@ -14,6 +14,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ui/metrics_series.h"
+
 enum long_only {
     OPT_AMQP = 256,
     OPT_REPORT,
@@ -36,6 +38,10 @@ enum long_only {
     OPT_TUI_HISTORY,
     OPT_IMMEDIATE,
     OPT_DIALECT,
+    OPT_METRICS_LISTEN,
+    OPT_METRICS_FILE,
+    OPT_METRICS_MAX_SERIES,
+    OPT_LINGER,
 };
 
 static const struct option long_options[] = {
@@ -69,6 +75,10 @@ static const struct option long_options[] = {
     {"tui-history", required_argument, NULL, OPT_TUI_HISTORY},
     {"immediate-mode", no_argument, NULL, OPT_IMMEDIATE},
     {"dialect", required_argument, NULL, OPT_DIALECT},
+    {"metrics-listen", required_argument, NULL, OPT_METRICS_LISTEN},
+    {"metrics-file", required_argument, NULL, OPT_METRICS_FILE},
+    {"metrics-max-series", required_argument, NULL, OPT_METRICS_MAX_SERIES},
+    {"linger", no_argument, NULL, OPT_LINGER},
     {"relinquish-privileges", required_argument, NULL, 'Z'},
     {NULL, 0, NULL, 0},
 };
@@ -78,6 +88,7 @@ void cli_defaults(struct cli_options *o)
     memset(o, 0, sizeof *o);
     engine_config_default(&o->engine);
     o->tui_history = 100000;
+    o->metrics_max_series = METRICS_DEFAULT_MAX_SERIES;
 }
 
 void cli_usage(FILE *out)
@@ -99,9 +110,12 @@ void cli_usage(FILE *out)
           "  -j, --json         NDJSON, one object per operation (or per method with --amqp)\n"
           "  --amqp             AMQP method frames instead of oslo operations\n"
           "  --report           latency report per topic and method at the end\n"
-          "  --report-interval S  live: print the report every S seconds\n"
+          "  --report-interval S  print the report (or write --metrics-file) every S s\n"
           "  --tui              interactive view\n"
           "  -w FILE            write the packets of the selected operations to a pcap\n"
+          "  --metrics-listen HOST:PORT  serve Prometheus /metrics (:PORT = all IPv4)\n"
+          "  --metrics-file F   write the metrics to F at the end, atomically\n"
+          "  --linger           when the input ends, serve metrics until SIGINT/SIGTERM\n"
           "  --args             include arguments and results (redacted)\n"
           "  --show-secrets     do not redact tokens and passwords\n"
           "  -q                 no per-operation lines, no progress bar\n"
@@ -116,6 +130,7 @@ void cli_usage(FILE *out)
           "  --call-timeout S   timeout of calls without expiration (default 60)\n"
           "  --max-pending N    pending calls kept (default 1000000)\n"
           "  --max-body BYTES   body bytes kept per message (default 16 MiB)\n"
+          "  --metrics-max-series N  label sets kept, the rest is \"other\" (500)\n"
           "  --tui-history N    operations kept in the TUI list (default 100000)\n"
           "  -h, --help         this help (man oslotrace for more)\n"
           "  --version          versions of oslotrace, libpcap and jansson\n"
@@ -168,6 +183,7 @@ enum cli_result cli_parse(struct cli_options *o, int argc, char **argv, FILE *ou
     optind = 1;
     opterr = 0;
     int c;
+    bool report_asked = false;
     while ((c = getopt_long(argc, argv, ":r:i:f:c:w:qjB:hnZ:", long_options, NULL)) != -1) {
         const char *a = optarg;
         switch (c) {
@@ -219,6 +235,7 @@ enum cli_result cli_parse(struct cli_options *o, int argc, char **argv, FILE *ou
             break;
         case OPT_REPORT:
             o->report = true;
+            report_asked = true;
             break;
         case OPT_REPORT_INTERVAL:
             if (!parse_seconds(a, &o->report_interval) || o->report_interval < 0.1)
@@ -252,6 +269,21 @@ enum cli_result cli_parse(struct cli_options *o, int argc, char **argv, FILE *ou
             if (o->engine.namqp_ports == CLI_MAX_PORTS)
                 return usage_error(err, "too many --amqp-port (at most %s)%s", "16", "");
             o->engine.amqp_ports[o->engine.namqp_ports++] = (uint16_t)v;
+            break;
+        case OPT_METRICS_LISTEN:
+            o->metrics_listen = a;
+            break;
+        case OPT_METRICS_FILE:
+            if (!a[0])
+                return usage_error(err, "--metrics-file needs a path%s%s", "", "");
+            o->metrics_file = a;
+            break;
+        case OPT_METRICS_MAX_SERIES:
+            if (!parse_u64(a, 1, METRICS_MAX_SERIES_LIMIT, &o->metrics_max_series))
+                return usage_error(err, "bad --metrics-max-series: '%s' (1 to 100000)%s", a, "");
+            break;
+        case OPT_LINGER:
+            o->linger = true;
             break;
         case OPT_TUI_HISTORY:
             if (!parse_u64(a, 1, 10000000, &o->tui_history))
@@ -309,6 +341,11 @@ enum cli_result cli_parse(struct cli_options *o, int argc, char **argv, FILE *ou
     if (o->write_file && o->amqp)
         return usage_error(err, "-w selects operations; it cannot be combined with --amqp%s%s", "",
                            "");
+    if (o->linger && !o->metrics_listen)
+        return usage_error(err, "--linger keeps serving --metrics-listen; give it too%s%s", "", "");
+    /* --report-interval paces --metrics-file; it prints the report only when asked for too. */
+    if (o->metrics_file && o->report_interval > 0 && !report_asked)
+        o->report = false;
     size_t stdin_count = 0;
     for (size_t i = 0; i < o->engine.nfiles; i++)
         stdin_count += strcmp(o->engine.files[i], "-") == 0;

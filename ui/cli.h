@@ -32,6 +32,12 @@ struct cli_options {
     bool args;              /* --args: include arguments and results */
     const char *user;       /* -Z: user to drop privileges to */
     uint64_t tui_history;   /* --tui-history */
+
+    /* The Prometheus sink (ui/metrics.c). */
+    const char *metrics_listen;  /* --metrics-listen HOST:PORT */
+    const char *metrics_file;    /* --metrics-file PATH */
+    uint64_t metrics_max_series; /* --metrics-max-series */
+    bool linger;                 /* --linger: keep serving metrics after the input ends */
 };
 
 enum cli_result { CLI_RUN = 0, CLI_EXIT_OK = 1, CLI_USAGE = 2 };

@@ -9,6 +9,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "common/clock.h"
@@ -98,6 +99,18 @@ static int run_loop(const struct cli_options *o, struct pipeline *p, struct sink
     return status;
 }
 
+/* --linger: the input has ended; the metrics sink keeps serving its last
+ * exposition from its own thread until SIGINT or SIGTERM. */
+static void linger(const struct cli_options *o)
+{
+    if (!o->quiet && !stop_requests)
+        fprintf(stderr, "oslotrace: input ended; serving metrics until SIGINT or SIGTERM\n");
+    while (!stop_requests) {
+        struct timespec ts = {0, 100 * 1000 * 1000};
+        nanosleep(&ts, NULL);
+    }
+}
+
 static int run_batch(const struct cli_options *o)
 {
     struct sink_set sinks;
@@ -139,6 +152,8 @@ static int run_batch(const struct cli_options *o)
     fflush(stdout);
     if (!sink_set_finish(&sinks))
         status = 1;
+    if (o->linger && status == 0)
+        linger(o);
     sink_set_close(&sinks);
     pipeline_free(p);
     return status;

@@ -11,6 +11,7 @@
 
 #include "ui/amqp_view.h"
 #include "ui/live_writer.h"
+#include "ui/metrics.h"
 #include "ui/ndjson.h"
 #include "ui/report.h"
 #include "ui/status_line.h"
@@ -22,6 +23,7 @@ const struct sink *const sink_table[] = {
     &live_writer_sink, /* -w, live: a ring of recent packets */
     &status_line_sink, /* live: the counters line at the end */
     &report_sink,      /* --report, --report-interval */
+    &metrics_sink,     /* --metrics-listen, --metrics-file */
     &ndjson_sink,      /* -j */
     &text_sink,        /* the default: one line per operation */
     &amqp_view_sink,   /* --amqp */
