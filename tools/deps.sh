@@ -3,7 +3,7 @@
 # only when one is missing (so repeated `make` calls stay fast and offline).
 set -euo pipefail
 pkgs=(build-essential cmake pkg-config clang libpcap-dev libjansson-dev libncurses-dev
-      libcmocka-dev zlib1g-dev python3 tcpdump tshark tmux time valgrind libclang-rt-14-dev
+      libcmocka-dev zlib1g-dev libssl-dev python3 tcpdump tshark tmux time valgrind libclang-rt-14-dev
       bsdutils procps)
 missing=()
 for p in "${pkgs[@]}"; do
