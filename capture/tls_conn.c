@@ -74,6 +74,7 @@ struct tls_decoder {
     struct tls_keylog *kl;
     struct tls_conn *held_head;
     size_t held_total;
+    uint64_t drained_gen; /* key log generation the held records were last tried with */
     struct tls_stats st;
     uint8_t plain[TLS_RECORD_MAX_PAYLOAD + 256];
 };
@@ -597,8 +598,11 @@ void *tls_conn_close(struct tls_conn *c)
 
 void tls_decoder_poll_keys(struct tls_decoder *d)
 {
-    if (!tls_keylog_poll(d->kl))
+    tls_keylog_poll(d->kl);
+    uint64_t gen = tls_keylog_generation(d->kl);
+    if (gen == d->drained_gen)
         return;
+    d->drained_gen = gen;
     struct tls_conn *c = d->held_head;
     while (c) {
         struct tls_conn *next = c->hnext;

@@ -70,7 +70,8 @@ struct tls_conn;
 struct tls_decoder *tls_decoder_new(const struct tls_config *cfg, const struct tls_callbacks *cb);
 /* The key log the decoder reads (add files, feed DSBs before traffic). */
 struct tls_keylog *tls_decoder_keylog(struct tls_decoder *d);
-/* Re-reads growing key log files; held records whose keys arrived are decrypted. */
+/* Re-reads growing key log files; held records whose keys arrived (from a
+ * file or fed to the key log) are decrypted. */
 void tls_decoder_poll_keys(struct tls_decoder *d);
 /* down is handed back to every callback of this connection. */
 struct tls_conn *tls_conn_open(struct tls_decoder *d, void *down);
