@@ -380,13 +380,20 @@ struct run {
     uint64_t bytes;
 };
 
+/* Each flow's plaintext is hashed on its own and summed into the run's at
+ * close, so the order in which flows are delivered does not matter. */
+struct flow_hash {
+    struct run *r;
+    uint64_t hash[2];
+};
+
 static void t_data(void *down, int dir, const uint8_t *data, size_t len, uint64_t ts, uint64_t pkt)
 {
-    struct run *r = down;
+    struct flow_hash *f = down;
     (void)ts, (void)pkt;
     for (size_t i = 0; i < len; i++)
-        r->hash[dir & 1] = (r->hash[dir & 1] ^ data[i]) * 1099511628211ull;
-    r->bytes += len;
+        f->hash[dir & 1] = (f->hash[dir & 1] ^ data[i]) * 1099511628211ull;
+    f->r->bytes += len;
 }
 
 static void t_gap(void *down, int dir, uint64_t missing, uint64_t ts)
@@ -397,7 +404,9 @@ static void t_gap(void *down, int dir, uint64_t missing, uint64_t ts)
 static void f_open(void *user, struct tcp_flow *flow)
 {
     struct run *r = user;
-    flow->user = tls_conn_open(r->d, r);
+    struct flow_hash *f = calloc(1, sizeof *f);
+    f->r = r;
+    flow->user = tls_conn_open(r->d, f);
 }
 
 static void f_data(void *user, struct tcp_flow *flow, int dir, const uint8_t *data, size_t len,
@@ -418,7 +427,10 @@ static void f_gap(void *user, struct tcp_flow *flow, int dir, uint64_t missing, 
 static void f_close(void *user, struct tcp_flow *flow, enum tcp_close_reason reason)
 {
     (void)user, (void)reason;
-    tls_conn_close(flow->user);
+    struct flow_hash *f = tls_conn_close(flow->user);
+    f->r->hash[0] += f->hash[0];
+    f->r->hash[1] += f->hash[1];
+    free(f);
     flow->user = NULL;
 }
 
@@ -495,6 +507,76 @@ static void test_capture_wrong_and_no_keys(void **state)
     assert_true(st.mid_stream > 0);
 }
 
+/* Live: records wait for keys that reach the key log after the traffic. The
+ * key log appears after the first 300 packets (handshakes and traffic held). */
+static void test_capture_keys_arrive_later(void **state)
+{
+    (void)state;
+    struct run first;
+    struct tls_stats st0 = run_capture("tls.pcap", "tls.keys", 4096, &first);
+    char path[512], kpath[512];
+    snprintf(path, sizeof path, "%s/tls.pcap", pcap_test_dir());
+    snprintf(kpath, sizeof kpath, "%s/tls.keys", pcap_test_dir());
+    for (int small = 0; small < 2; small++) {
+        struct tls_config cfg;
+        tls_config_default(&cfg);
+        cfg.hold_for_keys = true;
+        if (small)
+            cfg.max_held_bytes_total = 20000; /* too small: drops, counted */
+        struct tls_callbacks cb = {t_data, t_gap};
+        struct run r = {0};
+        r.d = tls_decoder_new(&cfg, &cb);
+        r.chunk = 4096;
+        /* Feed every flow by hand, keeping the connections open. */
+        char err[PCAP_ERRBUF_SIZE];
+        pcap_t *p = pcap_open_offline(path, err);
+        assert_non_null(p);
+        struct tcp_stream_config tc;
+        tcp_stream_config_default(&tc);
+        struct tcp_stream_callbacks tcb = {f_open, f_data, f_gap, f_close, &r};
+        struct tcp_stream *ts = tcp_stream_new(&tc, &tcb);
+        struct pcap_pkthdr *h;
+        const u_char *data;
+        uint64_t index = 0;
+        while (pcap_next_ex(p, &h, &data) == 1) {
+            struct packet pkt = {0};
+            pkt.ts_ns = 1;
+            pkt.index = ++index;
+            pkt.caplen = h->caplen;
+            pkt.wirelen = h->len;
+            pkt.linktype = pcap_datalink(p);
+            pkt.data = data;
+            struct tcp_segment seg;
+            if (packet_decode(&pkt, &seg) == PACKET_TCP)
+                tcp_stream_feed(ts, &seg);
+            if (index == 300) { /* the key log appears now, mid-capture */
+                struct tls_stats st;
+                tls_decoder_get_stats(r.d, &st);
+                assert_true(st.records_held > 0);
+                assert_int_equal(r.bytes, 0);
+                assert_true(tls_keylog_add_file(tls_decoder_keylog(r.d), kpath, err, sizeof err));
+                tls_decoder_poll_keys(r.d);
+            }
+        }
+        pcap_close(p);
+        struct tls_stats st;
+        tcp_stream_finish(ts);
+        tcp_stream_free(ts);
+        tls_decoder_get_stats(r.d, &st);
+        if (!small) {
+            assert_int_equal(st.records_decrypted, st0.records_decrypted);
+            assert_int_equal(st.held_dropped, 0);
+            assert_int_equal(r.bytes, first.bytes);
+            assert_memory_equal(r.hash, first.hash, sizeof r.hash);
+        } else {
+            assert_true(st.held_dropped > 0);
+            assert_true(st.records_decrypted < st0.records_decrypted);
+        }
+        assert_int_equal(st.held_bytes, 0);
+        tls_decoder_free(r.d);
+    }
+}
+
 static void test_garbage(void **state)
 {
     (void)state;
@@ -507,7 +589,8 @@ static void test_garbage(void **state)
     uint64_t x = 88172645463325252ull;
     uint8_t buf[4096];
     for (int round = 0; round < 200; round++) {
-        struct tls_conn *c = tls_conn_open(d, &r);
+        struct flow_hash fh = {&r, {0, 0}};
+        struct tls_conn *c = tls_conn_open(d, &fh);
         /* A plausible start (a ClientHello record header), then noise. */
         uint8_t start[] = {22, 3, 1, 0, 200, 1};
         tls_conn_data(c, 0, start, sizeof start, 1, 1);
@@ -536,6 +619,7 @@ int main(void)
         cmocka_unit_test(test_hellos),
         cmocka_unit_test(test_captures_every_chunking),
         cmocka_unit_test(test_capture_wrong_and_no_keys),
+        cmocka_unit_test(test_capture_keys_arrive_later),
         cmocka_unit_test(test_garbage),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
