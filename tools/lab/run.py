@@ -67,6 +67,11 @@ SCENARIOS = {
         "host-a": "1.2:ECDHE-RSA-AES128-GCM-SHA256", "host-b": "1.2:ECDHE-RSA-AES128-SHA256",
         "listener-1": "1.3:TLS_CHACHA20_POLY1305_SHA256",
         "client": "1.3:TLS_AES_128_GCM_SHA256"}),
+    # bench: bytes-heavy's traffic over TLS 1.3 (speed of -j on TLS vs plaintext)
+    "tls-bytes-heavy": dict(client="bulk", clients=2, keys=True,
+                            bulk=dict(ops=10000, bytes=8000, threads=4), tls={
+        "host-a": "1.3:TLS_AES_256_GCM_SHA384", "host-b": "1.3:TLS_AES_256_GCM_SHA384",
+        "listener-1": "1.3:TLS_AES_256_GCM_SHA384", "client": "1.3:TLS_AES_256_GCM_SHA384"}),
     "tls-late": dict(client="tlsmix", pause=True, keys=True, tls={
         "host-a": "1.3:TLS_AES_256_GCM_SHA384", "host-b": "1.3:TLS_AES_256_GCM_SHA384",
         "listener-1": "1.3:TLS_AES_256_GCM_SHA384", "client": "1.3:TLS_AES_256_GCM_SHA384"}),
