@@ -32,8 +32,8 @@ void engine_default_bpf(const struct engine_config *cfg, char *buf, size_t len)
     }
     size_t used = (size_t)snprintf(buf, len, "tcp and (");
     for (size_t i = 0; i < nports && used < len; i++) {
-        uint16_t port = i < cfg->namqp_ports ? cfg->amqp_ports[i]
-                                             : cfg->amqps_ports[i - cfg->namqp_ports];
+        uint16_t port =
+            i < cfg->namqp_ports ? cfg->amqp_ports[i] : cfg->amqps_ports[i - cfg->namqp_ports];
         used += (size_t)snprintf(buf + used, len - used, "%sport %u", i ? " or " : "", port);
     }
     if (used < len)
