@@ -16,20 +16,26 @@ void engine_config_default(struct engine_config *cfg)
     cfg->max_body = 16u << 20;
     cfg->amqp_ports[0] = ENGINE_DEFAULT_AMQP_PORT;
     cfg->namqp_ports = 1;
+    cfg->amqps_ports[0] = ENGINE_DEFAULT_AMQPS_PORT;
+    cfg->namqps_ports = 1;
     cfg->buffer_kib = 8192;
     op_filter_init(&cfg->filter);
 }
 
 void engine_default_bpf(const struct engine_config *cfg, char *buf, size_t len)
 {
-    if (cfg->namqp_ports == 1) {
-        snprintf(buf, len, "tcp port %u", cfg->amqp_ports[0]);
+    size_t nports = cfg->namqp_ports + cfg->namqps_ports;
+    if (nports == 1) {
+        snprintf(buf, len, "tcp port %u",
+                 cfg->namqp_ports ? cfg->amqp_ports[0] : cfg->amqps_ports[0]);
         return;
     }
     size_t used = (size_t)snprintf(buf, len, "tcp and (");
-    for (size_t i = 0; i < cfg->namqp_ports && used < len; i++)
-        used += (size_t)snprintf(buf + used, len - used, "%sport %u", i ? " or " : "",
-                                 cfg->amqp_ports[i]);
+    for (size_t i = 0; i < nports && used < len; i++) {
+        uint16_t port =
+            i < cfg->namqp_ports ? cfg->amqp_ports[i] : cfg->amqps_ports[i - cfg->namqp_ports];
+        used += (size_t)snprintf(buf + used, len - used, "%sport %u", i ? " or " : "", port);
+    }
     if (used < len)
         snprintf(buf + used, len - used, ")");
 }

@@ -18,6 +18,8 @@
 #define ENGINE_MAX_FILES 64
 #define ENGINE_MAX_PORTS 16
 #define ENGINE_DEFAULT_AMQP_PORT 5672
+#define ENGINE_DEFAULT_AMQPS_PORT 5671
+#define ENGINE_MAX_KEYLOGS 8
 
 struct engine_config {
     /* Input: files (merged by time; "-" = stdin) or one live interface. */
@@ -32,6 +34,12 @@ struct engine_config {
     /* Decoding */
     uint16_t amqp_ports[ENGINE_MAX_PORTS]; /* broker ports: tell client from server */
     size_t namqp_ports;
+    /* TLS (capture/tls_conn.h): flows on these ports are decrypted first,
+     * with secrets from these NSS key log files and from pcapng DSBs. */
+    uint16_t amqps_ports[ENGINE_MAX_PORTS];
+    size_t namqps_ports;
+    const char *tls_keylogs[ENGINE_MAX_KEYLOGS];
+    size_t ntls_keylogs;
     uint64_t max_body;     /* body bytes kept per message */
     double call_timeout_s; /* a call without expiration times out after this */
     uint64_t max_pending;  /* correlation table entries */
@@ -46,7 +54,8 @@ struct engine_config {
 };
 
 void engine_config_default(struct engine_config *cfg);
-/* The default live capture filter: "tcp port 5672" or "tcp and (port 5672 or port N ...)". */
+/* The default live capture filter: "tcp and (port 5672 or port 5671 [or port N ...])",
+ * every AMQP and AMQPS port. */
 void engine_default_bpf(const struct engine_config *cfg, char *buf, size_t len);
 
 #endif

@@ -6,6 +6,10 @@
  * time, so an offline read and a live capture of the same traffic agree.
  * Its own counters (packets, link-layer outcomes, operations handed out) sit
  * in the registry beside every stage's, in the order the report lists them.
+ * Flows on an AMQPS port, or whose first bytes are a TLS record on any port,
+ * go through the TLS stage (capture/tls_conn.h, set up by
+ * engine/tls_setup.c) before the AMQP stage; flow->user is a struct
+ * flow_ctx naming both.
  */
 #include "engine/pipeline.h"
 
@@ -16,6 +20,7 @@
 
 #include "capture/packet.h"
 #include "common/clock.h"
+#include "engine/tls_setup.h"
 
 /* Packet time between two ticks of the time-driven stages. */
 #define TICK_NS 100000000ull
@@ -32,6 +37,10 @@ struct pipeline {
     char default_bpf[512]; /* a live capture's, built from the AMQP ports */
     struct tcp_stream *tcp;
     struct amqp_dissector *amqp;
+    struct tls_decoder *tls;
+    struct engine_config cfg; /* ports and key logs, for the TLS stage */
+    bool tls_advised;
+    uint16_t broker_ports[2 * ENGINE_MAX_PORTS]; /* AMQP and AMQPS */
     struct corr *corr;
     struct stats *stats;
     struct pipeline_sinks sinks;
@@ -48,35 +57,76 @@ struct pipeline {
     char err[512];
 };
 
+/* What a TCP flow feeds: its AMQP connection, through TLS when tls is set. */
+struct flow_ctx {
+    struct amqp_conn *amqp;
+    struct tls_conn *tls;
+    bool seen_data; /* TLS on another port is recognised by the first bytes */
+};
+
 static void on_flow_open(void *user, struct tcp_flow *flow)
 {
     struct pipeline *p = user;
-    flow->user = amqp_conn_open(p->amqp, flow->id, &flow->a, &flow->b, flow->first_ts);
+    struct flow_ctx *fc = calloc(1, sizeof *fc);
+    flow->user = fc;
+    if (!fc)
+        return;
+    fc->amqp = amqp_conn_open(p->amqp, flow->id, &flow->a, &flow->b, flow->first_ts);
+    if (fc->amqp && engine_tls_flow(&p->cfg, flow))
+        fc->tls = tls_conn_open(p->tls, fc->amqp);
 }
 
 static void on_flow_data(void *user, struct tcp_flow *flow, int dir, const uint8_t *data,
                          size_t len, uint64_t ts_ns, uint64_t pkt_index)
 {
-    (void)user;
-    if (flow->user)
-        amqp_conn_data(flow->user, dir, data, len, ts_ns, pkt_index);
+    struct pipeline *p = user;
+    struct flow_ctx *fc = flow->user;
+    if (!fc || !fc->amqp)
+        return;
+    if (!fc->seen_data && !fc->tls && engine_tls_start(data, len))
+        fc->tls = tls_conn_open(p->tls, fc->amqp);
+    fc->seen_data = true;
+    if (fc->tls)
+        tls_conn_data(fc->tls, dir, data, len, ts_ns, pkt_index);
+    else
+        amqp_conn_data(fc->amqp, dir, data, len, ts_ns, pkt_index);
 }
 
 static void on_flow_gap(void *user, struct tcp_flow *flow, int dir, uint64_t missing,
                         uint64_t ts_ns)
 {
     (void)user;
-    if (flow->user)
-        amqp_conn_gap(flow->user, dir, missing, ts_ns);
+    struct flow_ctx *fc = flow->user;
+    if (fc && fc->tls)
+        tls_conn_gap(fc->tls, dir, missing, ts_ns);
+    else if (fc && fc->amqp)
+        amqp_conn_gap(fc->amqp, dir, missing, ts_ns);
 }
 
 static void on_flow_close(void *user, struct tcp_flow *flow, enum tcp_close_reason reason)
 {
     struct pipeline *p = user;
     (void)reason;
-    if (flow->user)
-        amqp_conn_close(flow->user, p->now_ns);
+    struct flow_ctx *fc = flow->user;
+    if (fc) {
+        tls_conn_close(fc->tls);
+        if (fc->amqp)
+            amqp_conn_close(fc->amqp, p->now_ns);
+        free(fc);
+    }
     flow->user = NULL;
+}
+
+/* The TLS stage's output: decrypted bytes for the flow's amqp_conn. */
+static void on_tls_data(void *down, int dir, const uint8_t *data, size_t len, uint64_t ts_ns,
+                        uint64_t pkt_index)
+{
+    amqp_conn_data(down, dir, data, len, ts_ns, pkt_index);
+}
+
+static void on_tls_gap(void *down, int dir, uint64_t missing, uint64_t ts_ns)
+{
+    amqp_conn_gap(down, dir, missing, ts_ns);
 }
 
 static void on_amqp_method(void *user, const struct amqp_method_event *ev)
@@ -173,6 +223,7 @@ static bool register_counters(struct pipeline *p)
     ok = ok && pcap_source_register_counters(p->src, c);
     ok = ok && counters_add(c, ROWS(engine_link_rows), read_engine_stats, p, sizeof p->n);
     ok = ok && tcp_stream_register_counters(p->tcp, c);
+    ok = ok && tls_decoder_register_counters(p->tls, c);
     ok = ok && amqp_dissector_register_counters(p->amqp, c);
     ok = ok && corr_register_counters(p->corr, c);
     ok = ok && stats_register_counters(p->stats, c);
@@ -189,11 +240,19 @@ struct pipeline *pipeline_new(const struct engine_config *o, const struct pipeli
         return NULL;
     }
     p->sinks = *sinks;
+    p->cfg = *o;
     p->filter = o->filter;
     p->max_packets = o->count;
     if (!open_source(p, o)) {
         snprintf(err, errlen, "%s", p->err);
         free(p);
+        return NULL;
+    }
+
+    struct tls_callbacks tlcb = {on_tls_data, on_tls_gap};
+    p->tls = engine_tls_new(o, pcap_source_is_live(p->src), &tlcb, err, errlen);
+    if (!p->tls) {
+        pipeline_free(p);
         return NULL;
     }
 
@@ -205,8 +264,12 @@ struct pipeline *pipeline_new(const struct engine_config *o, const struct pipeli
     struct amqp_config ac;
     amqp_config_default(&ac);
     ac.max_body = o->max_body;
-    ac.broker_ports = o->amqp_ports;
-    ac.nbroker_ports = o->namqp_ports;
+    /* Both kinds of broker port tell the broker from the client. */
+    memcpy(p->broker_ports, o->amqp_ports, o->namqp_ports * sizeof o->amqp_ports[0]);
+    memcpy(p->broker_ports + o->namqp_ports, o->amqps_ports,
+           o->namqps_ports * sizeof o->amqps_ports[0]);
+    ac.broker_ports = p->broker_ports;
+    ac.nbroker_ports = o->namqp_ports + o->namqps_ports;
     ac.want_methods = o->want_methods;
     struct amqp_callbacks acb = {on_amqp_method, on_amqp_message, on_amqp_conn, p};
     p->amqp = amqp_dissector_new(&ac, &acb);
@@ -236,6 +299,8 @@ static void tick(struct pipeline *p)
         return;
     p->last_tick_ns = p->now_ns;
     tcp_stream_tick(p->tcp, p->now_ns);
+    if (pcap_source_is_live(p->src))
+        tls_decoder_poll_keys(p->tls); /* key logs written as the services connect */
     corr_tick(p->corr, p->now_ns);
 }
 
@@ -322,8 +387,19 @@ void pipeline_finish(struct pipeline *p)
     if (p->finished)
         return;
     p->finished = true;
+    tls_decoder_poll_keys(p->tls);
     tcp_stream_finish(p->tcp);
     corr_finish(p->corr, p->now_ns);
+}
+
+const char *pipeline_tls_advice(struct pipeline *p)
+{
+    if (p->tls_advised)
+        return NULL;
+    const char *a = engine_tls_advice(&p->cfg, p->tls);
+    if (a)
+        p->tls_advised = true;
+    return a;
 }
 
 const char *pipeline_error(const struct pipeline *p)
@@ -374,7 +450,8 @@ void pipeline_free(struct pipeline *p)
     if (!p)
         return;
     if (p->tcp)
-        tcp_stream_free(p->tcp);
+        tcp_stream_free(p->tcp); /* closes every flow: TLS and AMQP connections */
+    tls_decoder_free(p->tls);
     if (p->amqp)
         amqp_dissector_free(p->amqp);
     if (p->corr)

@@ -52,6 +52,8 @@ enum pipeline_status pipeline_step(struct pipeline *p, unsigned max_packets);
 /* End of input: close every flow, end every pending call, so every op is out. */
 void pipeline_finish(struct pipeline *p);
 const char *pipeline_error(const struct pipeline *p);
+/* Once: the advice to print when TLS was seen and nothing decrypted (else NULL). */
+const char *pipeline_tls_advice(struct pipeline *p);
 /* Every stage's counters (the engine's own among them); front-ends may add theirs. */
 struct counters *pipeline_counters(struct pipeline *p);
 /* Packet time: the first packet's timestamp and the newest time reached, ns (0 = none). */

@@ -8,7 +8,7 @@
 #                        these start services of their own when installed.
 set -euo pipefail
 pkgs=(build-essential cmake pkg-config clang libpcap-dev libjansson-dev libncurses-dev
-      libcmocka-dev zlib1g-dev libmicrohttpd-dev python3 tcpdump tshark tmux time valgrind
+      libcmocka-dev zlib1g-dev libmicrohttpd-dev libssl-dev python3 tcpdump tshark tmux time valgrind
       libclang-rt-14-dev bsdutils procps)
 if [ "${1:-}" = test ]; then
     pkgs+=(rabbitmq-server python3-oslo.messaging python3-pika prometheus

@@ -22,7 +22,7 @@ SECONDS_EACH=${2:-15}
 BUILD=${FUZZ_BUILD:-$SRC/build/fuzz}
 WORK=${FUZZ_WORK:-$BUILD}
 JOBS=${FUZZ_JOBS:-0}
-ALL="fuzz_amqp_stream fuzz_amqp_table fuzz_oslo fuzz_pcap"
+ALL="fuzz_amqp_stream fuzz_amqp_table fuzz_oslo fuzz_pcap fuzz_tls"
 
 if ! command -v clang >/dev/null; then
     echo "fuzz.sh: clang is needed for libFuzzer" >&2

@@ -42,6 +42,8 @@ enum long_only {
     OPT_METRICS_FILE,
     OPT_METRICS_MAX_SERIES,
     OPT_LINGER,
+    OPT_AMQPS_PORT,
+    OPT_TLS_KEYLOG,
 };
 
 static const struct option long_options[] = {
@@ -79,6 +81,8 @@ static const struct option long_options[] = {
     {"metrics-file", required_argument, NULL, OPT_METRICS_FILE},
     {"metrics-max-series", required_argument, NULL, OPT_METRICS_MAX_SERIES},
     {"linger", no_argument, NULL, OPT_LINGER},
+    {"amqps-port", required_argument, NULL, OPT_AMQPS_PORT},
+    {"tls-keylog", required_argument, NULL, OPT_TLS_KEYLOG},
     {"relinquish-privileges", required_argument, NULL, 'Z'},
     {NULL, 0, NULL, 0},
 };
@@ -99,11 +103,15 @@ void cli_usage(FILE *out)
           "Input:\n"
           "  -r FILE            read a pcap/pcapng file (repeatable: merged by time; - = stdin)\n"
           "  -i IFACE           capture live (\"any\" for all interfaces)\n"
-          "  -f EXPR            BPF capture filter (default: tcp port 5672 + --amqp-port)\n"
+          "  -f EXPR            BPF capture filter (default: tcp ports 5672, 5671, --amqp-port,\n"
+          "                     --amqps-port)\n"
           "  -c N               stop after N packets\n"
           "  -B KiB             kernel capture buffer (default 8192)\n"
           "  --immediate-mode   hand over each packet at once (default: in blocks, <= 100 ms)\n"
           "  --amqp-port N      another broker port (repeatable)\n"
+          "  --amqps-port N     another TLS broker port (default 5671; repeatable)\n"
+          "  --tls-keylog FILE  NSS key log (SSLKEYLOGFILE) to decrypt TLS; repeatable,\n"
+          "                     re-read as it grows when live (docs/tls.md)\n"
           "  -Z USER            drop privileges to USER after opening the device (default nobody)\n"
           "Output:\n"
           "  (default)          one text line per operation\n"
@@ -284,6 +292,18 @@ enum cli_result cli_parse(struct cli_options *o, int argc, char **argv, FILE *ou
             break;
         case OPT_LINGER:
             o->linger = true;
+            break;
+        case OPT_AMQPS_PORT:
+            if (!parse_u64(a, 1, 65535, &v))
+                return usage_error(err, "bad --amqps-port: '%s'%s", a, "");
+            if (o->engine.namqps_ports == CLI_MAX_PORTS)
+                return usage_error(err, "too many --amqps-port (at most %s)%s", "16", "");
+            o->engine.amqps_ports[o->engine.namqps_ports++] = (uint16_t)v;
+            break;
+        case OPT_TLS_KEYLOG:
+            if (o->engine.ntls_keylogs == ENGINE_MAX_KEYLOGS)
+                return usage_error(err, "too many --tls-keylog (at most %s)%s", "8", "");
+            o->engine.tls_keylogs[o->engine.ntls_keylogs++] = a;
             break;
         case OPT_TUI_HISTORY:
             if (!parse_u64(a, 1, 10000000, &o->tui_history))

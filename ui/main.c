@@ -149,6 +149,9 @@ static int run_batch(const struct cli_options *o)
     }
     int status = run_loop(o, p, &sinks, live);
     pipeline_finish(p);
+    const char *advice = pipeline_tls_advice(p);
+    if (advice)
+        fprintf(stderr, "oslotrace: %s\n", advice);
     fflush(stdout);
     if (!sink_set_finish(&sinks))
         status = 1;

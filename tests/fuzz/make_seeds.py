@@ -10,6 +10,8 @@ writes OUTDIR/<target>/<name> for each target:
                     start-ok properties and content-header `headers`
   fuzz_oslo         windows of consecutive oslo messages (publish and deliver
                     legs of calls and replies) in the harness's record format
+  fuzz_tls          per TLS connection of a capture with a NAME.keys key log:
+                    [flags][key log len be16][key log][ctl dir][len be16][bytes]...
   fuzz_pcap         small captures: the first packets of each capture and a
                     few slices from its middle (editcap, so pcapng stays pcapng)
 Deterministic: the same captures give the same seeds."""
@@ -218,6 +220,32 @@ def stream_seeds(outdir, flows):
             put(outdir, "fuzz_amqp_stream", bytes(piece))
 
 
+def tls_seeds(outdir, path):
+    """The TLS connections of a capture that has a key log beside it."""
+    keys = path.rsplit(".", 1)[0] + ".keys"
+    if not os.path.exists(keys):
+        return
+    with open(keys, "rb") as f:
+        kl = f.read()[:0xFFFF]
+    conns = {}
+    for ts, frame in read_pcap(path):
+        t = tcp_of(frame)
+        if not t or not t[2]:
+            continue
+        src, dst, payload = t
+        key = tuple(sorted((src, dst)))
+        first = conns.setdefault(key, (src, []))
+        first[1].append((0 if src == first[0] else 1, bytes(payload)))
+    for flags in (0, 1):
+        for _, segs in conns.values():
+            rec = bytearray([flags]) + struct.pack(">H", len(kl)) + kl
+            for d, p in segs:
+                rec += struct.pack(">BH", d, len(p[:0xFFFF])) + p[:0xFFFF]
+                if len(rec) > 256 * 1024:
+                    break
+            put(outdir, "fuzz_tls", bytes(rec))
+
+
 def oslo_record(m, prev_ts, compress=False):
     kind = m["kind"] | (m["dir"] << 2) | ((m["conn"] & 1) << 3) | (0x10 if compress else 0)
     dt = min(255, max(0, int((m["ts"] - prev_ts) / 0.05))) if prev_ts else 0
@@ -277,6 +305,7 @@ def main():
         for t in tables_of(flows):
             put(outdir, "fuzz_amqp_table", b"\x00" + t)
         oslo_seeds(outdir, messages_of(flows))
+        tls_seeds(outdir, path)
     for t in sorted(os.listdir(outdir)):
         print("%s: %d seeds" % (t, len(os.listdir(os.path.join(outdir, t)))))
 

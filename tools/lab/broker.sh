@@ -8,13 +8,17 @@
 # process it starts is recorded by pid and stopped by that pid, never by name.
 # start and stop are idempotent.  Knobs (env): LAB_PORT (AMQP port, default
 # 5672), LAB_DIR (default /tmp/oslotrace-lab), LAB_EPMD_PORT (default 4371),
-# LAB_NODE (default oslotrace-lab@localhost).
+# LAB_NODE (default oslotrace-lab@localhost).  LAB_TLS_PORT (unset: no TLS):
+# also an AMQPS listener on 127.0.0.1:$LAB_TLS_PORT, TLS 1.2 and 1.3, with a CA
+# and a server certificate made by openssl under $LAB_DIR/tls (ca.pem is what
+# clients verify against).
 set -eu
 
 LAB_PORT=${LAB_PORT:-5672}
 LAB_DIR=${LAB_DIR:-/tmp/oslotrace-lab}
 LAB_EPMD_PORT=${LAB_EPMD_PORT:-4371}
 LAB_NODE=${LAB_NODE:-oslotrace-lab@localhost}
+LAB_TLS_PORT=${LAB_TLS_PORT:-}
 RMQ_BIN=/usr/lib/rabbitmq/bin
 EPMD=/usr/bin/epmd
 
@@ -51,6 +55,19 @@ log.file.level = info
 disk_free_limit.absolute = 50MB
 vm_memory_high_watermark.relative = 0.6
 EOF
+    if [ -n "$LAB_TLS_PORT" ]; then
+        make_certs
+        cat >>"$LAB_DIR/etc/rabbitmq.conf" <<EOF
+listeners.ssl.1 = 127.0.0.1:$LAB_TLS_PORT
+ssl_options.cacertfile = $LAB_DIR/tls/ca.pem
+ssl_options.certfile = $LAB_DIR/tls/server.pem
+ssl_options.keyfile = $LAB_DIR/tls/server.key
+ssl_options.verify = verify_none
+ssl_options.fail_if_no_peer_cert = false
+ssl_options.versions.1 = tlsv1.3
+ssl_options.versions.2 = tlsv1.2
+EOF
+    fi
     : >"$LAB_DIR/etc/rabbitmq-env.conf"
     echo "[]." >"$LAB_DIR/etc/enabled_plugins"
     echo "[]." >"$LAB_DIR/etc/advanced.config"
@@ -58,6 +75,22 @@ EOF
         od -An -N20 -tx1 /dev/urandom | tr -d ' \n' >"$LAB_DIR/home/.erlang.cookie"
         chmod 400 "$LAB_DIR/home/.erlang.cookie"
     fi
+}
+
+# A throw-away CA and a server certificate for localhost/127.0.0.1 (RSA 2048,
+# so the broker offers ECDHE_RSA suites), made once per LAB_DIR.
+make_certs() {
+    d="$LAB_DIR/tls"
+    [ -s "$d/server.pem" ] && return 0
+    mkdir -p "$d"
+    openssl req -x509 -newkey rsa:2048 -nodes -days 30 -subj "/CN=oslotrace-lab-ca" \
+        -keyout "$d/ca.key" -out "$d/ca.pem" >/dev/null 2>&1
+    openssl req -newkey rsa:2048 -nodes -subj "/CN=localhost" \
+        -keyout "$d/server.key" -out "$d/server.csr" >/dev/null 2>&1
+    printf 'subjectAltName=DNS:localhost,IP:127.0.0.1\n' >"$d/san.ext"
+    openssl x509 -req -in "$d/server.csr" -CA "$d/ca.pem" -CAkey "$d/ca.key" -CAcreateserial \
+        -days 30 -extfile "$d/san.ext" -out "$d/server.pem" >/dev/null 2>&1
+    chmod 644 "$d/server.key"
 }
 
 alive() { [ -s "$1" ] && kill -0 "$(cat "$1")" 2>/dev/null; }
@@ -98,7 +131,7 @@ do_start() {
         fi
         sleep 1
     done
-    echo "broker running: node $LAB_NODE pid $(cat "$LAB_DIR/server.pid") amqp 127.0.0.1:$LAB_PORT [::1]:$LAB_PORT"
+    echo "broker running: node $LAB_NODE pid $(cat "$LAB_DIR/server.pid") amqp 127.0.0.1:$LAB_PORT [::1]:$LAB_PORT${LAB_TLS_PORT:+ amqps 127.0.0.1:$LAB_TLS_PORT}"
 }
 
 stop_pid() {

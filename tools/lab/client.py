@@ -298,6 +298,26 @@ def sc_mixed(lab, rnd):
     sc_notifications(lab, rnd, n_v2=4, n_v1=2)
 
 
+def sc_tlsmix(lab, rnd):
+    """Small mix for the TLS captures (kept small: they are committed): calls
+    (directed, namespaced), casts, a fanout, remote errors, notifications."""
+    for i in range(14):
+        server = SERVERS[i % 2] if i % 5 == 0 else None
+        if i % 8 == 7:
+            lab.rpc("call", TOPICS[i % 2], "get_info", {}, server=server, namespace="baseapi",
+                    version="1.3")
+        else:
+            lab.rpc("call", TOPICS[i % 2], "echo", {"value": rnd.choice(ODD_VALUES)},
+                    server=server)
+        if i % 3 == 0:
+            lab.rpc("cast", TOPICS[i % 2], "cast_sink", {"n": i}, server=server)
+    lab.rpc("fanout_cast", "compute", "fanout_event", {"event": "refresh", "n": 1})
+    lab.rpc("call", "compute", "fail_builtin", {"msg": "tls error"})
+    lab.rpc("call", "conductor", "fail_custom", {"msg": "instance tls not found"})
+    lab.rpc("call", "compute", "echo", {"value": "t" * 20000}, note="~20 KB args: several records")
+    sc_notifications(lab, rnd, n_v2=3, n_v1=1)
+
+
 def sc_midconn_main(lab, rnd):
     for i in range(70):
         server = SERVERS[i % 2] if i % 7 == 0 else None
@@ -428,7 +448,7 @@ SCENARIOS = {
     "basic": sc_basic, "errors": sc_errors, "concurrency": sc_concurrency,
     "notifications": sc_notifications, "mixed": sc_mixed, "midconn": sc_midconn_main,
     "heartbeat": sc_heartbeat, "compression": sc_compression, "bigmsg": sc_bigmsg,
-    "cutsrc": sc_cutsrc, "handful": sc_handful,
+    "cutsrc": sc_cutsrc, "handful": sc_handful, "tlsmix": sc_tlsmix,
 }
 
 

@@ -50,8 +50,37 @@ class EventLog:
             self._f.close()
 
 
+def tls_setup():
+    """TLS for the lab's TLS captures, from the environment run.py sets:
+    LAB_TLS_CA (the lab CA: TLS on, the broker verified), LAB_TLS_MAX=1.2
+    (maximum_version on every client context), LAB_TLS_CIPHERS (TLS 1.2
+    suites, OpenSSL names).  TLS 1.3 suites come from OPENSSL_CONF.  The key
+    log itself is written by tools/tls-keylog/sitecustomize.py (SSLKEYLOGFILE),
+    exactly as docs/tls.md tells operators to do."""
+    import os
+    import ssl
+    ca = os.environ.get("LAB_TLS_CA")
+    if not ca:
+        return None
+    tmax = os.environ.get("LAB_TLS_MAX")
+    ciphers = os.environ.get("LAB_TLS_CIPHERS")
+    if (tmax or ciphers) and not getattr(ssl, "_lab_tls_patched", False):
+        ssl._lab_tls_patched = True
+        orig = ssl.SSLContext.wrap_socket
+
+        def wrap_socket(self, *a, **kw):
+            if tmax == "1.2":
+                self.maximum_version = ssl.TLSVersion.TLSv1_2
+            if ciphers:
+                self.set_ciphers(ciphers)
+            return orig(self, *a, **kw)
+        ssl.SSLContext.wrap_socket = wrap_socket
+    return ca
+
+
 def make_conf(compression=None, response_timeout=30):
-    """A private ConfigOpts (no global CONF), optionally with kombu compression."""
+    """A private ConfigOpts (no global CONF), optionally with kombu compression
+    and TLS (tls_setup)."""
     conf = cfg.ConfigOpts()
     conf([], project="oslotrace-lab", default_config_files=[], default_config_dirs=[])
     conf.register_opts(impl_rabbit.rabbit_opts, group="oslo_messaging_rabbit")
@@ -60,6 +89,10 @@ def make_conf(compression=None, response_timeout=30):
     oslo_messaging.set_transport_defaults(EXCHANGE)
     if compression:
         conf.set_override("kombu_compression", compression, group="oslo_messaging_rabbit")
+    ca = tls_setup()
+    if ca:
+        conf.set_override("ssl", True, group="oslo_messaging_rabbit")
+        conf.set_override("ssl_ca_file", ca, group="oslo_messaging_rabbit")
     return conf
 
 

@@ -59,6 +59,26 @@ SCENARIOS = {
                        bulk=dict(ops=200000, bytes=0, threads=8, notif_every=10, cast_every=4)),
     "cut": dict(derive="cut", source="cutsrc"),
     "amqp-rpc": dict(client="handful", amqp_rpc=True),
+    # TLS (port --tls-port): each process's version and suite; every process
+    # writes its secrets through tools/tls-keylog/sitecustomize.py.
+    # keys: NAME.keys beside the capture (and NAME.wrong.keys: same client
+    # randoms, wrong secrets); dsb: pcapng with the secrets injected instead.
+    "tls": dict(client="tlsmix", keys=True, tls={
+        "host-a": "1.3:TLS_AES_256_GCM_SHA384", "host-b": "1.3:TLS_CHACHA20_POLY1305_SHA256",
+        "listener-1": "1.2:ECDHE-RSA-AES256-GCM-SHA384",
+        "client": "1.2:ECDHE-RSA-CHACHA20-POLY1305"}),
+    "tls-dsb": dict(client="tlsmix", dsb=True, tls={
+        "host-a": "1.2:ECDHE-RSA-AES128-GCM-SHA256", "host-b": "1.2:ECDHE-RSA-AES128-SHA256",
+        "listener-1": "1.3:TLS_CHACHA20_POLY1305_SHA256",
+        "client": "1.3:TLS_AES_128_GCM_SHA256"}),
+    # bench: bytes-heavy's traffic over TLS 1.3 (speed of -j on TLS vs plaintext)
+    "tls-bytes-heavy": dict(client="bulk", clients=2, keys=True,
+                            bulk=dict(ops=10000, bytes=8000, threads=4), tls={
+        "host-a": "1.3:TLS_AES_256_GCM_SHA384", "host-b": "1.3:TLS_AES_256_GCM_SHA384",
+        "listener-1": "1.3:TLS_AES_256_GCM_SHA384", "client": "1.3:TLS_AES_256_GCM_SHA384"}),
+    "tls-late": dict(client="tlsmix", pause=True, keys=True, tls={
+        "host-a": "1.3:TLS_AES_256_GCM_SHA384", "host-b": "1.3:TLS_AES_256_GCM_SHA384",
+        "listener-1": "1.3:TLS_AES_256_GCM_SHA384", "client": "1.3:TLS_AES_256_GCM_SHA384"}),
 }
 
 VERSION_PKGS = ["rabbitmq-server", "erlang-base", "python3-oslo.messaging", "python3-kombu",
@@ -82,9 +102,9 @@ class Procs:
         self.work = work
         self.procs = []
 
-    def start(self, name, argv):
+    def start(self, name, argv, env=None):
         log = open(os.path.join(self.work, name + ".log"), "w")
-        p = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT)
+        p = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT, env=env)
         self.procs.append((name, p, log))
         return p
 
@@ -115,7 +135,33 @@ def wait_files(paths, timeout=60, procs=None):
     raise RuntimeError("timed out waiting for %s" % paths)
 
 
-def start_servers(procs, work, url, compression):
+TLS_CA = None  # set by main(): the lab broker's CA (LAB_DIR/tls/ca.pem)
+TLS_PORT = 5671  # --tls-port, LAB_TLS_PORT
+
+
+def tls_env(spec, work, who):
+    """The environment of one lab process in a TLS scenario (None: inherit):
+    key log through the sitecustomize hook, version and suite as spec'd."""
+    if "tls" not in spec:
+        return None
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.path.join(ROOT, "tools", "tls-keylog")
+    env["SSLKEYLOGFILE"] = os.path.join(work, "keys.txt")
+    env["LAB_TLS_CA"] = TLS_CA
+    version, _, suite = spec["tls"][who].partition(":")
+    if version == "1.2":
+        env["LAB_TLS_MAX"] = "1.2"
+        env["LAB_TLS_CIPHERS"] = suite
+    else:
+        conf = os.path.join(work, "openssl-%s.cnf" % who)
+        with open(conf, "w") as f:
+            f.write("openssl_conf = c\n[c]\nssl_conf = s\n[s]\nsystem_default = d\n"
+                    "[d]\nCiphersuites = %s\n" % suite)
+        env["OPENSSL_CONF"] = conf
+    return env
+
+
+def start_servers(procs, work, url, compression, spec=None):
     ready = []
     for name, flag in (("host-a", "--name"), ("host-b", "--name"), ("listener-1", "--listener")):
         r = os.path.join(work, name + ".ready")
@@ -123,7 +169,7 @@ def start_servers(procs, work, url, compression):
                 "--events", os.path.join(work, "events-%s.jsonl" % name), "--ready", r]
         if compression:
             argv += ["--compression", compression]
-        procs.start(name, argv)
+        procs.start(name, argv, env=tls_env(spec or {}, work, name))
         ready.append(r)
     wait_files(ready, procs=procs)
 
@@ -151,6 +197,8 @@ def client_argv(work, scenario, name, url, compression, idx=0, extra=()):
 
 def run_capture(name, spec, work, pcap_path, port, clients=1, client_extra=None):
     """Servers + clients under tcpdump.  Returns the tcpdump info."""
+    if "tls" in spec:
+        port = TLS_PORT
     url = (URL6 if spec.get("ipv6") else URL4) % port
     comp = spec.get("compression")
     procs = Procs(work)
@@ -159,7 +207,7 @@ def run_capture(name, spec, work, pcap_path, port, clients=1, client_extra=None)
         if not spec.get("pause"):
             td.start()
             time.sleep(0.2)
-        start_servers(procs, work, url, comp)
+        start_servers(procs, work, url, comp, spec)
         cl = []
         if spec.get("amqp_rpc"):
             start_amqp_rpc_server(procs, work, port)
@@ -170,7 +218,8 @@ def run_capture(name, spec, work, pcap_path, port, clients=1, client_extra=None)
                 extra += ["--pause", "--warm", os.path.join(work, "warm-%d" % i),
                           "--go", os.path.join(work, "go")]
             cl.append(procs.start("client-%d" % i,
-                                  client_argv(work, spec["client"], name, url, comp, i, extra)))
+                                  client_argv(work, spec["client"], name, url, comp, i, extra),
+                                  env=tls_env(spec, work, "client")))
         if spec.get("pause"):
             wait_files([os.path.join(work, "warm-%d" % i) for i in range(clients)], procs=procs)
             time.sleep(1.0)  # quiet gap: nothing in flight when the capture begins
@@ -303,14 +352,17 @@ def check_verify(name, v, truth, allow_missing=False):
     return problems
 
 
-def tshark_publishes(path, port=5672):
+def tshark_publishes(path, port=5672, keylog=None):
     """basic.publish methods as Wireshark's AMQP dissector counts them: an
     independent check of pcaptool's own frame walker (skipped over 100 MB).
     tshark knows AMQP on 5672 only; another broker port is named with -d."""
     if os.path.getsize(path) > 100 * 1024 * 1024:
         return None
-    r = subprocess.run(["tshark", "-r", path, "-d", "tcp.port==%d,amqp" % port,
-                        "-Y", "amqp.method.class == 60",
+    opts = ["-d", "tcp.port==%d,amqp" % port]
+    if keylog:
+        opts = ["-o", "tls.keylog_file:" + keylog, "-d", "tcp.port==%d,tls" % TLS_PORT,
+                "-o", "amqp.tls.port:%d" % TLS_PORT]
+    r = subprocess.run(["tshark", "-r", path] + opts + ["-Y", "amqp.method.class == 60",
                         "-T", "fields", "-e", "amqp.method.class", "-e", "amqp.method.method"],
                        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
     n = 0
@@ -368,6 +420,18 @@ def make_live(name, spec, out, work, port, scale=1.0):
         meta["capture_started"] = ("after the servers and the client had connected and made "
                                    "warm-up operations: no protocol header, no connection.tune")
     meta.update(summary(truth))
+    if "tls" in spec:
+        meta["url"] = URL4 % TLS_PORT
+        v = tls_outputs(name, spec, raw, out, work, meta)
+        final = os.path.join(out, name + (".pcapng" if spec.get("dsb") else ".pcap"))
+        if spec.get("dsb"):
+            subprocess.run(["editcap", "--inject-secrets", "tls," + os.path.join(work, "keys.txt"),
+                            "-F", "pcapng", raw, final], check=True, stderr=subprocess.DEVNULL)
+        else:
+            shutil.move(raw, final)
+        info["file"] = os.path.basename(final)
+        meta["capture"] = info
+        return final, truth, meta, v
     v = pcaptool.verify(raw, truth)
     if spec.get("amqp_rpc"):
         meta["amqp_rpc"] = dict(amqp_truth.summary(generic), url=PIKA_URL % port,
@@ -391,6 +455,32 @@ def make_live(name, spec, out, work, port, scale=1.0):
     info["file"] = os.path.basename(raw)
     meta["capture"] = info
     return final, truth, meta, v
+
+
+def tls_outputs(name, spec, raw, out, work, meta):
+    """Key files and the independent check of a TLS capture: tshark, given the
+    key log, decrypts it and counts basic.publish (pcaptool reads no TLS)."""
+    keys = os.path.join(work, "keys.txt")
+    with open(keys) as f:
+        lines = [ln for ln in f.read().splitlines() if ln.strip() and not ln.startswith("#")]
+    meta["tls"] = {"per_process": spec["tls"], "port": TLS_PORT,
+                   "keylog_lines": len(lines),
+                   "keylog_labels": dict(collections.Counter(ln.split()[0] for ln in lines)),
+                   "keys": ("pcapng Decryption Secrets Block (editcap --inject-secrets)"
+                            if spec.get("dsb") else name + ".keys")}
+    if spec.get("keys"):
+        shutil.copy(keys, os.path.join(out, name + ".keys"))
+        # Same labels and client randoms, every secret changed: "wrong keys".
+        with open(os.path.join(out, name + ".wrong.keys"), "w") as f:
+            for ln in lines:
+                label, cr, secret = ln.split()
+                bad = bytes(b ^ 0x5A for b in bytes.fromhex(secret)).hex()
+                f.write("%s %s %s\n" % (label, cr, bad))
+    n = tshark_publishes(raw, keylog=keys)
+    v = {"tshark_basic_publish_decrypted": n,
+         "note": "TLS: pcaptool cannot read the records; tshark with the key log is the check"}
+    v["missing_on_wire"] = [] if (n or spec.get("pause")) else ["tshark decrypted no publish"]
+    return v
 
 
 def ns_check(path):
@@ -447,7 +537,11 @@ def main():
     ap.add_argument("--work", default=None)
     ap.add_argument("--port", type=int, default=int(os.environ.get("LAB_PORT", "5672")))
     ap.add_argument("--scale", type=float, default=1.0, help="bench scenarios: size factor")
+    ap.add_argument("--tls-port", type=int, default=int(os.environ.get("LAB_TLS_PORT", "5671")))
     args = ap.parse_args()
+    global TLS_CA, TLS_PORT
+    TLS_PORT = args.tls_port
+    TLS_CA = os.path.join(os.environ.get("LAB_DIR", "/tmp/oslotrace-lab"), "tls", "ca.pem")
     spec = SCENARIOS[args.name]
     work = args.work or os.path.join(HERE, "out", args.name)
     shutil.rmtree(work, ignore_errors=True)
@@ -464,16 +558,20 @@ def main():
         allow_missing = False
     ok, err = tshark_ok(final)
     v["tshark_opens"] = ok
-    v["tshark_basic_publish"] = tshark_publishes(final, 5672 if "derive" in spec else args.port)
+    if "tls" not in spec:
+        v["tshark_basic_publish"] = tshark_publishes(final, 5672 if "derive" in spec else args.port)
     meta["verify"] = v
     write_truth(os.path.join(args.out, args.name + ".truth.jsonl"), truth)
     with open(os.path.join(args.out, args.name + ".meta.json"), "w") as f:
         json.dump(meta, f, indent=2, sort_keys=True)
         f.write("\n")
-    problems = check_verify(args.name, v, truth, allow_missing)
+    if "tls" in spec:
+        problems = list(v["missing_on_wire"])
+    else:
+        problems = check_verify(args.name, v, truth, allow_missing)
     if not ok:
         problems.append("tshark cannot open %s: %s" % (final, err))
-    if v["tshark_basic_publish"] is not None and "derive" not in spec \
+    if v.get("tshark_basic_publish") is not None and "derive" not in spec \
             and v["tshark_basic_publish"] != v["amqp_publish"]:
         problems.append("tshark counts %d basic.publish, pcaptool %d"
                         % (v["tshark_basic_publish"], v["amqp_publish"]))

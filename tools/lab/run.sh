@@ -8,5 +8,10 @@
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 [ $# -ge 1 ] || { echo "usage: $0 NAME [--out DIR]" >&2; exit 2; }
+case "$1" in
+    # TLS scenarios need the broker's AMQPS listener (a broker already running
+    # without one must be stopped first: tools/lab/broker.sh stop).
+    tls*) LAB_TLS_PORT=${LAB_TLS_PORT:-5671}; export LAB_TLS_PORT ;;
+esac
 "$here/broker.sh" start >/dev/null
 exec /usr/bin/python3 "$here/run.py" "$@"
