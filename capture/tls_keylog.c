@@ -18,6 +18,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "common/hex.h"
 #include "common/rd.h"
 
 #define LINE_MAX_LEN 400 /* longest valid line: label + 64 + 128 hex and spaces */
@@ -135,25 +136,14 @@ static struct kl_entry *get_entry(struct tls_keylog *kl, const uint8_t cr[32])
     return e;
 }
 
-static int hexval(uint8_t c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 /* Reads a run of hex digits up to a space or the end into out (at most max
  * bytes); returns the byte count, 0 on anything else. */
 static size_t read_hex(struct rd *r, uint8_t *out, size_t max)
 {
     size_t n = 0;
     while (rd_left(r) > 0 && *r->p != ' ' && *r->p != '\t') {
-        int hi = hexval(rd_u8(r));
-        int lo = hexval(rd_u8(r));
+        int hi = hex_digit(rd_u8(r));
+        int lo = hex_digit(rd_u8(r));
         if (hi < 0 || lo < 0 || !r->ok || n == max)
             return 0;
         out[n++] = (uint8_t)(hi << 4 | lo);

@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/hex.h"
 #include "common/rd.h"
 
 const char *json_scan_err_name(enum json_scan_err e)
@@ -35,17 +36,6 @@ static void skip_ws(struct rd *r)
     int c;
     while ((c = peek(r)) == ' ' || c == '\t' || c == '\n' || c == '\r')
         r->p++;
-}
-
-static int hexval(int c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
 }
 
 /* The character a one-letter escape (the byte after the backslash) stands
@@ -160,7 +150,7 @@ static enum json_scan_err skip_string(struct rd *r, bool *escaped)
                     int h = peek(r);
                     if (h < 0)
                         return JSON_SCAN_ERR_TRUNCATED;
-                    if (hexval(h) < 0)
+                    if (hex_digit(h) < 0)
                         return JSON_SCAN_ERR_SYNTAX;
                     r->p++;
                 }
@@ -483,7 +473,7 @@ static bool read_hex4(struct rd *r, uint32_t *v)
         return false;
     *v = 0;
     for (int i = 0; i < 4; i++) {
-        int x = hexval(h[i]);
+        int x = hex_digit(h[i]);
         if (x < 0)
             return false;
         *v = *v << 4 | (uint32_t)x;
