@@ -249,14 +249,18 @@ static void text_kept(FILE *out, const struct kept_op *k)
     fprintf(out, " %s %s\n", k->msg_id, k->request_id);
 }
 
-/* The counters the report lists: every stage's rows marked COUNTER_REPORT. */
-static size_t report_counters(const struct counters *reg, struct counter_value *out, size_t max)
+/* The counters the report lists: every stage's rows marked COUNTER_REPORT, in
+ * one snapshot (malloc'd, *n of them; NULL and 0 when memory is short). */
+static struct counter_value *report_counters(const struct counters *reg, size_t *n)
 {
-    size_t n = counters_snapshot(reg, out, max), k = 0;
-    for (size_t i = 0; i < n; i++)
-        if (out[i].def->flags & COUNTER_REPORT)
-            out[k++] = out[i];
-    return k;
+    size_t all = counters_count(reg), k = 0;
+    struct counter_value *v = malloc((all ? all : 1) * sizeof *v);
+    size_t got = v ? counters_snapshot(reg, v, all) : 0;
+    for (size_t i = 0; i < got; i++)
+        if (v[i].def->flags & COUNTER_REPORT)
+            v[k++] = v[i];
+    *n = k;
+    return v;
 }
 
 static void print_text(FILE *out, const struct report *r, const struct report_input *in)
@@ -308,8 +312,8 @@ static void print_text(FILE *out, const struct report *r, const struct report_in
             text_kept(out, &r->noreply[i]);
     }
 
-    struct counter_value c[REPORT_COUNTERS_MAX];
-    size_t nc = report_counters(in->counters, c, REPORT_COUNTERS_MAX);
+    size_t nc;
+    struct counter_value *c = report_counters(in->counters, &nc);
     fprintf(out, "\nCounters\n");
     size_t col = 0;
     for (size_t i = 0; i < nc; i++) {
@@ -319,6 +323,7 @@ static void print_text(FILE *out, const struct report *r, const struct report_in
             col = 0;
         }
     }
+    free(c);
 }
 
 /* ---- JSON -------------------------------------------------------------- */
@@ -412,11 +417,12 @@ static void print_json(FILE *out, const struct report *r, const struct report_in
     json_object_set_new(doc, "no_reply", noreply);
     json_object_set_new(doc, "no_reply_total", json_integer((json_int_t)r->noreply_total));
 
-    struct counter_value c[REPORT_COUNTERS_MAX];
-    size_t nc = report_counters(in->counters, c, REPORT_COUNTERS_MAX);
+    size_t nc;
+    struct counter_value *c = report_counters(in->counters, &nc);
     json_t *counters = json_object();
     for (size_t i = 0; i < nc; i++)
         json_object_set_new(counters, c[i].def->name, json_integer((json_int_t)c[i].value));
+    free(c);
     json_object_set_new(doc, "counters", counters);
 
     json_dumpf(doc, out, JSON_INDENT(1) | JSON_REAL_PRECISION(12));

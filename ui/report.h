@@ -14,8 +14,6 @@
 #include "dissect/stats.h"
 #include "ui/sink.h"
 
-#define REPORT_COUNTERS_MAX 256
-
 /* What a report is made from: the engine's statistics and counters. */
 struct report_input {
     const struct stats *stats;
