@@ -320,8 +320,9 @@ bool ndjson_write_op(FILE *out, const struct op *op, bool flush)
 
 static void *sink_open(const struct sink_env *env, char *err, size_t errlen)
 {
-    /* -q --report -j: the report is the one JSON document on stdout. */
-    if (!env->o->json || (env->o->quiet && env->o->report))
+    /* -q: no per-operation output of any kind (so -q --report -j leaves the
+     * report as the one JSON document on stdout); --amqp -j: AMQP records only. */
+    if (!env->o->json || env->o->quiet || env->o->amqp)
         return NULL;
     return sink_state_new(sizeof *env, env, err, errlen);
 }
