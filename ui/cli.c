@@ -272,11 +272,11 @@ enum cli_result cli_parse(struct cli_options *o, int argc, char **argv, FILE *ou
             break;
         case OPT_CALL_TIMEOUT:
             if (!parse_seconds(a, &o->engine.call_timeout_s) || o->engine.call_timeout_s <= 0)
-                return usage_error(err, "bad --call-timeout: '%s' (seconds)%s", a, "");
+                return usage_error(err, "bad --call-timeout: '%s' (seconds, more than 0)%s", a, "");
             break;
         case OPT_MAX_PENDING:
             if (!parse_u64(a, 1, 100000000, &o->engine.max_pending))
-                return usage_error(err, "bad --max-pending: '%s'%s", a, "");
+                return usage_error(err, "bad --max-pending: '%s' (1 to 100000000)%s", a, "");
             break;
         case OPT_MAX_BODY:
             if (!parse_u64(a, 0, (uint64_t)1 << 32, &o->engine.max_body))
