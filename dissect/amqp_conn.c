@@ -20,6 +20,11 @@
 #include "dissect/amqp_frame.h"
 #include "dissect/amqp_props.h"
 #include "dissect/amqp_table.h"
+#include "dissect/inflate.h"
+#include "dissect/json_skel.h"
+
+/* Inflated bytes a cut, compressed body may stream through its skeleton. */
+#define SKEL_MAX_INFLATE ((size_t)64 << 20)
 
 #define MAX_BROKER_PORTS 32
 #define MAX_HANDSHAKE_PKTS 16
@@ -46,6 +51,8 @@ struct assembly {
     uint8_t *body;
     size_t body_len, body_cap;
     bool truncated;
+    struct json_skel *skel;    /* once truncated: the body's top-level keys (json_skel.h) */
+    struct inflate_stream *zs; /* ... inflated first when the body is compressed */
     uint64_t ts_method, ts_end;
     uint64_t pkts[MAX_MESSAGE_PKTS];
     size_t npkts;
@@ -503,6 +510,8 @@ static void assembly_free(struct amqp_dissector *d, struct assembly *as)
     free(as->method);
     free(as->header);
     free(as->body);
+    json_skel_free(as->skel);
+    inflate_stream_free(as->zs);
     free(as);
 }
 
@@ -652,6 +661,8 @@ static void assembly_complete(struct amqp_conn *c, struct assembly *as, const ui
     msg.body_len = body_len;
     msg.body_size = as->body_size;
     msg.body_truncated = as->truncated;
+    if (as->skel)
+        msg.skel = json_skel_result(as->skel, &msg.skel_len);
     msg.pkts = as->pkts;
     msg.npkts = as->npkts;
 
@@ -726,11 +737,46 @@ static size_t body_reserve(struct amqp_dissector *d, struct assembly *as, size_t
     return want < as->body_cap ? want : as->body_cap;
 }
 
+/* The body is cut from here on: what was kept and every later byte go
+ * through a skeleton so correlation still finds the keys past the cut. */
+static void skel_out(void *user, const uint8_t *p, size_t n)
+{
+    json_skel_feed(user, p, n);
+}
+
+static void skel_feed(struct assembly *as, const uint8_t *p, size_t n)
+{
+    if (as->zs)
+        inflate_stream_feed(as->zs, p, n);
+    else if (as->skel)
+        json_skel_feed(as->skel, p, n);
+}
+
+static void body_cut(struct assembly *as, const uint8_t *kept, size_t nkept)
+{
+    as->truncated = true;
+    as->skel = json_skel_new();
+    if (!as->skel)
+        return;
+    struct amqp_content_header hdr;
+    if (amqp_content_header_parse(as->header, as->header_len, &hdr) == AMQP_OK &&
+        (hdr.props.present & AMQP_PROP_HEADERS) &&
+        inflate_codec_from_headers(hdr.props.headers.p, hdr.props.headers.len) ==
+            INFLATE_CODEC_ZLIB)
+        as->zs = inflate_stream_new(SKEL_MAX_INFLATE, skel_out, as->skel);
+    skel_feed(as, kept, nkept);
+}
+
 static void body_append(struct amqp_dissector *d, struct assembly *as, const uint8_t *p, size_t n)
 {
     uint64_t keep_limit = d->cfg.max_body;
+    if (as->truncated) {
+        skel_feed(as, p, n); /* the kept prefix is final once cut */
+        return;
+    }
     if (as->body_len >= keep_limit) {
-        as->truncated = true;
+        body_cut(as, as->body, as->body_len);
+        skel_feed(as, p, n);
         return;
     }
     size_t room = (size_t)(keep_limit - as->body_len);
@@ -738,11 +784,13 @@ static void body_append(struct amqp_dissector *d, struct assembly *as, const uin
     size_t can = body_reserve(d, as, as->body_len + take);
     if (can < as->body_len + take)
         take = can > as->body_len ? can - as->body_len : 0;
-    if (take < n)
-        as->truncated = true;
     if (take)
         memcpy(as->body + as->body_len, p, take);
     as->body_len += take;
+    if (take < n) {
+        body_cut(as, as->body, as->body_len);
+        skel_feed(as, p + take, n - take);
+    }
 }
 
 static void on_content_method(struct amqp_conn *c, struct amqp_channel *ch,
@@ -847,7 +895,7 @@ static void on_body_frame(struct amqp_conn *c, const struct amqp_frame *f)
         size_t keep = f->size;
         if (keep > c->d->cfg.max_body) {
             keep = (size_t)c->d->cfg.max_body;
-            as->truncated = true;
+            body_cut(as, f->payload, f->size);
         }
         as->received = f->size;
         assembly_complete(c, as, f->payload, keep);
@@ -1197,8 +1245,8 @@ static const struct counter_def amqp_rows[] = {
                 "Frames larger than the negotiated or default frame_max."),
     COUNTER_ROW(struct amqp_stats, unknown_methods, "amqp_unknown_methods", TOTAL, COUNTER_REPORT,
                 "Method frames of no known class and method."),
-    COUNTER_ROW(struct amqp_stats, bodies_truncated, "amqp_bodies_truncated", TOTAL,
-                COUNTER_REPORT, "Message bodies cut to --max-body (or what memory allowed)."),
+    COUNTER_ROW(struct amqp_stats, bodies_truncated, "amqp_bodies_truncated", TOTAL, COUNTER_REPORT,
+                "Message bodies cut to --max-body (or what memory allowed)."),
     COUNTER_ROW(struct amqp_stats, contents_dropped, "amqp_contents_dropped", TOTAL,
                 COUNTER_REPORT | COUNTER_ERROR, "Message contents never assembled whole."),
     COUNTER_ROW(struct amqp_stats, partial_evicted, "amqp_partial_evicted", TOTAL,
@@ -1228,6 +1276,6 @@ static void read_amqp_stats(const void *owner, void *out)
 
 bool amqp_dissector_register_counters(const struct amqp_dissector *d, struct counters *reg)
 {
-    return counters_add(reg, amqp_rows, sizeof amqp_rows / sizeof amqp_rows[0], read_amqp_stats,
-                        d, sizeof(struct amqp_stats));
+    return counters_add(reg, amqp_rows, sizeof amqp_rows / sizeof amqp_rows[0], read_amqp_stats, d,
+                        sizeof(struct amqp_stats));
 }

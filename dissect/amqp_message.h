@@ -106,6 +106,8 @@ struct amqp_message {
     size_t body_len;
     uint64_t body_size;       /* size the content header declared */
     bool body_truncated;      /* over --max-body, or cut by a gap */
+    const uint8_t *skel;      /* body_truncated but complete: its top-level keys (json_skel.h) */
+    size_t skel_len;
     const uint64_t *pkts;     /* packet numbers that carried this message's frames */
     size_t npkts;
 };

@@ -209,6 +209,8 @@ void corr_on_reply(struct corr *c, struct rpc_msg *r)
     bool fresh = reply_is_new(c, e, r, leg, &uid);
     if (leg == LEG_REPLY_PUBLISH)
         e->flags |= CORR_F_REPLY_PUB;
+    if (m->body_truncated)
+        e->flags |= CORR_F_BODY_CUT;
     corr_add_pkts(c, e, m);
     if (fresh) {
         c->st.replies++;

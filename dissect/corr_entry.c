@@ -149,6 +149,8 @@ void corr_set_leg(struct corr *c, struct corr_entry *e, enum op_leg leg,
         e->conn[leg] = corr_counted(c, corr_op_conn(&c->sp, m->conn));
     if (!e->first_ns || m->ts_ns < e->first_ns)
         e->first_ns = m->ts_ns;
+    if (m->body_truncated)
+        e->flags |= CORR_F_BODY_CUT;
 }
 
 char *corr_take_body(char **src)

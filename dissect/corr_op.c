@@ -190,6 +190,7 @@ void corr_op_build(struct corr_entry *e, enum op_status status, struct op *out,
             set_latency(e, &op);
     }
     set_peers(e, &op);
+    op.body_truncated = (e->flags & CORR_F_BODY_CUT) != 0;
     struct corr_extra *x = e->x;
     if (x) {
         if (status == OP_ERROR || (e->flags & CORR_F_ERROR)) {

@@ -37,6 +37,7 @@ enum corr_ent_flag {
     CORR_F_ANSWERED = 1u << 4,   /* a reply with result or failure was seen */
     CORR_F_ERROR = 1u << 5,      /* ... and it was a failure */
     CORR_F_REPLY_PUB = 1u << 6,  /* some reply was seen on its publish leg */
+    CORR_F_BODY_CUT = 1u << 7,   /* a leg's body was cut by --max-body */
 };
 
 /* What only some entries need, allocated on demand. */

@@ -136,3 +136,70 @@ enum inflate_err inflate_body(const uint8_t *in, size_t len, size_t max_out, uin
     *out_len = n;
     return INFLATE_OK;
 }
+
+struct inflate_stream {
+    z_stream zs;
+    size_t max_out, produced;
+    inflate_out_fn fn;
+    void *user;
+    bool failed, ended;
+};
+
+struct inflate_stream *inflate_stream_new(size_t max_out, inflate_out_fn fn, void *user)
+{
+    struct inflate_stream *st = calloc(1, sizeof(*st));
+    if (!st)
+        return NULL;
+    if (inflateInit2(&st->zs, 15 + 32) != Z_OK) {
+        free(st);
+        return NULL;
+    }
+    st->max_out = max_out;
+    st->fn = fn;
+    st->user = user;
+    return st;
+}
+
+bool inflate_stream_feed(struct inflate_stream *st, const uint8_t *in, size_t n)
+{
+    uint8_t buf[16384];
+    while (n && !st->failed && !st->ended) {
+        size_t chunk = n > UINT32_MAX ? UINT32_MAX : n;
+        st->zs.next_in = (Bytef *)(uintptr_t)in;
+        st->zs.avail_in = (uInt)chunk;
+        do {
+            st->zs.next_out = buf;
+            st->zs.avail_out = sizeof(buf);
+            int rc = inflate(&st->zs, Z_NO_FLUSH);
+            size_t got = sizeof(buf) - st->zs.avail_out;
+            st->produced += got;
+            if (st->produced > st->max_out ||
+                (rc != Z_OK && rc != Z_STREAM_END && rc != Z_BUF_ERROR)) {
+                st->failed = true;
+                break;
+            }
+            if (got)
+                st->fn(st->user, buf, got);
+            if (rc == Z_STREAM_END) {
+                st->ended = true;
+                break;
+            }
+            if (rc == Z_BUF_ERROR && got == 0)
+                break;
+        } while (st->zs.avail_in || st->zs.avail_out == 0);
+        size_t used = chunk - st->zs.avail_in;
+        in += used;
+        n -= used;
+        if (!used && !st->ended)
+            break;
+    }
+    return !st->failed;
+}
+
+void inflate_stream_free(struct inflate_stream *st)
+{
+    if (!st)
+        return;
+    inflateEnd(&st->zs);
+    free(st);
+}

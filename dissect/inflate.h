@@ -11,6 +11,7 @@
 #ifndef OSLOTRACE_DISSECT_INFLATE_H
 #define OSLOTRACE_DISSECT_INFLATE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -40,5 +41,14 @@ enum inflate_codec inflate_codec_from_headers(const uint8_t *tbl, size_t len);
  * On error *out is NULL. */
 enum inflate_err inflate_body(const uint8_t *in, size_t len, size_t max_out, uint8_t **out,
                               size_t *out_len);
+
+/* The same as a stream, for bodies too long to keep (--max-body): the output
+ * goes to fn in chunks as the input arrives and is not kept. */
+struct inflate_stream;
+typedef void (*inflate_out_fn)(void *user, const uint8_t *p, size_t n);
+struct inflate_stream *inflate_stream_new(size_t max_out, inflate_out_fn fn, void *user);
+/* False once the data is corrupt or over max_out (later calls do nothing). */
+bool inflate_stream_feed(struct inflate_stream *st, const uint8_t *in, size_t n);
+void inflate_stream_free(struct inflate_stream *st);
 
 #endif

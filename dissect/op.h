@@ -82,6 +82,7 @@ struct op {
 
     /* Only when the pipeline was asked for them (--args, the TUI): JSON text, redacted. */
     const char *args_json, *result_json, *context_json;
+    bool body_truncated; /* a message's body was cut by --max-body: no args/result */
 
     const uint64_t *pkts; /* packet numbers of every frame of the operation, for -w */
     size_t npkts;

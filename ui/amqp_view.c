@@ -313,12 +313,12 @@ struct amqp_view_sink_state {
 
 static void *sink_open(const struct sink_env *env, char *err, size_t errlen)
 {
-    if (!env->o->amqp)
+    if (!env->o->amqp || env->o->quiet) /* -q: no per-frame output either */
         return NULL;
     struct amqp_view_sink_state *st = sink_state_new(sizeof *st, env, err, errlen);
     if (!st)
         return NULL;
-    st->json = env->o->json && !(env->o->quiet && env->o->report);
+    st->json = env->o->json;
     return st;
 }
 

@@ -13,6 +13,7 @@
 #include <pcap/pcap.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "ui/metrics_series.h"
 
@@ -146,6 +147,16 @@ void cli_usage(FILE *out)
           out);
 }
 
+/* a and b are one file (by name, or by device and inode when both exist). */
+static bool same_file(const char *a, const char *b)
+{
+    if (strcmp(a, b) == 0)
+        return true;
+    struct stat sa, sb;
+    return stat(a, &sa) == 0 && stat(b, &sb) == 0 && sa.st_dev == sb.st_dev &&
+           sa.st_ino == sb.st_ino;
+}
+
 static enum cli_result usage_error(FILE *err, const char *fmt, const char *a, const char *b)
 {
     fputs("oslotrace: ", err);
@@ -261,11 +272,11 @@ enum cli_result cli_parse(struct cli_options *o, int argc, char **argv, FILE *ou
             break;
         case OPT_CALL_TIMEOUT:
             if (!parse_seconds(a, &o->engine.call_timeout_s) || o->engine.call_timeout_s <= 0)
-                return usage_error(err, "bad --call-timeout: '%s' (seconds)%s", a, "");
+                return usage_error(err, "bad --call-timeout: '%s' (seconds, more than 0)%s", a, "");
             break;
         case OPT_MAX_PENDING:
             if (!parse_u64(a, 1, 100000000, &o->engine.max_pending))
-                return usage_error(err, "bad --max-pending: '%s'%s", a, "");
+                return usage_error(err, "bad --max-pending: '%s' (1 to 100000000)%s", a, "");
             break;
         case OPT_MAX_BODY:
             if (!parse_u64(a, 0, (uint64_t)1 << 32, &o->engine.max_body))
@@ -371,6 +382,15 @@ enum cli_result cli_parse(struct cli_options *o, int argc, char **argv, FILE *ou
         stdin_count += strcmp(o->engine.files[i], "-") == 0;
     if (stdin_count > 1)
         return usage_error(err, "stdin (-r -) can be read only once%s%s", "", "");
+    if (o->write_file && stdin_count)
+        return usage_error(err,
+                           "-w reads its input twice; stdin (-r -) cannot be: save it to a "
+                           "file first%s%s",
+                           "", "");
+    for (size_t i = 0; o->write_file && i < o->engine.nfiles; i++)
+        if (same_file(o->write_file, o->engine.files[i]))
+            return usage_error(err, "-w %s names an input file: it would be overwritten%s",
+                               o->write_file, "");
     o->engine.want_methods = o->amqp;
     o->engine.want_bodies = o->args || o->tui;
     /* Packet numbers cost ~50 bytes per pending call; only -w and the TUI's `w` need them. */

@@ -45,8 +45,10 @@ struct live_writer *live_writer_open(const char *path, int linktype, size_t ring
     w->dead = pcap_open_dead_with_tstamp_precision(linktype, 262144, PCAP_TSTAMP_PRECISION_NANO);
     w->dumper = w->dead ? pcap_dump_open(w->dead, path) : NULL;
     if (!w->ring || !w->dumper) {
-        snprintf(err, errlen, "%s: %s", path,
-                 w->dead && !w->dumper ? pcap_geterr(w->dead) : "out of memory");
+        if (w->dead && !w->dumper)
+            snprintf(err, errlen, "%s", pcap_geterr(w->dead)); /* "PATH: reason" */
+        else
+            snprintf(err, errlen, "%s: out of memory", path);
         packet_ring_free(w->ring);
         if (w->dead)
             pcap_close(w->dead);

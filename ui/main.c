@@ -122,11 +122,6 @@ static int run_batch(const struct cli_options *o)
         return 1;
     }
     bool live = pcap_source_is_live(pipeline_source(p));
-    if (live && !privileges_drop(o->user, err, sizeof err)) {
-        fprintf(stderr, "oslotrace: %s\n", err);
-        pipeline_free(p);
-        return 1;
-    }
     if (live && !o->quiet) {
         /* As tcpdump does: says the capture is up, and what it is looking at. */
         int lt = pcap_source_linktype(pipeline_source(p));
@@ -134,14 +129,17 @@ static int run_batch(const struct cli_options *o)
         fprintf(stderr, "oslotrace: listening on %s, link-type %s, filter \"%s\"\n",
                 o->engine.iface, ltname ? ltname : "?", pipeline_filter(p));
     }
-    /* Output files are created after the privilege drop, like tcpdump's -w. */
+    /* Output files (-w) are created before the privilege drop, with the
+     * rights oslotrace was started with; only --metrics-file, rewritten by
+     * rename at every interval, is written as the -Z user. */
     struct sink_env env = {.o = o,
                            .p = p,
                            .live = live,
                            .out = stdout,
                            .color = text_use_color(stdout),
                            .flush_lines = !stdout_is_file()};
-    if (!sink_set_open(&sinks, &env, NULL, err, sizeof err)) {
+    if (!sink_set_open(&sinks, &env, NULL, err, sizeof err) ||
+        (live && !privileges_drop(o->user, err, sizeof err))) {
         fprintf(stderr, "oslotrace: %s\n", err);
         sink_set_close(&sinks);
         pipeline_free(p);

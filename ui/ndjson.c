@@ -170,6 +170,17 @@ static bool is_notification(const struct op *op)
     return op->type == OP_NOTIFICATION;
 }
 
+static bool body_was_cut(const struct op *op)
+{
+    return op->body_truncated;
+}
+
+static void w_true(struct jbuf *b, const struct op *op)
+{
+    (void)op;
+    jb_lit(b, "true");
+}
+
 static bool has_bodies(const struct op *op)
 {
     return op->args_json || op->result_json || op->context_json;
@@ -240,6 +251,7 @@ static const struct field fields[] = {
     BODY("args", args_json),
     BODY("result", result_json),
     BODY("context", context_json),
+    {"body_truncated", F_FN, 0, w_true, body_was_cut},
 };
 
 static void write_field(struct jbuf *b, const struct field *f, const struct op *op)
@@ -308,8 +320,9 @@ bool ndjson_write_op(FILE *out, const struct op *op, bool flush)
 
 static void *sink_open(const struct sink_env *env, char *err, size_t errlen)
 {
-    /* -q --report -j: the report is the one JSON document on stdout. */
-    if (!env->o->json || (env->o->quiet && env->o->report))
+    /* -q: no per-operation output of any kind (so -q --report -j leaves the
+     * report as the one JSON document on stdout); --amqp -j: AMQP records only. */
+    if (!env->o->json || env->o->quiet || env->o->amqp)
         return NULL;
     return sink_state_new(sizeof *env, env, err, errlen);
 }

@@ -182,7 +182,10 @@ bool packet_ring_write_file(const struct packet_ring *r, int linktype, const cha
         pcap_open_dead_with_tstamp_precision(linktype, 262144, PCAP_TSTAMP_PRECISION_NANO);
     pcap_dumper_t *d = dead ? pcap_dump_open(dead, path) : NULL;
     if (!d) {
-        snprintf(err, errlen, "%s: %s", path, dead ? pcap_geterr(dead) : "out of memory");
+        if (dead)
+            snprintf(err, errlen, "%s", pcap_geterr(dead)); /* "PATH: reason" */
+        else
+            snprintf(err, errlen, "%s: out of memory", path);
         if (dead)
             pcap_close(dead);
         return false;

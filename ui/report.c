@@ -268,6 +268,9 @@ static void print_text(FILE *out, const struct report *r, const struct report_in
     const struct stats *s = in->stats;
     const struct stats_row *t = stats_total(s);
     double span = in->last_ns > in->first_ns ? (double)(in->last_ns - in->first_ns) / 1e9 : 0;
+    if (in->totals)
+        fprintf(out, "oslotrace interval %u (%llu operations since the start)\n", in->interval,
+                (unsigned long long)in->totals->ops);
     fprintf(out,
             "oslotrace report: %llu operations (%llu calls, %llu casts, %llu fanouts, "
             "%llu notifications) in %.1f s of capture\n\n",
@@ -374,10 +377,14 @@ static void print_json(FILE *out, const struct report *r, const struct report_in
     const struct stats *s = in->stats;
     json_t *doc = json_object();
     json_object_set_new(doc, "schema", json_integer(1));
-    json_object_set_new(doc, "type", json_string("report"));
+    json_object_set_new(doc, "type", json_string(in->totals ? "interval_report" : "report"));
+    if (in->totals)
+        json_object_set_new(doc, "interval", json_integer(in->interval));
     json_object_set_new(doc, "first_ts", json_real((double)in->first_ns / 1e9));
     json_object_set_new(doc, "last_ts", json_real((double)in->last_ns / 1e9));
     json_object_set_new(doc, "total", row_json(stats_total(s)));
+    if (in->totals)
+        json_object_set_new(doc, "since_start", row_json(in->totals));
     json_t *dialects = json_object();
     for (int d = 0; d < OP_DIALECT_COUNT; d++)
         json_object_set_new(dialects, op_dialect_name((enum op_dialect)d),
@@ -425,7 +432,8 @@ static void print_json(FILE *out, const struct report *r, const struct report_in
     free(c);
     json_object_set_new(doc, "counters", counters);
 
-    json_dumpf(doc, out, JSON_INDENT(1) | JSON_REAL_PRECISION(12));
+    /* %.16g, as the NDJSON records: timestamps keep their microseconds. */
+    json_dumpf(doc, out, JSON_INDENT(1) | JSON_REAL_PRECISION(16));
     fputc('\n', out);
     json_decref(doc);
 }
@@ -445,6 +453,11 @@ struct report_sink_state {
     struct sink_env env;
     struct report *r;
     double next_report; /* --report-interval: monotonic time of the next one, 0 = none */
+    /* --report-interval: the operations of the current interval alone. */
+    struct stats *iv;
+    struct report *ivr;
+    uint64_t iv_first_ns; /* packet time the interval began (0: the capture's start) */
+    unsigned nintervals;
 };
 
 static void print_now(struct report_sink_state *st, FILE *out, bool json)
@@ -468,8 +481,19 @@ static void *sink_open(const struct sink_env *env, char *err, size_t errlen)
         return NULL;
     }
     /* The TUI owns the terminal while it runs: its report comes only at the end. */
-    if (env->o->report_interval > 0 && !env->o->tui)
+    if (env->o->report_interval > 0 && !env->o->tui) {
         st->next_report = clock_mono_s() + env->o->report_interval;
+        st->iv = stats_new(0);
+        st->ivr = report_new();
+        if (!st->iv || !st->ivr) {
+            stats_free(st->iv);
+            report_free(st->ivr);
+            report_free(st->r);
+            free(st);
+            snprintf(err, errlen, "out of memory");
+            return NULL;
+        }
+    }
     return st;
 }
 
@@ -477,6 +501,16 @@ static void sink_on_op(void *s, const struct op *op)
 {
     struct report_sink_state *st = s;
     report_add_op(st->r, op);
+    if (st->iv) {
+        stats_add(st->iv, op);
+        report_add_op(st->ivr, op);
+    }
+}
+
+/* Where results go: -j operations own stdout, so a report goes to stderr then. */
+static FILE *report_out(const struct cli_options *o)
+{
+    return (o->json || o->amqp) && !o->quiet ? stderr : stdout;
 }
 
 static void sink_tick(void *s, double now)
@@ -485,7 +519,28 @@ static void sink_tick(void *s, double now)
     if (!st->next_report || now < st->next_report)
         return;
     st->next_report = clock_mono_s() + st->env.o->report_interval;
-    print_now(st, st->env.o->json ? stderr : stdout, false);
+    /* The figures of this interval alone, with the totals since the start. */
+    struct report_input in = {.stats = st->iv,
+                              .counters = pipeline_counters(st->env.p),
+                              .totals = stats_total(pipeline_stats(st->env.p)),
+                              .interval = ++st->nintervals};
+    uint64_t first, last;
+    pipeline_time_span(st->env.p, &first, &last);
+    in.first_ns = st->iv_first_ns ? st->iv_first_ns : first;
+    in.last_ns = last;
+    report_print(report_out(st->env.o), st->ivr, &in, st->env.o->json);
+    st->iv_first_ns = last;
+    struct stats *fresh = stats_new(0);
+    struct report *fresh_r = report_new();
+    if (fresh && fresh_r) {
+        stats_free(st->iv);
+        report_free(st->ivr);
+        st->iv = fresh;
+        st->ivr = fresh_r;
+    } else {
+        stats_free(fresh);
+        report_free(fresh_r);
+    }
 }
 
 static bool sink_finish(void *s)
@@ -493,8 +548,7 @@ static bool sink_finish(void *s)
     struct report_sink_state *st = s;
     const struct cli_options *o = st->env.o;
     /* -j operations own stdout; a plain --report -j is the one JSON document there. */
-    bool ops_on_stdout = (o->json || o->amqp) && !o->quiet;
-    print_now(st, ops_on_stdout ? stderr : stdout, o->json);
+    print_now(st, report_out(o), o->json);
     return true;
 }
 
@@ -502,6 +556,8 @@ static void sink_close(void *s)
 {
     struct report_sink_state *st = s;
     report_free(st->r);
+    report_free(st->ivr);
+    stats_free(st->iv);
     free(st);
 }
 

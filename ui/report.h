@@ -19,6 +19,10 @@ struct report_input {
     const struct stats *stats;
     const struct counters *counters;
     uint64_t first_ns, last_ns; /* packet time covered */
+    /* --report-interval: this report covers one interval (number `interval`,
+     * from 1); totals is the whole run's so far. NULL for the final report. */
+    const struct stats_row *totals;
+    unsigned interval;
 };
 
 struct report;

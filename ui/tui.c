@@ -769,8 +769,6 @@ int tui_run(const struct cli_options *o, volatile sig_atomic_t *stop_requests)
     t.p = pipeline_new(&o->engine, &cb, err, sizeof err);
     t.live = t.p && pcap_source_is_live(pipeline_source(t.p));
     bool ok = t.p != NULL;
-    if (ok && t.live)
-        ok = privileges_drop(o->user, err, sizeof err);
     if (ok && t.live && !(t.ring = packet_ring_new(TUI_LIVE_RING_BYTES))) {
         snprintf(err, sizeof err, "out of memory for the live packet ring");
         ok = false;
@@ -786,6 +784,9 @@ int tui_run(const struct cli_options *o, volatile sig_atomic_t *stop_requests)
     struct sink_env env = {.o = o, .p = t.p, .live = t.live, .out = stdout, .front_end = &t};
     if (ok)
         ok = sink_set_open(&t.sinks, &env, &tui_sink, err, sizeof err);
+    /* As in a batch run: -w is created first, then privileges go. */
+    if (ok && t.live)
+        ok = privileges_drop(o->user, err, sizeof err);
     if (!ok) {
         fprintf(stderr, "oslotrace: %s\n", err);
         sink_set_close(&t.sinks);

@@ -109,8 +109,42 @@ void writer_mark_op(struct writer *w, const struct op *op)
     }
 }
 
-bool writer_write(struct writer *w, const struct engine_config *o, const char *path,
-                  uint64_t *written, char *err, size_t errlen)
+struct writer_dump {
+    pcap_t *dead;
+    pcap_dumper_t *d;
+};
+
+/* Creates path for packets of this link type; false with "PATH: reason". */
+static bool dump_open(struct writer_dump *wd, int linktype, const char *path, char *err,
+                      size_t errlen)
+{
+    wd->dead = pcap_open_dead_with_tstamp_precision(linktype, 262144, PCAP_TSTAMP_PRECISION_NANO);
+    wd->d = wd->dead ? pcap_dump_open(wd->dead, path) : NULL;
+    if (wd->d)
+        return true;
+    if (wd->dead) {
+        snprintf(err, errlen, "%s", pcap_geterr(wd->dead)); /* libpcap names the file */
+        pcap_close(wd->dead);
+    } else {
+        snprintf(err, errlen, "%s: out of memory", path);
+    }
+    wd->dead = NULL;
+    return false;
+}
+
+static void dump_close(struct writer_dump *wd)
+{
+    if (wd->d)
+        pcap_dump_close(wd->d);
+    if (wd->dead)
+        pcap_close(wd->dead);
+    wd->d = NULL;
+    wd->dead = NULL;
+}
+
+/* The second pass into an open dump file. */
+static bool copy_marked(struct writer *w, const struct engine_config *o, struct writer_dump *wd,
+                        uint64_t *written, char *err, size_t errlen)
 {
     *written = 0;
     for (size_t i = 0; i < o->nfiles; i++) {
@@ -124,16 +158,7 @@ bool writer_write(struct writer *w, const struct engine_config *o, const char *p
     struct pcap_source *src = pcap_source_open(&sc, err, errlen);
     if (!src)
         return false;
-    pcap_t *dead = pcap_open_dead_with_tstamp_precision(pcap_source_linktype(src), 262144,
-                                                        PCAP_TSTAMP_PRECISION_NANO);
-    pcap_dumper_t *d = dead ? pcap_dump_open(dead, path) : NULL;
-    if (!d) {
-        snprintf(err, errlen, "%s: %s", path, dead ? pcap_geterr(dead) : "cannot open");
-        if (dead)
-            pcap_close(dead);
-        pcap_source_close(src);
-        return false;
-    }
+    pcap_dumper_t *d = wd->d;
     struct packet pkt;
     enum pcap_source_status st;
     while ((st = pcap_source_next(src, &pkt)) == PCAP_SOURCE_PACKET) {
@@ -147,10 +172,27 @@ bool writer_write(struct writer *w, const struct engine_config *o, const char *p
         pcap_dump((u_char *)d, &h, pkt.data);
         (*written)++;
     }
-    pcap_dump_close(d);
-    pcap_close(dead);
     pcap_source_close(src);
     return true;
+}
+
+bool writer_write(struct writer *w, const struct engine_config *o, const char *path,
+                  uint64_t *written, char *err, size_t errlen)
+{
+    *written = 0;
+    struct pcap_source_config sc = {
+        .files = o->files, .nfiles = o->nfiles, .bpf = o->bpf, .snaplen = 262144};
+    struct pcap_source *src = pcap_source_open(&sc, err, errlen);
+    if (!src)
+        return false;
+    int linktype = pcap_source_linktype(src);
+    pcap_source_close(src);
+    struct writer_dump wd;
+    if (!dump_open(&wd, linktype, path, err, errlen))
+        return false;
+    bool ok = copy_marked(w, o, &wd, written, err, errlen);
+    dump_close(&wd);
+    return ok;
 }
 
 void writer_free(struct writer *w)
@@ -167,6 +209,7 @@ void writer_free(struct writer *w)
 struct writer_sink_state {
     struct sink_env env;
     struct writer *w;
+    struct writer_dump wd; /* created when the sink opens, before any packet is read */
 };
 
 static void *sink_open(const struct sink_env *env, char *err, size_t errlen)
@@ -179,6 +222,13 @@ static void *sink_open(const struct sink_env *env, char *err, size_t errlen)
     if (!(st->w = writer_new())) {
         free(st);
         snprintf(err, errlen, "out of memory");
+        return NULL;
+    }
+    /* Created now, so an unwritable path fails before the first pass. */
+    if (!dump_open(&st->wd, pcap_source_linktype(pipeline_source(env->p)), env->o->write_file, err,
+                   errlen)) {
+        writer_free(st->w);
+        free(st);
         return NULL;
     }
     return st;
@@ -203,7 +253,9 @@ static bool sink_finish(void *s)
     const struct cli_options *o = st->env.o;
     uint64_t written;
     char err[512];
-    if (!writer_write(st->w, &o->engine, o->write_file, &written, err, sizeof err)) {
+    bool ok = copy_marked(st->w, &o->engine, &st->wd, &written, err, sizeof err);
+    dump_close(&st->wd);
+    if (!ok) {
         fprintf(stderr, "oslotrace: %s\n", err);
         return false;
     }
@@ -216,6 +268,7 @@ static bool sink_finish(void *s)
 static void sink_close(void *s)
 {
     struct writer_sink_state *st = s;
+    dump_close(&st->wd);
     writer_free(st->w);
     free(st);
 }

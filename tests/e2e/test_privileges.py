@@ -1,10 +1,10 @@
 """Privilege drop of a live capture (ui/main.c, like tcpdump -Z): run as root,
 oslotrace opens the device and then becomes `nobody` (or -Z USER) before it
-reads a packet or creates a file; `-Z root` keeps root. The uid is read from
+reads a packet, after it has created its -w file; `-Z root` keeps root. The uid is read from
 /proc/PID/status while the capture runs, then one connection to a listening
 socket on loopback (on an --amqp-port of our own, so the default filter lets
 it through) gives -c 1 its packet and the run must end with exit 0. A -w file
-of a live capture must belong to the dropped user.
+of a live capture is created before the drop, as root.
 Skipped (77) when not root, when there is no `nobody`, or when lo cannot be
 opened for capture here."""
 import os
@@ -127,17 +127,21 @@ def main():
         c.check(has_packet_socket(p.pid), "default: the capture socket survives the drop")
     finish(c, "default", p, port)
 
-    # -w with -i: the file is created after the drop, so it belongs to nobody.
+    # -w with -i: the file is created before the drop (with the rights the
+    # capture started with, so a directory only root may write works), and the
+    # capture itself still runs as nobody.
     wdir = tempfile.mkdtemp(prefix="oslotrace-priv-")
-    os.chmod(wdir, 0o1777)
+    os.chmod(wdir, 0o700)
     wfile = os.path.join(wdir, "out.pcap")
     p = start(["-w", wfile], port)
-    wait_for(lambda: (lambda v: v is not None and v[0][1] != 0)(ids(p.pid)) or p.poll() is not None)
+    seen = wait_for(lambda: (lambda v: v if v is None or v[0][1] != 0 else None)(ids(p.pid)) or
+                    (p.poll() is not None and "exited"))
+    c.check(seen not in (None, "exited") and seen[0] == [nobody.pw_uid] * 4,
+            "-w: want the capture to run as nobody, got %r" % (seen,))
     finish(c, "-w", p, port)
     if c.check(os.path.exists(wfile), "-w: %s was not created" % wfile):
-        st = os.stat(wfile)
-        c.check(st.st_uid == nobody.pw_uid, "-w: file owned by uid %d, want %d (created before the drop?)"
-                % (st.st_uid, nobody.pw_uid))
+        c.check(os.stat(wfile).st_uid == 0, "-w: file not created before the drop (uid %d)"
+                % os.stat(wfile).st_uid)
         os.unlink(wfile)
     os.rmdir(wdir)
 
