@@ -27,7 +27,6 @@
 #define SKEL_MAX_INFLATE ((size_t)64 << 20)
 
 #define MAX_BROKER_PORTS 32
-#define MAX_HANDSHAKE_PKTS 16
 #define MAX_MESSAGE_PKTS 64
 
 /* How sure we are who the broker is; a stronger source overrides a weaker one. */
@@ -87,8 +86,8 @@ struct amqp_conn {
     uint32_t nchans, chans_cap;
     struct consumer **cons; /* oldest first */
     uint32_t ncons, cons_cap;
-    uint64_t hs_pkts[MAX_HANDSHAKE_PKTS];
-    bool handshake_done;
+    uint64_t hs_pkts[AMQP_CONN_SETUP_PKTS_MAX];
+    bool setup_done; /* the first message began: no more set-up packets kept */
 };
 
 struct amqp_dissector {
@@ -221,7 +220,7 @@ static void on_protocol_header(void *user, const uint8_t hdr[8], uint64_t ts_ns,
     c->d->st.protocol_headers++;
     /* The client speaks first; a broker only echoes one when refusing the version. */
     set_role(c, c->cur_dir == 1, ROLE_PROTOCOL_HEADER);
-    if (c->info.nhandshake_pkts < MAX_HANDSHAKE_PKTS)
+    if (c->info.nhandshake_pkts < AMQP_CONN_SETUP_PKTS_MAX)
         c->hs_pkts[c->info.nhandshake_pkts++] = pkt;
 }
 
@@ -919,10 +918,10 @@ static void copy_str(char *dst, size_t cap, struct amqp_bytes b)
 
 static void note_handshake_pkts(struct amqp_conn *c, const struct amqp_frame *f)
 {
-    if (c->handshake_done)
+    if (c->setup_done)
         return;
     size_t n = c->info.nhandshake_pkts;
-    add_pkts(c->hs_pkts, &n, MAX_HANDSHAKE_PKTS, f->pkts, f->npkts);
+    add_pkts(c->hs_pkts, &n, AMQP_CONN_SETUP_PKTS_MAX, f->pkts, f->npkts);
     c->info.nhandshake_pkts = n;
 }
 
@@ -954,8 +953,6 @@ static void on_connection_method(struct amqp_conn *c, const struct amqp_method_d
                                  const struct amqp_arg_value *a, const struct amqp_frame *f)
 {
     struct amqp_conn_info *in = &c->info;
-    if (m->method_id <= 41)
-        note_handshake_pkts(c, f);
     switch (m->method_id) {
     case 10: /* start */
         amqp_table_find_str(a[2].bytes.p, a[2].bytes.len, "product", in->server_product,
@@ -994,7 +991,6 @@ static void on_connection_method(struct amqp_conn *c, const struct amqp_method_d
         break;
     case 41: /* open-ok */
         in->handshake_seen = true;
-        c->handshake_done = true;
         notify_conn(c, AMQP_CONN_UPDATE);
         break;
     default:
@@ -1112,6 +1108,14 @@ static void on_method_frame(struct amqp_conn *c, const struct amqp_frame *f)
         bool sender_is_a = dir == 0;
         set_role(c, sender_is_a == sender_is_broker, ROLE_METHOD);
         ev.dir = amqp_dir(c, dir);
+    }
+    if (!m->content) {
+        note_handshake_pkts(c, f);
+    } else if (!c->setup_done) {
+        /* The set-up is complete: sinks that keep it (-w) take the final list. */
+        c->setup_done = true;
+        if (c->info.nhandshake_pkts)
+            notify_conn(c, AMQP_CONN_UPDATE);
     }
     if (cid == 10)
         on_connection_method(c, m, ev.args, f);

@@ -47,10 +47,17 @@ struct amqp_conn_info {
     char platform[64];           /* client property platform */
     char server_platform[64];    /* server property platform ("Erlang/OTP ...") */
     char mechanism[32];          /* SASL mechanism from connection.start-ok */
-    const uint64_t *handshake_pkts; /* packets from the protocol header through
-                                       connection.open-ok (bounded), for -w */
+    /* The connection's set-up, for -w: packets from the protocol header
+     * through connection.open-ok and every method before the first message
+     * (channel.open, declares, binds, qos, consume, confirm.select), at most
+     * AMQP_CONN_SETUP_PKTS_MAX. A file written without them would start each
+     * connection's first message after a hole, which a reader holds back for
+     * its gap timeout, out of order with the legs on other connections. */
+    const uint64_t *handshake_pkts;
     size_t nhandshake_pkts;
 };
+
+#define AMQP_CONN_SETUP_PKTS_MAX 48
 
 enum amqp_content_kind {
     AMQP_CONTENT_PUBLISH, /* client → broker */

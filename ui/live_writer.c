@@ -14,7 +14,7 @@
 
 #include "ui/packet_ring.h"
 
-#define HANDSHAKE_MAX 16
+#define HANDSHAKE_MAX AMQP_CONN_SETUP_PKTS_MAX
 #define CONNS_MAX 4096 /* remembered handshakes; the oldest is forgotten first */
 
 struct conn_handshake {

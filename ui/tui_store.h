@@ -23,7 +23,7 @@
 
 #define TUI_STORE_STR_MAX 512         /* bytes kept of an identifier (topic, msg_id, ...) */
 #define TUI_STORE_ERRMSG_MAX 4096     /* bytes kept of an error message */
-#define TUI_STORE_HANDSHAKE_MAX 16    /* handshake packet numbers kept per connection */
+#define TUI_STORE_HANDSHAKE_MAX AMQP_CONN_SETUP_PKTS_MAX /* set-up packet numbers per connection */
 
 enum tui_body { TUI_BODY_ARGS, TUI_BODY_RESULT, TUI_BODY_CONTEXT, TUI_BODY_COUNT };
 

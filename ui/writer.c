@@ -12,7 +12,7 @@
 
 #include "capture/pcap_source.h"
 
-#define HANDSHAKE_MAX 16
+#define HANDSHAKE_MAX AMQP_CONN_SETUP_PKTS_MAX
 
 struct conn_handshake {
     uint64_t id;
