@@ -165,6 +165,28 @@ static void w_fanout_receivers(struct jbuf *b, const struct op *op)
         jb_int(b, op->fanout_receivers);
 }
 
+static void w_verdict(struct jbuf *b, const struct op *op)
+{
+    jb_str(b, op->type == OP_CALL ? op_verdict_name(op->verdict) : NULL);
+}
+
+static void w_slow_in(struct jbuf *b, const struct op *op)
+{
+    jb_str(b, op_slow_name(op->slow_in));
+}
+
+static void w_client_process(struct jbuf *b, const struct op *op)
+{
+    char buf[OP_PROCESS_MAX];
+    jb_str(b, op_client_process(op, buf, sizeof buf));
+}
+
+static void w_server_process(struct jbuf *b, const struct op *op)
+{
+    char buf[OP_PROCESS_MAX];
+    jb_str(b, op_server_process(op, buf, sizeof buf));
+}
+
 static bool is_notification(const struct op *op)
 {
     return op->type == OP_NOTIFICATION;
@@ -233,6 +255,10 @@ static const struct field fields[] = {
     FN("client", w_client),
     FN("server_peer", w_server_peer),
     FN("fanout_receivers", w_fanout_receivers),
+    FN("verdict", w_verdict),
+    FN("slow_in", w_slow_in),
+    FN("client_process", w_client_process),
+    FN("server_process", w_server_process),
     STR_IF("event_type", event_type, is_notification),
     STR_IF("priority", priority, is_notification),
     STR_IF("publisher_id", publisher_id, is_notification),

@@ -119,6 +119,15 @@ void text_write_op(FILE *out, const struct op *op, bool color)
         fprintf(out, " receivers=%u", op->fanout_receivers);
     if (op->dialect != OP_DIALECT_OSLO)
         fprintf(out, " dialect=%s", op_dialect_name(op->dialect));
+    /* Diagnosis (docs/json.md): why, where the time went, who asked, who served. */
+    char cp[OP_PROCESS_MAX], sp[OP_PROCESS_MAX];
+    const char *cproc = op_client_process(op, cp, sizeof cp);
+    const char *sproc = op_server_process(op, sp, sizeof sp);
+    if (op->type == OP_CALL && op_verdict_name(op->verdict))
+        fprintf(out, " verdict=%s", op_verdict_name(op->verdict));
+    if (op_slow_name(op->slow_in))
+        fprintf(out, " slow_in=%s", op_slow_name(op->slow_in));
+    fprintf(out, " by=%s on=%s", cproc ? cproc : "?", sproc ? sproc : "?");
     fputc('\n', out);
 }
 
