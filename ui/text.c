@@ -127,7 +127,10 @@ void text_write_op(FILE *out, const struct op *op, bool color)
         fprintf(out, " verdict=%s", op_verdict_name(op->verdict));
     if (op_slow_name(op->slow_in))
         fprintf(out, " slow_in=%s", op_slow_name(op->slow_in));
-    fprintf(out, " by=%s on=%s", cproc ? cproc : "?", sproc ? sproc : "?");
+    /* A name with a space (pika apps name connections freely) is quoted. */
+    const char *cq = cproc && strchr(cproc, ' ') ? "\"" : "";
+    const char *sq = sproc && strchr(sproc, ' ') ? "\"" : "";
+    fprintf(out, " by=%s%s%s on=%s%s%s", cq, cproc ? cproc : "?", cq, sq, sproc ? sproc : "?", sq);
     fputc('\n', out);
 }
 
