@@ -260,9 +260,10 @@ static void check_capture(const char *name, const char *pcap, const char *truth_
             CHECK(same_str(o, "event_type", t, "event_type"), "%s %s: event_type", name, k);
         }
         const char *outcome = sget(t, "outcome");
-        const char *want = !strcmp(outcome, "remote_error") ? "error"
-                           : !strcmp(outcome, "timeout")    ? "timeout"
-                                                            : "ok";
+        const char *want = !strcmp(outcome, "remote_error")    ? "error"
+                           : !strcmp(outcome, "timeout")       ? "timeout"
+                           : !strcmp(outcome, "undeliverable") ? "unroutable"
+                                                               : "ok";
         CHECK(!strcmp(sget(o, "status"), want), "%s %s: status %s != %s", name, k,
               sget(o, "status"), want);
         if (!strcmp(outcome, "remote_error")) {
