@@ -27,8 +27,8 @@
 
 #include "capture/packet.h"
 #include "capture/tcp_stream.h"
-#include "tests/pcap_test_util.h"
 #include "dissect/amqp_conn.h"
+#include "tests/pcap_test_util.h"
 
 struct run {
     struct amqp_dissector *amqp;
@@ -92,14 +92,13 @@ static void run_capture(const char *path, size_t slice, struct run *r, struct am
     struct amqp_config cfg;
     amqp_config_default(&cfg);
     cfg.want_methods = true;
-    struct amqp_callbacks acb = {on_method, on_message, NULL, r};
+    struct amqp_callbacks acb = {on_method, on_message, NULL, r, NULL};
     r->amqp = amqp_dissector_new(&cfg, &acb);
     struct tcp_stream_callbacks tcb = {t_open, t_data, t_gap, t_close, r};
     assert_true(pcap_test_stream(path, &tcb, NULL, NULL));
     amqp_dissector_get_stats(r->amqp, st);
     amqp_dissector_free(r->amqp);
 }
-
 
 static uint64_t content_of(json_t *counts)
 {

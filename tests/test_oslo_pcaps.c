@@ -114,7 +114,7 @@ static void run_capture(const char *path, struct run *r, bool bodies)
     r->corr = corr_new(&cc, on_op, r);
     struct amqp_config cfg;
     amqp_config_default(&cfg);
-    struct amqp_callbacks acb = {NULL, on_message, NULL, r};
+    struct amqp_callbacks acb = {NULL, on_message, NULL, r, NULL};
     r->amqp = amqp_dissector_new(&cfg, &acb);
     struct tcp_stream_callbacks tcb = {t_open, t_data, t_gap, t_close, r};
     assert_true(pcap_test_stream(path, &tcb, after_packet, r));

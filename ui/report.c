@@ -488,6 +488,12 @@ static void sink_on_op(void *s, const struct op *op)
     report_add_op(st->r, op);
 }
 
+static void sink_on_broker_event(void *s, const struct amqp_broker_event *ev)
+{
+    struct report_sink_state *st = s;
+    report_diag_add_broker_event(st->r->diag, ev);
+}
+
 static void sink_tick(void *s, double now)
 {
     struct report_sink_state *st = s;
@@ -521,4 +527,5 @@ const struct sink report_sink = {
     .tick = sink_tick,
     .finish = sink_finish,
     .close = sink_close,
+    .on_broker_event = sink_on_broker_event,
 };

@@ -24,7 +24,16 @@ struct proc_row {
     struct hist latency;                 /* of the calls it made */
 };
 
+struct broker_row {
+    char event[32], kind[12], name[128], text[96], failed[32], process[OP_PROCESS_MAX];
+    uint16_t code;
+    uint64_t count, first_ns;
+};
+
 struct report_diag {
+    struct broker_row broker[REPORT_DIAG_BROKER];
+    size_t nbroker;
+    uint64_t broker_total, broker_dropped;
     struct proc_row rows[REPORT_DIAG_PROCESSES + 1]; /* the last: "(other)" */
     size_t nrows;
     int16_t slots[SLOTS]; /* row index + 1, 0 = empty */
@@ -96,6 +105,50 @@ void report_diag_add_op(struct report_diag *d, const struct op *op)
         row_of(d, s)->served++;
 }
 
+void report_diag_add_broker_event(struct report_diag *d, const struct amqp_broker_event *ev)
+{
+    if (!d)
+        return;
+    d->broker_total++;
+    const char *kind = ev->name_kind ? ev->name_kind : "", *name = ev->name ? ev->name : "";
+    for (size_t i = 0; i < d->nbroker; i++) {
+        struct broker_row *r = &d->broker[i];
+        if (r->code == ev->reply_code && !strcmp(r->event, ev->event) && !strcmp(r->kind, kind) &&
+            !strncmp(r->name, name, sizeof r->name - 1)) {
+            r->count++;
+            return;
+        }
+    }
+    if (d->nbroker == REPORT_DIAG_BROKER) {
+        d->broker_dropped++;
+        return;
+    }
+    struct broker_row *r = &d->broker[d->nbroker++];
+    memset(r, 0, sizeof *r);
+    snprintf(r->event, sizeof r->event, "%s", ev->event);
+    snprintf(r->kind, sizeof r->kind, "%s", kind);
+    snprintf(r->name, sizeof r->name, "%s", name);
+    snprintf(r->failed, sizeof r->failed, "%s", ev->failed_method ? ev->failed_method : "");
+    size_t tl = ev->reply_text.len < sizeof r->text - 1 ? ev->reply_text.len : sizeof r->text - 1;
+    for (size_t i = 0; i < tl; i++) /* printable ASCII only: it goes to a terminal */
+        r->text[i] = ev->reply_text.p[i] >= 0x20 && ev->reply_text.p[i] < 0x7f
+                         ? (char)ev->reply_text.p[i]
+                         : '?';
+    r->code = ev->reply_code;
+    r->count = 1;
+    r->first_ns = ev->ts_ns;
+    struct op o;
+    memset(&o, 0, sizeof o);
+    if (ev->conn) {
+        o.client.known = true;
+        o.client.addr = ev->conn->client;
+        o.client.connection_name = ev->conn->connection_name;
+    }
+    const char *p = op_client_process(&o, r->process, sizeof r->process);
+    if (!p)
+        r->process[0] = '\0';
+}
+
 static int name_cmp(const void *a, const void *b)
 {
     return strcmp((*(const struct proc_row *const *)a)->name,
@@ -146,9 +199,34 @@ static void text_part(FILE *out, const char *label, const struct stats_row *r, d
     fprintf(out, " %s %s (queue %s, server %s)", label, l, q, s);
 }
 
+static void text_broker(FILE *out, const struct report_diag *d)
+{
+    if (!d->broker_total)
+        return;
+    fprintf(out, "\nBroker events: %llu%s\n", (unsigned long long)d->broker_total,
+            d->broker_dropped ? " (distinct ones beyond the first 64 only counted)" : "");
+    for (size_t i = 0; i < d->nbroker; i++) {
+        const struct broker_row *r = &d->broker[i];
+        fprintf(out, "  %s", r->event);
+        if (r->code)
+            fprintf(out, " %u %s", r->code, r->text);
+        else if (r->text[0])
+            fprintf(out, " (%s)", r->text);
+        if (r->failed[0])
+            fprintf(out, " on %s", r->failed);
+        if (r->kind[0])
+            fprintf(out, " %s=%s", r->kind, r->name);
+        fprintf(out, ": %llu, first to %s\n", (unsigned long long)r->count,
+                r->process[0] ? r->process : "?");
+    }
+}
+
 void report_diag_text(FILE *out, const struct report_diag *d, const struct stats *s)
 {
-    if (!d || !d->calls)
+    if (!d)
+        return;
+    text_broker(out, d);
+    if (!d->calls)
         return;
     fprintf(out, "\nDiagnosis: why calls ended, where their time went\n");
     size_t n = stats_count(s);
@@ -209,9 +287,28 @@ static json_t *p50_p99(const struct hist *h)
                      hist_percentile_ms(h, 99));
 }
 
+static json_t *broker_json(const struct report_diag *d)
+{
+    json_t *a = json_array();
+    for (size_t i = 0; i < d->nbroker; i++) {
+        const struct broker_row *r = &d->broker[i];
+        bool q = !strcmp(r->kind, "queue"), x = !strcmp(r->kind, "exchange");
+        json_array_append_new(
+            a, json_pack("{s:s,s:o,s:o,s:o,s:o,s:o,s:I,s:f,s:o}", "event", r->event, "reply_code",
+                         r->code ? json_integer(r->code) : json_null(), "reply_text",
+                         r->text[0] ? json_string(r->text) : json_null(), "failed_method",
+                         r->failed[0] ? json_string(r->failed) : json_null(), "queue",
+                         q ? json_string(r->name) : json_null(), "exchange",
+                         x ? json_string(r->name) : json_null(), "count", (json_int_t)r->count,
+                         "first_ts", (double)r->first_ns / 1e9, "first_process",
+                         r->process[0] ? json_string(r->process) : json_null()));
+    }
+    return a;
+}
+
 json_t *report_diag_json(const struct report_diag *d, const struct stats *s)
 {
-    if (!d || !d->calls)
+    if (!d || (!d->calls && !d->broker_total))
         return NULL;
     json_t *methods = json_array();
     size_t n = stats_count(s);
@@ -243,5 +340,6 @@ json_t *report_diag_json(const struct report_diag *d, const struct stats *s)
                                               : json_null(),
                              "verdicts", verdicts_json(p->verdicts)));
     }
-    return json_pack("{s:o,s:o}", "by_method", methods, "processes", procs);
+    return json_pack("{s:o,s:o,s:o,s:I}", "by_method", methods, "processes", procs, "broker_events",
+                     broker_json(d), "broker_events_total", (json_int_t)d->broker_total);
 }

@@ -5,7 +5,8 @@ Every call's "verdict" must be the one its cause implies (the truth's
 "verdict"), "slow_in" the part of the time the processes' own clocks say was
 the largest (when it clearly was), and "client_process"/"server_process" the
 lab processes' argv0 and pid. The text line, the report (JSON) and the
-verdict counts must say the same. Each cause must be present: a capture that
+verdict counts must say the same, and the deleted reply queue must show as a
+broker event (basic.cancel of that queue, to the caller). Each cause must be present: a capture that
 lost one would make the test pass on less than it claims."""
 import json
 import os
@@ -29,7 +30,9 @@ def main():
     c = Checker("diagnosis")
     c.check({t["cause"] for t in truth} == CAUSES,
             "causes in the truth: %s" % sorted({t["cause"] for t in truth}))
-    recs = {r["msg_id"]: r for r in ndjson(["-r", pcap, "-j"]) if r["type"] == "call"}
+    plain = ndjson(["-r", pcap, "-j"])
+    c.check(all(r["type"] == "call" for r in plain), "-j without --broker-events: only operations")
+    recs = {r["msg_id"]: r for r in plain if r["type"] == "call"}
     c.check(len(recs) == len(truth), "%d call records, %d in the truth" % (len(recs), len(truth)))
     clear = 0
     for t in truth:
@@ -86,6 +89,19 @@ def main():
     for p, n in served.items():
         c.check(p in procs and procs[p]["calls_served"] == n,
                 "report process %s served %s, want %d" % (p, procs.get(p), n))
+    # The injected broker-side failure: the caller's reply queue deleted while
+    # its call was in flight. The broker cancels the caller's consumer
+    # (basic.cancel, consumer_cancel_notify) on the caller's connection.
+    deleted = [t for t in truth if t["cause"] == "reply_queue_deleted"]
+    events = [r for r in ndjson(["-r", pcap, "-j", "--broker-events"]) if r["type"] == "broker_event"]
+    for t in deleted:
+        hit = [e for e in events if e["event"] == "basic.cancel" and e["queue"] == t["reply_q"]]
+        c.check(len(hit) == 1 and hit[0]["process"] == t["client_process"],
+                "reply_queue_deleted: basic.cancel of %s by %s: %s" % (t["reply_q"], t["client_process"], hit))
+    rep_events = rep.get("diagnosis", {}).get("broker_events", [])
+    c.check(any(e["event"] == "basic.cancel" and e["queue"] == deleted[0]["reply_q"]
+                for e in rep_events) if deleted else False,
+            "report broker_events lack the reply queue's cancel: %s" % rep_events)
     c.finish()
 
 
