@@ -115,10 +115,6 @@ void text_write_op(FILE *out, const struct op *op, bool color)
         fputs(" late-reply", out);
     if (op->status == OP_ERROR && op->error_class)
         fprintf(out, " %s: %.120s", op->error_class, op->error_message ? op->error_message : "");
-    if (op->type == OP_FANOUT)
-        fprintf(out, " receivers=%u", op->fanout_receivers);
-    if (op->dialect != OP_DIALECT_OSLO)
-        fprintf(out, " dialect=%s", op_dialect_name(op->dialect));
     /* Diagnosis (docs/json.md): why, where the time went, who asked, who served. */
     char cp[OP_PROCESS_MAX], sp[OP_PROCESS_MAX];
     const char *cproc = op_client_process(op, cp, sizeof cp);
@@ -131,6 +127,10 @@ void text_write_op(FILE *out, const struct op *op, bool color)
     const char *cq = cproc && strchr(cproc, ' ') ? "\"" : "";
     const char *sq = sproc && strchr(sproc, ' ') ? "\"" : "";
     fprintf(out, " by=%s%s%s on=%s%s%s", cq, cproc ? cproc : "?", cq, sq, sproc ? sproc : "?", sq);
+    if (op->type == OP_FANOUT)
+        fprintf(out, " receivers=%u", op->fanout_receivers);
+    if (op->dialect != OP_DIALECT_OSLO)
+        fprintf(out, " dialect=%s", op_dialect_name(op->dialect));
     fputc('\n', out);
 }
 
