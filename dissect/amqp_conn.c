@@ -1272,8 +1272,8 @@ static const struct counter_def amqp_rows[] = {
                 "Frames larger than the negotiated or default frame_max."),
     COUNTER_ROW(struct amqp_stats, unknown_methods, "amqp_unknown_methods", TOTAL, COUNTER_REPORT,
                 "Method frames of no known class and method."),
-    COUNTER_ROW(struct amqp_stats, bodies_truncated, "amqp_bodies_truncated", TOTAL, COUNTER_REPORT,
-                "Message bodies cut to --max-body (or what memory allowed)."),
+    COUNTER_ROW(struct amqp_stats, bodies_truncated, "amqp_bodies_truncated", TOTAL,
+                COUNTER_REPORT, "Message bodies cut to --max-body (or what memory allowed)."),
     COUNTER_ROW(struct amqp_stats, contents_dropped, "amqp_contents_dropped", TOTAL,
                 COUNTER_REPORT | COUNTER_ERROR, "Message contents never assembled whole."),
     COUNTER_ROW(struct amqp_stats, partial_evicted, "amqp_partial_evicted", TOTAL,
@@ -1303,6 +1303,6 @@ static void read_amqp_stats(const void *owner, void *out)
 
 bool amqp_dissector_register_counters(const struct amqp_dissector *d, struct counters *reg)
 {
-    return counters_add(reg, amqp_rows, sizeof amqp_rows / sizeof amqp_rows[0], read_amqp_stats, d,
-                        sizeof(struct amqp_stats));
+    return counters_add(reg, amqp_rows, sizeof amqp_rows / sizeof amqp_rows[0], read_amqp_stats,
+                        d, sizeof(struct amqp_stats));
 }

@@ -307,7 +307,8 @@ struct stats_counters {
 };
 
 static const struct counter_def stats_rows[] = {
-    COUNTER_ROW(struct stats_counters, overflow_ops, "stats_overflow_ops", TOTAL, COUNTER_REPORT,
+    COUNTER_ROW(struct stats_counters, overflow_ops, "stats_overflow_ops", TOTAL,
+                COUNTER_REPORT,
                 "Operations counted in an (other) row because the topic/method table was full."),
 };
 

@@ -27,8 +27,8 @@
 
 #include "capture/packet.h"
 #include "capture/tcp_stream.h"
-#include "dissect/amqp_conn.h"
 #include "tests/pcap_test_util.h"
+#include "dissect/amqp_conn.h"
 
 struct run {
     struct amqp_dissector *amqp;
@@ -99,6 +99,7 @@ static void run_capture(const char *path, size_t slice, struct run *r, struct am
     amqp_dissector_get_stats(r->amqp, st);
     amqp_dissector_free(r->amqp);
 }
+
 
 static uint64_t content_of(json_t *counts)
 {

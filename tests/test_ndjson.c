@@ -25,15 +25,16 @@
 
 /* Every record's keys, in order. */
 static const char *const always[] = {
-    "schema",       "type",           "dialect",          "ts",
-    "msg_id",       "unique_id",      "reply_q",          "exchange",
-    "routing_key",  "topic",          "server",           "method",
-    "namespace",    "version",        "status",           "latency_ms",
-    "latency_from", "latency_to",     "queue_wait_ms",    "server_ms",
-    "timeout_s",    "late_reply",     "replies",          "heartbeats",
-    "timeline",     "error",          "request_id",       "global_request_id",
-    "client",       "server_peer",    "fanout_receivers", "verdict",
-    "slow_in",      "client_process", "server_process",
+    "schema",       "type",        "dialect",          "ts",
+    "msg_id",       "unique_id",   "reply_q",          "exchange",
+    "routing_key",  "topic",       "server",           "method",
+    "namespace",    "version",     "status",           "latency_ms",
+    "latency_from", "latency_to",  "queue_wait_ms",    "server_ms",
+    "timeout_s",    "late_reply",  "replies",          "heartbeats",
+    "timeline",     "error",       "request_id",       "global_request_id",
+    "client",       "server_peer", "fanout_receivers",
+    /* diagnosis */
+    "verdict", "slow_in", "client_process", "server_process",
 };
 static const char *const notification_keys[] = {"event_type", "priority", "publisher_id",
                                                 "message_id"};
@@ -396,7 +397,8 @@ static void test_escaping(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_call_record),  cmocka_unit_test(test_process_names),
+        cmocka_unit_test(test_call_record),
+        cmocka_unit_test(test_process_names),
         cmocka_unit_test(test_notification), cmocka_unit_test(test_bodies),
         cmocka_unit_test(test_escaping),
     };

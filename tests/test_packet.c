@@ -146,12 +146,8 @@ static void put_eth(struct buf *b, uint16_t type)
 
 static enum packet_result decode(const struct buf *b, int linktype, struct tcp_segment *seg)
 {
-    struct packet pkt = {.ts_ns = 1234,
-                         .index = 7,
-                         .caplen = (uint32_t)b->n,
-                         .wirelen = (uint32_t)b->n,
-                         .linktype = linktype,
-                         .data = b->b};
+    struct packet pkt = {.ts_ns = 1234, .index = 7, .caplen = (uint32_t)b->n,
+                         .wirelen = (uint32_t)b->n, .linktype = linktype, .data = b->b};
     return packet_decode(&pkt, seg);
 }
 
@@ -241,9 +237,9 @@ static void test_vlan_depth_bounded(void **state)
 static void test_linux_sll(void **state)
 {
     struct buf b = {.n = 0};
-    put16(&b, 0); /* packet type: to us */
-    put16(&b, 1); /* ARPHRD_ETHER */
-    put16(&b, 6); /* address length */
+    put16(&b, 0);  /* packet type: to us */
+    put16(&b, 1);  /* ARPHRD_ETHER */
+    put16(&b, 6);  /* address length */
     put_zero(&b, 8);
     put16(&b, 0x0800);
     put_ipv4_tcp(&b, 0, 0, 6, PAYLOAD);
@@ -288,7 +284,7 @@ static void test_linux_sll2(void **state)
     put8(&v, 0);
     put8(&v, 6);
     put_zero(&v, 8);
-    put16(&v, 7); /* TCI */
+    put16(&v, 7);      /* TCI */
     put16(&v, 0x0800);
     put_ipv4_tcp(&v, 0, 0, 6, PAYLOAD);
     assert_int_equal(decode(&v, DLT_LINUX_SLL2, &s), PACKET_TCP);
@@ -443,10 +439,8 @@ static void check_every_cut(const struct buf *full, int linktype, size_t headers
 {
     struct tcp_segment s;
     for (size_t cut = 0; cut < full->n; cut++) {
-        struct packet pkt = {.caplen = (uint32_t)cut,
-                             .wirelen = (uint32_t)full->n,
-                             .linktype = linktype,
-                             .data = full->b};
+        struct packet pkt = {.caplen = (uint32_t)cut, .wirelen = (uint32_t)full->n,
+                             .linktype = linktype, .data = full->b};
         enum packet_result r = packet_decode(&pkt, &s);
         if (cut < headers) {
             assert_int_equal(r, PACKET_MALFORMED);
@@ -531,8 +525,8 @@ static void test_snaplen_cut_payload(void **state)
     struct buf b = {.n = 0};
     put_eth(&b, 0x0800);
     put_ipv4_tcp(&b, 0, 0, 6, PAYLOAD);
-    struct packet pkt = {
-        .caplen = (uint32_t)b.n - 4, .wirelen = (uint32_t)b.n, .linktype = DLT_EN10MB, .data = b.b};
+    struct packet pkt = {.caplen = (uint32_t)b.n - 4, .wirelen = (uint32_t)b.n,
+                         .linktype = DLT_EN10MB, .data = b.b};
     struct tcp_segment s;
     assert_int_equal(packet_decode(&pkt, &s), PACKET_TCP);
     assert_int_equal(s.len, strlen(PAYLOAD) - 4);
@@ -556,7 +550,7 @@ static void test_not_tcp_and_unsupported(void **state)
     assert_false(packet_linktype_supported(DLT_IEEE802_11));
     assert_false(packet_linktype_supported(DLT_PPP));
     static const int ok[] = {DLT_EN10MB, DLT_LINUX_SLL, DLT_LINUX_SLL2, DLT_NULL, DLT_LOOP,
-                             DLT_RAW,    101,           DLT_IPV4,       DLT_IPV6};
+                             DLT_RAW, 101, DLT_IPV4, DLT_IPV6};
     for (size_t i = 0; i < sizeof ok / sizeof ok[0]; i++)
         assert_true(packet_linktype_supported(ok[i]));
 

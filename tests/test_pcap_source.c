@@ -334,12 +334,10 @@ static void test_pcapng_nanoseconds(void **state)
 /* Ethernet + IPv4 + TCP header to the given port, 54 bytes. */
 static void tcp_frame(char *b, uint16_t dport)
 {
-    static const uint8_t tmpl[54] = {0,    0,    0,    0,    0,    1,    0,    0, 0,  0,
-                                     0,    2,    0x08, 0x00, /* Ethernet */
-                                     0x45, 0,    0,    40,   0,    0,    0x40, 0, 64, 6,
-                                     0,    0,    127,  0,    0,    1,    127,  0, 0,  1, /* IPv4 */
-                                     0x9c, 0x40, 0,    0,    0,    0,    0,    1, 0,  0,
-                                     0,    0,    0x50, 0x10, 0xff, 0xff, 0,    0, 0,  0}; /* TCP */
+    static const uint8_t tmpl[54] = {
+        0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 2, 0x08, 0x00,                     /* Ethernet */
+        0x45, 0, 0, 40, 0, 0, 0x40, 0, 64, 6, 0, 0, 127, 0, 0, 1, 127, 0, 0, 1, /* IPv4 */
+        0x9c, 0x40, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0x50, 0x10, 0xff, 0xff, 0, 0, 0, 0}; /* TCP */
     memcpy(b, tmpl, sizeof tmpl);
     b[36] = (char)(dport >> 8);
     b[37] = (char)dport;
@@ -347,16 +345,16 @@ static void tcp_frame(char *b, uint16_t dport)
 
 static void write_frames(const char *path)
 {
-    pcap_t *dead =
-        pcap_open_dead_with_tstamp_precision(DLT_EN10MB, 65535, PCAP_TSTAMP_PRECISION_NANO);
+    pcap_t *dead = pcap_open_dead_with_tstamp_precision(DLT_EN10MB, 65535,
+                                                        PCAP_TSTAMP_PRECISION_NANO);
     pcap_dumper_t *d = pcap_dump_open(dead, path);
     assert_non_null(d);
     static const uint16_t ports[] = {80, 5672, 443};
     for (int i = 0; i < 3; i++) {
         char frame[54];
         tcp_frame(frame, ports[i]);
-        struct pcap_pkthdr h = {
-            .ts = {.tv_sec = 1700000000, .tv_usec = i}, .caplen = 54, .len = 54};
+        struct pcap_pkthdr h = {.ts = {.tv_sec = 1700000000, .tv_usec = i}, .caplen = 54,
+                                .len = 54};
         pcap_dump((u_char *)d, &h, (const u_char *)frame);
     }
     pcap_dump_close(d);
@@ -430,8 +428,8 @@ static void test_live_loopback(void **state)
     assert_null(pcap_source_open(&bad, err, sizeof err));
     assert_int_equal(strncmp(err, "nosuchif0: ", 11), 0);
 
-    struct pcap_source_config cfg = {
-        .iface = "lo", .bpf = "udp port 45999", .timeout_ms = 20, .buffer_kib = 1024};
+    struct pcap_source_config cfg = {.iface = "lo", .bpf = "udp port 45999", .timeout_ms = 20,
+                                     .buffer_kib = 1024};
     struct pcap_source *src = pcap_source_open(&cfg, err, sizeof err);
     if (!src) {
         print_message("live capture unavailable (%s): skipped\n", err);

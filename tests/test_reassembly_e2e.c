@@ -56,7 +56,7 @@ struct flowrec {
     char a[NETADDR_STRLEN], b[NETADDR_STRLEN];
     struct sbuf d[2];
     struct sbuf img[2], mask[2]; /* the stream with gaps as zeros; mask 1 = delivered */
-    uint64_t pos[2];             /* delivered + gap bytes */
+    uint64_t pos[2]; /* delivered + gap bytes */
     struct gap_at gaps[8];
     size_t ngaps;
 };
@@ -253,7 +253,8 @@ static void tshark_follow(const char *path, long stream, struct followed *out)
 {
     memset(out, 0, sizeof *out);
     char cmd[1024];
-    snprintf(cmd, sizeof cmd, "tshark -r '%s' -q -z follow,tcp,raw,%ld 2>/dev/null", path, stream);
+    snprintf(cmd, sizeof cmd, "tshark -r '%s' -q -z follow,tcp,raw,%ld 2>/dev/null", path,
+             stream);
     FILE *p = popen(cmd, "r");
     assert_non_null(p);
     size_t cap = 1 << 20;
@@ -296,13 +297,13 @@ static void compare_with_tshark(const char *path, const struct stream_map *m,
     for (int d = 0; d < 2; d++) {
         const struct sbuf *ours = &fr->d[d], *theirs = &fo.d[d == 0 ? dir0_node : !dir0_node];
         if (ours->n != theirs->n)
-            fail_msg("%s stream %ld (%s -> %s) dir %d: %zu bytes, tshark %zu", path, stream, fr->a,
-                     fr->b, d, ours->n, theirs->n);
+            fail_msg("%s stream %ld (%s -> %s) dir %d: %zu bytes, tshark %zu", path, stream,
+                     fr->a, fr->b, d, ours->n, theirs->n);
         if (ours->n && memcmp(ours->p, theirs->p, ours->n) != 0)
             fail_msg("%s stream %ld dir %d: bytes differ", path, stream, d);
     }
-    print_message("  %s: tcp.stream %ld %s <-> %s: %zu + %zu bytes identical\n", base(path), stream,
-                  fr->a, fr->b, fr->d[0].n, fr->d[1].n);
+    print_message("  %s: tcp.stream %ld %s <-> %s: %zu + %zu bytes identical\n",
+                  base(path), stream, fr->a, fr->b, fr->d[0].n, fr->d[1].n);
     for (int d = 0; d < 2; d++)
         free(fo.d[d].p);
 }
@@ -339,7 +340,8 @@ static size_t longest_flow(const struct run *r)
 {
     size_t best = 0;
     for (size_t i = 1; i < r->nflows; i++)
-        if (r->flows[i].d[0].n + r->flows[i].d[1].n > r->flows[best].d[0].n + r->flows[best].d[1].n)
+        if (r->flows[i].d[0].n + r->flows[i].d[1].n >
+            r->flows[best].d[0].n + r->flows[best].d[1].n)
             best = i;
     return best;
 }
@@ -383,16 +385,16 @@ static void compare_with_source(const char *path, const struct run *lossy, const
             fail_msg("%s: flow %s <-> %s is not in %s", path, l->a, l->b, source);
         for (int d = 0; d < 2; d++) {
             if (l->img[d].n != o->d[d].n)
-                fail_msg("%s: %s <-> %s dir %d: %zu bytes with gaps, %zu in %s", path, l->a, l->b,
-                         d, l->img[d].n, o->d[d].n, source);
+                fail_msg("%s: %s <-> %s dir %d: %zu bytes with gaps, %zu in %s", path, l->a,
+                         l->b, d, l->img[d].n, o->d[d].n, source);
             for (size_t b = 0; b < l->img[d].n; b++) {
                 if (!l->mask[d].p[b]) {
                     hole_bytes++;
                     continue;
                 }
                 if (l->img[d].p[b] != o->d[d].p[b])
-                    fail_msg("%s: %s <-> %s dir %d: byte %zu differs from %s", path, l->a, l->b, d,
-                             b, source);
+                    fail_msg("%s: %s <-> %s dir %d: byte %zu differs from %s", path, l->a, l->b,
+                             d, b, source);
             }
         }
         holes += l->ngaps;

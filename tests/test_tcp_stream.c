@@ -25,8 +25,8 @@
 
 struct rec {
     uint8_t *out[MAXF + 1][2];
-    size_t n[MAXF + 1][2];   /* bytes delivered */
-    size_t pos[MAXF + 1][2]; /* delivered + skipped as gaps: position in the stream */
+    size_t n[MAXF + 1][2];    /* bytes delivered */
+    size_t pos[MAXF + 1][2];  /* delivered + skipped as gaps: position in the stream */
     uint64_t gaps[MAXF + 1][2];
     char log[8192];
     size_t loglen;
@@ -135,15 +135,10 @@ static uint64_t pkt_counter;
 static void feed_ack(struct tcp_stream *ts, struct netaddr src, struct netaddr dst, uint32_t seq,
                      uint8_t flags, uint32_t ack, const char *data, uint64_t t)
 {
-    struct tcp_segment s = {.src = src,
-                            .dst = dst,
-                            .seq = seq,
-                            .ack = ack,
-                            .flags = flags,
+    struct tcp_segment s = {.src = src, .dst = dst, .seq = seq, .ack = ack, .flags = flags,
                             .payload = (const uint8_t *)data,
                             .len = data ? (uint32_t)strlen(data) : 0,
-                            .ts_ns = t,
-                            .pkt_index = ++pkt_counter};
+                            .ts_ns = t, .pkt_index = ++pkt_counter};
     s.wire_len = s.len;
     tcp_stream_feed(ts, &s);
 }
@@ -264,11 +259,11 @@ static void test_overlap_first_copy_wins(void **state)
     struct tcp_stream *ts = new_stream(r, NULL);
     handshake(ts, 100, 0);
     c2s(ts, 101, "0123456789", 4);
-    c2s(ts, 106, "XXXXXabcde", 5); /* 5 bytes already delivered */
+    c2s(ts, 106, "XXXXXabcde", 5);  /* 5 bytes already delivered */
     assert_stream(r, 1, 0, "0123456789abcde");
     /* Buffered data wins over a later copy covering it. */
-    c2s(ts, 121, "klmno", 6); /* ahead: 116..120 missing */
-    c2s(ts, 131, "uvw", 7);   /* ahead again: 126..130 missing */
+    c2s(ts, 121, "klmno", 6);       /* ahead: 116..120 missing */
+    c2s(ts, 131, "uvw", 7);         /* ahead again: 126..130 missing */
     c2s(ts, 116, "fghijKLMNOpqrstUVWxyz", 8);
     assert_stream(r, 1, 0, "0123456789abcdefghijklmnopqrstuvwxyz");
     struct tcp_stream_stats st = stats(ts);
@@ -284,8 +279,8 @@ static void test_overlapping_buffered_segments(void **state)
     struct rec *r = rec_new();
     struct tcp_stream *ts = new_stream(r, NULL);
     handshake(ts, 0, 0);
-    c2s(ts, 11, "KLMNO", 4);     /* 11..15 */
-    c2s(ts, 8, "hijklmnopq", 5); /* 8..17: only 8..10 and 16..17 are new */
+    c2s(ts, 11, "KLMNO", 4);       /* 11..15 */
+    c2s(ts, 8, "hijklmnopq", 5);   /* 8..17: only 8..10 and 16..17 are new */
     c2s(ts, 5, "efghijklmnopqrst", 6);
     c2s(ts, 1, "abcd", 7);
     assert_stream(r, 1, 0, "abcdefghijKLMNOpqrst");
@@ -320,12 +315,12 @@ static void test_sequence_wraparound(void **state)
     struct tcp_stream *ts = new_stream(r, NULL);
     uint32_t isn = 0xfffffff0u;
     handshake(ts, isn, 0xfffffffeu);
-    c2s(ts, isn + 1, "0123456789", 4);  /* ...f1 .. ...fa */
-    c2s(ts, isn + 21, "KLMNOPQRST", 5); /* after the wrap, ahead of a hole */
-    c2s(ts, isn + 11, "abcdefghij", 6); /* fills the hole across 2^32 */
-    c2s(ts, isn + 5, "45678", 7);       /* old, behind the wrap */
+    c2s(ts, isn + 1, "0123456789", 4);    /* ...f1 .. ...fa */
+    c2s(ts, isn + 21, "KLMNOPQRST", 5);   /* after the wrap, ahead of a hole */
+    c2s(ts, isn + 11, "abcdefghij", 6);   /* fills the hole across 2^32 */
+    c2s(ts, isn + 5, "45678", 7);         /* old, behind the wrap */
     assert_stream(r, 1, 0, "0123456789abcdefghijKLMNOPQRST");
-    s2c(ts, 0xffffffffu, "xy", 8); /* server ISN+1 = 0xffffffff, wraps at once */
+    s2c(ts, 0xffffffffu, "xy", 8);        /* server ISN+1 = 0xffffffff, wraps at once */
     s2c(ts, 1, "z", 9);
     assert_stream(r, 1, 1, "xyz");
     struct tcp_stream_stats st = stats(ts);
@@ -378,10 +373,10 @@ static void test_gap_by_time(void **state)
     struct tcp_stream *ts = new_stream(r, &cfg);
     handshake(ts, 0, 0);
     c2s(ts, 1, "aa", 10);
-    c2s(ts, 5, "cc", 20); /* 3..4 lost */
+    c2s(ts, 5, "cc", 20);            /* 3..4 lost */
     c2s(ts, 7, "dd", 500);
     assert_stream(r, 1, 0, "aa");
-    c2s(ts, 9, "ee", 1020); /* the hole is 1000 ns old now */
+    c2s(ts, 9, "ee", 1020);          /* the hole is 1000 ns old now */
     assert_stream(r, 1, 0, "aaccddee");
     assert_log(r, "open 1;gap 1/0 2@2;");
 
@@ -404,7 +399,7 @@ static void test_rst_mid_flow(void **state)
     struct tcp_stream *ts = new_stream(r, NULL);
     handshake(ts, 0, 0);
     c2s(ts, 1, "abc", 4);
-    c2s(ts, 7, "ghi", 5); /* buffered behind a hole */
+    c2s(ts, 7, "ghi", 5);            /* buffered behind a hole */
     feed(ts, SERVER, CLIENT, 1, TCP_FLAG_RST, NULL, 6);
     assert_stream(r, 1, 0, "abcghi");
     assert_log(r, "open 1;gap 1/0 3@3;close 1 rst;");
@@ -423,12 +418,12 @@ static void test_flow_without_syn(void **state)
 {
     struct rec *r = rec_new();
     struct tcp_stream *ts = new_stream(r, NULL);
-    c2s(ts, 5000, NULL, 1); /* pure ACK: no flow yet */
+    c2s(ts, 5000, NULL, 1);           /* pure ACK: no flow yet */
     assert_int_equal(r->opens, 0);
-    s2c(ts, 90000, "frame", 2); /* server data first: the server is `a` */
-    c2s(ts, 7000, NULL, 3);     /* pure ACK from the client, other seq */
-    c2s(ts, 8000, "hb", 4);     /* the client's first data fixes its start */
-    c2s(ts, 7998, "xxhb", 5);   /* before that start: old */
+    s2c(ts, 90000, "frame", 2);       /* server data first: the server is `a` */
+    c2s(ts, 7000, NULL, 3);           /* pure ACK from the client, other seq */
+    c2s(ts, 8000, "hb", 4);           /* the client's first data fixes its start */
+    c2s(ts, 7998, "xxhb", 5);         /* before that start: old */
     c2s(ts, 8002, "!", 6);
     s2c(ts, 90005, "s", 7);
     assert_stream(r, 1, 0, "frames");
@@ -548,8 +543,8 @@ static void test_total_limit_drops(void **state)
     char big[151];
     memset(big, 'q', 150);
     big[150] = 0;
-    c2s(ts, 11, "k", 4);  /* buffered */
-    c2s(ts, 100, big, 5); /* would pass the total: dropped */
+    c2s(ts, 11, "k", 4);            /* buffered */
+    c2s(ts, 100, big, 5);           /* would pass the total: dropped */
     struct tcp_stream_stats st = stats(ts);
     assert_int_equal(st.ooo_dropped_bytes, 150);
     assert_true(st.ooo_bytes_buffered > 0 && st.ooo_bytes_buffered <= 200);
@@ -582,15 +577,9 @@ static void test_snaplen_cut_is_gap(void **state)
     struct rec *r = rec_new();
     struct tcp_stream *ts = new_stream(r, NULL);
     handshake(ts, 0, 0);
-    struct tcp_segment s = {.src = CLIENT,
-                            .dst = SERVER,
-                            .seq = 1,
-                            .flags = TCP_FLAG_ACK,
-                            .payload = (const uint8_t *)"abcd",
-                            .len = 4,
-                            .wire_len = 10,
-                            .ts_ns = 4,
-                            .pkt_index = 4};
+    struct tcp_segment s = {.src = CLIENT, .dst = SERVER, .seq = 1, .flags = TCP_FLAG_ACK,
+                            .payload = (const uint8_t *)"abcd", .len = 4, .wire_len = 10,
+                            .ts_ns = 4, .pkt_index = 4};
     tcp_stream_feed(ts, &s);
     c2s(ts, 11, "k", 5);
     assert_stream(r, 1, 0, "abcdk");
@@ -645,13 +634,13 @@ static void test_tail_hole_known_from_ack(void **state)
     struct tcp_stream_config cfg = {.gap_timeout_ns = 1000};
     struct tcp_stream *ts = new_stream(r, &cfg);
     handshake(ts, 100, 0);
-    c2s(ts, 101, "frame", 10);                                     /* 101..105 */
-    feed_ack(ts, SERVER, CLIENT, 1, TCP_FLAG_ACK, 106, NULL, 11);  /* acks what we saw */
-    feed_ack(ts, SERVER, CLIENT, 1, TCP_FLAG_ACK, 116, NULL, 12);  /* 106..115 unseen */
-    feed_ack(ts, SERVER, CLIENT, 1, TCP_FLAG_ACK, 120, NULL, 500); /* the hole grows */
+    c2s(ts, 101, "frame", 10);                                      /* 101..105 */
+    feed_ack(ts, SERVER, CLIENT, 1, TCP_FLAG_ACK, 106, NULL, 11);   /* acks what we saw */
+    feed_ack(ts, SERVER, CLIENT, 1, TCP_FLAG_ACK, 116, NULL, 12);   /* 106..115 unseen */
+    feed_ack(ts, SERVER, CLIENT, 1, TCP_FLAG_ACK, 120, NULL, 500);  /* the hole grows */
     tcp_stream_tick(ts, 1011);
     assert_log(r, "open 1;");
-    tcp_stream_tick(ts, 1012); /* aged from t=12 */
+    tcp_stream_tick(ts, 1012);                                      /* aged from t=12 */
     assert_log(r, "open 1;gap 1/0 14@5;");
     c2s(ts, 120, "next", 1100);
     assert_stream(r, 1, 0, "framenext");
@@ -725,15 +714,10 @@ static void run_shuffled(const uint8_t *stream, uint32_t total, uint32_t isn, si
     for (size_t i = 0; i < n; i++) {
         if (!p[i].len)
             continue;
-        struct tcp_segment s = {.src = CLIENT,
-                                .dst = SERVER,
-                                .seq = isn + 1 + p[i].off,
-                                .flags = TCP_FLAG_ACK,
-                                .payload = stream + p[i].off,
-                                .len = p[i].len,
-                                .wire_len = p[i].len,
-                                .ts_ns = 10 + i,
-                                .pkt_index = i + 2};
+        struct tcp_segment s = {.src = CLIENT, .dst = SERVER, .seq = isn + 1 + p[i].off,
+                                .flags = TCP_FLAG_ACK, .payload = stream + p[i].off,
+                                .len = p[i].len, .wire_len = p[i].len,
+                                .ts_ns = 10 + i, .pkt_index = i + 2};
         tcp_stream_feed(ts, &s);
     }
     tcp_stream_finish(ts);

@@ -199,7 +199,7 @@ static void test_body_cap_and_budget(void **state)
     assert_true(st.bodies_dropped >= 1);
     assert_int_equal(st.bodies_cut, 1);
     const struct tui_entry *old = tui_store_find(s, seq1);
-    assert_non_null(old);             /* the entry stays listed ... */
+    assert_non_null(old); /* the entry stays listed ... */
     assert_true(old->bodies_dropped); /* ... without its bodies */
     assert_null(old->op.args_json);
     const struct tui_entry *last = tui_store_find(s, tui_store_last_seq(s));
@@ -237,11 +237,9 @@ static void test_sanitize(void **state)
     assert_true(tui_sanitize(out, sizeof out, "caf\xc3\xa9 \xe2\x96\x81"));
     assert_string_equal(out, "caf\xc3\xa9 \xe2\x96\x81");
     assert_true(tui_sanitize(out, sizeof out, "bad\xff\xc3(\xc2\x9b"));
-    assert_string_equal(out, "bad?"
-                             "?(?"); /* stray bytes and a C1 control */
+    assert_string_equal(out, "bad?" "?(?"); /* stray bytes and a C1 control */
     assert_true(tui_sanitize(out, sizeof out, "\xc0\xaf\xed\xa0\x80")); /* overlong, surrogate */
-    assert_string_equal(out, "????"
-                             "?");
+    assert_string_equal(out, "????" "?");
     /* a cut never splits a character */
     assert_false(tui_sanitize(out, 6, "abcd\xc3\xa9"));
     assert_string_equal(out, "abcd");
@@ -586,8 +584,7 @@ static void test_detail(void **state)
     op.error_class = "ValueError";
     op.error_module = "builtins";
     op.error_message = "bad value\nTraceback (most recent call last):\x1b[0m";
-    op.context_json =
-        "{\"request_id\":\"req-1\",\"auth_token\":\"<redacted>\",\"roles\":[\"admin\"]}";
+    op.context_json = "{\"request_id\":\"req-1\",\"auth_token\":\"<redacted>\",\"roles\":[\"admin\"]}";
     op.args_json = "{\"value\":{\"nested\":[1,2]}}";
     op.result_json = "not json {";
     const struct tui_entry *e = tui_store_add_op(s, &op);
@@ -597,8 +594,8 @@ static void test_detail(void **state)
     assert_true(lines_contain(&l, "775339337feb4689acd43f054dd4b441"));
     assert_true(lines_contain(&l, "Timeline"));
     assert_true(lines_contain(&l, "request_deliver"));
-    assert_true(lines_contain(&l, "1.50ms")); /* gap publish -> deliver */
-    assert_true(lines_contain(&l, "4.00ms")); /* gap reply publish -> deliver */
+    assert_true(lines_contain(&l, "1.50ms"));  /* gap publish -> deliver */
+    assert_true(lines_contain(&l, "4.00ms"));  /* gap reply publish -> deliver */
     assert_true(lines_contain(&l, "queue wait 1.50ms"));
     assert_true(lines_contain(&l, "server time 5.00ms"));
     assert_true(lines_contain(&l, "ValueError"));
@@ -607,8 +604,8 @@ static void test_detail(void **state)
     assert_true(lines_contain(&l, "roles"));
     assert_true(lines_contain(&l, "[\"admin\"]"));
     assert_true(lines_contain(&l, "<redacted>"));
-    assert_true(lines_contain(&l, "\"nested\": [")); /* indented JSON */
-    assert_true(lines_contain(&l, "not json {"));    /* invalid JSON shown raw */
+    assert_true(lines_contain(&l, "\"nested\": ["));  /* indented JSON */
+    assert_true(lines_contain(&l, "not json {"));     /* invalid JSON shown raw */
     for (size_t i = 0; i < l.n; i++) {
         assert_true(tui_text_cols(l.text[i]) <= 120);
         for (const char *p = l.text[i]; *p; p++)

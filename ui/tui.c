@@ -115,8 +115,8 @@ static const struct sink tui_sink = {.name = "tui",
 static const struct counter_def tui_store_rows[] = {
     COUNTER_ROW(struct tui_store_stats, evicted, "tui_history_evicted", TOTAL, COUNTER_EVICTION,
                 "Operations dropped from the TUI's full history (--tui-history)."),
-    COUNTER_ROW(struct tui_store_stats, conns_evicted, "tui_conns_evicted", TOTAL, COUNTER_EVICTION,
-                "Connections dropped from the TUI's connection list."),
+    COUNTER_ROW(struct tui_store_stats, conns_evicted, "tui_conns_evicted", TOTAL,
+                COUNTER_EVICTION, "Connections dropped from the TUI's connection list."),
 };
 
 static void read_store_stats(const void *owner, void *out)
@@ -637,8 +637,7 @@ static void step(struct tui *t, bool fd_ready, double now)
         unsigned n = 0;
         do
             s = pipeline_step(t->p, 1);
-        while (s == PIPELINE_MORE && ++n < STEP_PACKETS_LIVE &&
-               clock_mono_s() - now < LIVE_SLICE_S);
+        while (s == PIPELINE_MORE && ++n < STEP_PACKETS_LIVE && clock_mono_s() - now < LIVE_SLICE_S);
     } else {
         s = pipeline_step(t->p, STEP_PACKETS_OFFLINE);
     }

@@ -117,7 +117,8 @@ static void scroll_to(struct tui_list *l, size_t n, int rows)
 
 static void draw_title(const struct tui_ui *ui, const struct tui_store *s, int w)
 {
-    static const char *const names[TUI_VIEW_COUNT] = {"1 Calls", "2 Detail", "3 Topics", "4 Conns"};
+    static const char *const names[TUI_VIEW_COUNT] = {"1 Calls", "2 Detail", "3 Topics",
+                                                      "4 Conns"};
     attr_t bar = ui->color ? COLOR_PAIR(PAIR_BAR) : A_REVERSE;
     put(0, 0, w, "", bar);
     int x = 0;
@@ -261,8 +262,8 @@ static void draw_detail(struct tui_ui *ui, const struct tui_store *s, int top, i
     tui_views_prepare_detail(ui, s, w - 1);
     ui->rows = rows;
     if (!ui->detail_seq) {
-        put(top + 1, 0, w,
-            "  No operation selected: pick one in the Calls view (1) and press Enter.", A_DIM);
+        put(top + 1, 0, w, "  No operation selected: pick one in the Calls view (1) and press Enter.",
+            A_DIM);
         return;
     }
     size_t n = ui->detail.n;

@@ -26,21 +26,21 @@ enum tui_prompt { TUI_PROMPT_NONE, TUI_PROMPT_FILTER, TUI_PROMPT_WRITE };
 
 /* The counters of the status line, sampled by the event loop. */
 struct tui_status {
-    char source[160]; /* "file basic.pcap" or "iface lo" */
+    char source[160];      /* "file basic.pcap" or "iface lo" */
     bool live;
-    bool loading;    /* offline and not at the end yet */
-    double progress; /* 0..1 of the file(s) read, < 0 unknown */
+    bool loading;          /* offline and not at the end yet */
+    double progress;       /* 0..1 of the file(s) read, < 0 unknown */
     uint64_t packets;
-    double pkt_rate; /* packets per second of wall time, recent */
+    double pkt_rate;       /* packets per second of wall time, recent */
     uint64_t ps_drop, ps_ifdrop;
-    uint64_t ops, pending;           /* operations out, calls still waiting for a reply */
-    uint64_t evicted;                /* pending calls evicted + TUI history evicted */
-    uint64_t errors;                 /* malformed packets and frames, resyncs, bad records */
-    uint64_t now_ts;                 /* newest packet time */
+    uint64_t ops, pending; /* operations out, calls still waiting for a reply */
+    uint64_t evicted;      /* pending calls evicted + TUI history evicted */
+    uint64_t errors;       /* malformed packets and frames, resyncs, bad records */
+    uint64_t now_ts;       /* newest packet time */
     const struct tui_store *waiting; /* calls still waiting for a reply, drawn under the list */
-    const char *error;               /* the pipeline's error, NULL when none */
-    uint64_t broker_events;          /* what the broker did to clients (dissect/amqp_conn.h) */
-    char broker_last[96];            /* the newest of them, "basic.cancel queue=q" */
+    const char *error;     /* the pipeline's error, NULL when none */
+    uint64_t broker_events; /* what the broker did to clients (dissect/amqp_conn.h) */
+    char broker_last[96];  /* the newest of them, "basic.cancel queue=q" */
 };
 
 struct tui_list {
@@ -48,14 +48,14 @@ struct tui_list {
 };
 
 struct tui_ui {
-    enum tui_view view, back; /* back: where Esc returns from Detail */
+    enum tui_view view, back;    /* back: where Esc returns from Detail */
     bool follow, paused, help, utf8, color;
-    uint64_t pause_seq; /* while paused: the newest entry shown */
-    uint64_t sel_seq;   /* the Calls view's selected entry, 0 = none */
+    uint64_t pause_seq;          /* while paused: the newest entry shown */
+    uint64_t sel_seq;            /* the Calls view's selected entry, 0 = none */
     struct tui_list calls, topics, conns;
     enum tui_agg_sort sort;
     struct tui_lines detail;
-    uint64_t detail_seq; /* the entry the detail lines were built for */
+    uint64_t detail_seq;         /* the entry the detail lines were built for */
     int detail_wrap;
     size_t detail_top;
     enum tui_prompt prompt;
@@ -63,7 +63,7 @@ struct tui_ui {
     size_t input_len;
     char message[256];
     bool message_error;
-    int rows, cols; /* the list area of the last frame, for paging */
+    int rows, cols;              /* the list area of the last frame, for paging */
 };
 
 void tui_ui_init(struct tui_ui *ui, bool utf8, bool color);
