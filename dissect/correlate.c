@@ -261,8 +261,11 @@ void corr_message(struct corr *c, const struct amqp_message *m)
         count_unclaimed(c, &r);
         return;
     }
-    if ((r.kind == RPC_CALL_REQUEST || r.kind == RPC_REPLY) && m->kind != AMQP_CONTENT_RETURN &&
-        (unsigned)r.dialect < OP_DIALECT_COUNT) {
+    /* Which kinds of call legs the capture shows at all (for the verdicts); a
+     * would-be reply of no known call is no evidence. */
+    bool reply_of_none = r.kind == RPC_REPLY && r.reply_needs_call && !call_known(c, &r);
+    if ((r.kind == RPC_CALL_REQUEST || r.kind == RPC_REPLY) && !reply_of_none &&
+        m->kind != AMQP_CONTENT_RETURN && (unsigned)r.dialect < OP_DIALECT_COUNT) {
         bool pub = m->kind == AMQP_CONTENT_PUBLISH;
         enum op_leg leg = r.kind == RPC_CALL_REQUEST
                               ? (pub ? LEG_REQUEST_PUBLISH : LEG_REQUEST_DELIVER)
@@ -275,7 +278,7 @@ void corr_message(struct corr *c, const struct amqp_message *m)
         corr_on_request(c, &r);
         break;
     case RPC_REPLY:
-        if (r.reply_needs_call && !call_known(c, &r))
+        if (reply_of_none)
             c->st.not_rpc++;
         else
             corr_on_reply(c, &r);
