@@ -12,6 +12,7 @@
  */
 #include "dissect/amqp_conn.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -65,6 +66,10 @@ struct amqp_channel {
     uint64_t acks, nacks, rejects;
     struct assembly *as[2];
     char *pending_queue; /* basic.consume with a server-generated tag, until consume-ok */
+    /* The last queue or exchange a client method on this channel named, so a
+     * broker's channel.close can say which one failed (bounded: one name). */
+    char last_name[64]; /* cut beyond: per channel, so it is kept small */
+    uint8_t last_kind;  /* 0 none, 1 queue, 2 exchange */
 };
 
 struct consumer {
@@ -1061,6 +1066,74 @@ static void on_channel_state(struct amqp_conn *c, struct amqp_channel *ch,
     }
 }
 
+/* Remembers the queue or exchange a client method names (queue.*, exchange.*, basic.consume/get).
+ */
+static void note_name(struct amqp_channel *ch, const struct amqp_method_def *m,
+                      const struct amqp_arg_value *a)
+{
+    if (!ch || m->flow != AMQP_FLOW_TO_BROKER)
+        return;
+    static const char *const keys[] = {"queue", "exchange", "destination"};
+    for (size_t k = 0; k < 3; k++) {
+        int i = amqp_method_arg_index(m, keys[k]);
+        if (i < 0)
+            continue;
+        size_t n =
+            a[i].bytes.len < sizeof ch->last_name - 1 ? a[i].bytes.len : sizeof ch->last_name - 1;
+        if (n)
+            memcpy(ch->last_name, a[i].bytes.p, n);
+        ch->last_name[n] = '\0';
+        ch->last_kind = k == 0 ? 1 : 2;
+        return;
+    }
+}
+
+/* A method from the broker that tells what it did to this client, if any. */
+static void broker_event(struct amqp_conn *c, struct amqp_channel *ch,
+                         const struct amqp_method_def *m, const struct amqp_arg_value *a,
+                         const struct amqp_method_event *mev)
+{
+    struct amqp_dissector *d = c->d;
+    if (!d->cb.on_broker_event || mev->dir != 1)
+        return;
+    uint32_t key = (uint32_t)m->class_id << 16 | m->method_id;
+    if (key != (10u << 16 | 60) && key != (10u << 16 | 61) && key != (10u << 16 | 50) &&
+        key != (20u << 16 | 40) && key != (60u << 16 | 30))
+        return;
+    struct amqp_broker_event ev;
+    memset(&ev, 0, sizeof ev);
+    ev.conn = &c->info;
+    ev.ts_ns = mev->ts_ns;
+    ev.channel = mev->channel;
+    ev.event = m->name;
+    ev.pkts = mev->pkts;
+    ev.npkts = mev->npkts;
+    char qname[256];
+    if (key == (10u << 16 | 60)) {
+        arg_bytes(m, a, "reason", &ev.reply_text);
+    } else if (key == (60u << 16 | 30)) {
+        struct amqp_bytes tag = {0};
+        arg_bytes(m, a, "consumer_tag", &tag);
+        struct consumer *k = consumer_find(c, mev->channel, tag, NULL);
+        if (k && k->qlen) {
+            snprintf(qname, sizeof qname, "%.*s", (int)k->qlen, k->s + k->taglen);
+            ev.name = qname;
+            ev.name_kind = "queue";
+        }
+    } else if (key == (10u << 16 | 50) || key == (20u << 16 | 40)) {
+        ev.reply_code = (uint16_t)arg_u(m, a, "reply_code");
+        arg_bytes(m, a, "reply_text", &ev.reply_text);
+        const struct amqp_method_def *fm =
+            amqp_method_find((uint16_t)arg_u(m, a, "class_id"), (uint16_t)arg_u(m, a, "method_id"));
+        ev.failed_method = fm ? fm->name : NULL;
+        if (ch && ch->last_kind) {
+            ev.name = ch->last_name;
+            ev.name_kind = ch->last_kind == 1 ? "queue" : "exchange";
+        }
+    }
+    d->cb.on_broker_event(d->cb.user, &ev);
+}
+
 static void on_method_frame(struct amqp_conn *c, const struct amqp_frame *f)
 {
     struct amqp_dissector *d = c->d;
@@ -1117,6 +1190,8 @@ static void on_method_frame(struct amqp_conn *c, const struct amqp_frame *f)
         if (c->info.nhandshake_pkts)
             notify_conn(c, AMQP_CONN_UPDATE);
     }
+    note_name(ch, m, ev.args);
+    broker_event(c, ch, m, ev.args, &ev);
     if (cid == 10)
         on_connection_method(c, m, ev.args, f);
     if (ch)

@@ -65,11 +65,31 @@ struct amqp_method_event {
     size_t npkts;
 };
 
+/* What the broker did to a client, always reported (rare, cheap): flow
+ * control, a consumer it cancelled, a channel or connection it closed. The
+ * name is the queue or exchange concerned: for basic.cancel the consumer's
+ * queue, for a close the queue/exchange the failed method named on that
+ * channel (or the connection's last one). Valid during the callback. */
+struct amqp_broker_event {
+    const struct amqp_conn_info *conn;
+    uint64_t ts_ns;
+    uint16_t channel;
+    const char *event;            /* "connection.blocked", "basic.cancel", "channel.close", ... */
+    uint16_t reply_code;          /* closes: 404, 406, 541...; 0 otherwise */
+    struct amqp_bytes reply_text; /* closes; blocked: its reason */
+    const char *failed_method;    /* closes: the method that failed ("queue.declare"), or NULL */
+    const char *name_kind;        /* "queue" or "exchange", NULL when unknown */
+    const char *name;             /* NUL-terminated, NULL when unknown */
+    const uint64_t *pkts;
+    size_t npkts;
+};
+
 struct amqp_callbacks {
     void (*on_method)(void *user, const struct amqp_method_event *ev);
     void (*on_message)(void *user, const struct amqp_message *msg);
     void (*on_conn)(void *user, const struct amqp_conn_info *info, enum amqp_conn_event ev);
     void *user;
+    void (*on_broker_event)(void *user, const struct amqp_broker_event *ev); /* may be NULL */
 };
 
 struct amqp_stats {

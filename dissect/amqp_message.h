@@ -57,7 +57,7 @@ struct amqp_conn_info {
     size_t nhandshake_pkts;
 };
 
-#define AMQP_CONN_SETUP_PKTS_MAX 48
+#define AMQP_CONN_SETUP_PKTS_MAX 32
 
 enum amqp_content_kind {
     AMQP_CONTENT_PUBLISH, /* client → broker */

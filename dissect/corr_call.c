@@ -83,10 +83,12 @@ void corr_call_schedule(struct corr *c, struct corr_entry *e)
         return;
     }
     uint64_t tmo = corr_call_deadline(e);
-    if (e->flags & CORR_F_FINAL_PUB) {
+    if ((e->flags & CORR_F_FINAL_PUB) && !corr_call_awaits_deliver(c, e)) {
         corr_set_deadline(c, e, e->timeline[LEG_REPLY_PUBLISH] + corr_secs_to_ns(c->cfg.hold_s));
         return;
     }
+    /* No reply yet, or one the broker returned or has not delivered while the
+     * capture shows deliveries: the caller waits until its timeout. */
     if (e->state == CORR_TIMED_OUT)
         corr_set_deadline(c, e, tmo + late_window_ns(c, e));
     else
@@ -184,11 +186,67 @@ static void take_answer(struct corr_entry *e, struct corr_extra *x, struct rpc_m
         x->result_json = corr_take_body(&r->result_json);
 }
 
+/* A reply the broker returned to the server (its mandatory publish found no
+ * queue: the caller's reply queue is gone). Matched to its call by call id on
+ * whatever connection it comes back; a call reported already only counts it. */
+static void on_returned_reply(struct corr *c, struct rpc_msg *r)
+{
+    c->st.returned_replies++;
+    struct corr_id key;
+    if (!r->call_id || !corr_id_make(&c->sp, r->call_id, &key))
+        return;
+    struct corr_entry *e = corr_table_find(&c->t, CORR_ENT_CALL, (uint8_t)r->dialect, &key);
+    corr_id_release(&c->sp, &key);
+    if (!e || e->state == CORR_DONE || !(e->flags & CORR_F_REQUEST))
+        return;
+    e->flags |= CORR_F_REPLY_RETURNED;
+    corr_add_pkts(c, e, r->leg);
+    corr_call_schedule(c, e);
+}
+
+bool corr_call_awaits_deliver(const struct corr *c, const struct corr_entry *e)
+{
+    if (!(e->flags & CORR_F_FINAL_PUB) || (e->flags & CORR_F_FINAL_DEL))
+        return false;
+    return (e->flags & CORR_F_REPLY_RETURNED) ||
+           (c->legs_seen[e->dialect] & (1u << LEG_REPLY_DELIVER));
+}
+
+enum op_verdict corr_call_verdict(const struct corr *c, const struct corr_entry *e,
+                                  enum op_status s)
+{
+    if (e->kind != CORR_ENT_CALL || !(e->flags & CORR_F_REQUEST))
+        return OP_VERDICT_NONE;
+    if (s == OP_UNROUTABLE)
+        return OP_VERDICT_NOT_ROUTED;
+    if (s == OP_OPEN || s == OP_EVICTED)
+        return OP_VERDICT_UNKNOWN; /* the call had not ended when the capture did */
+    unsigned seen = c->legs_seen[e->dialect];
+    if (e->flags & CORR_F_FINAL_DEL)
+        return s == OP_TIMEOUT ? OP_VERDICT_LATE_REPLY
+               : s == OP_ERROR ? OP_VERDICT_REMOTE_ERROR
+                               : OP_VERDICT_OK;
+    if (e->flags & CORR_F_REPLY_RETURNED)
+        return OP_VERDICT_REPLY_RETURNED;
+    if (e->flags & CORR_F_FINAL_PUB) {
+        if (seen & (1u << LEG_REPLY_DELIVER))
+            return OP_VERDICT_REPLY_NOT_DELIVERED;
+        /* The caller's side is out of view: only a reply published after the
+         * timeout tells something. */
+        if (s == OP_TIMEOUT && e->timeline[LEG_REPLY_PUBLISH] > corr_call_deadline(e))
+            return OP_VERDICT_LATE_REPLY;
+        return OP_VERDICT_UNKNOWN;
+    }
+    if (e->timeline[LEG_REQUEST_DELIVER])
+        return (seen & (1u << LEG_REPLY_PUBLISH)) ? OP_VERDICT_NO_REPLY : OP_VERDICT_UNKNOWN;
+    return (seen & (1u << LEG_REQUEST_DELIVER)) ? OP_VERDICT_NOT_DELIVERED : OP_VERDICT_UNKNOWN;
+}
+
 void corr_on_reply(struct corr *c, struct rpc_msg *r)
 {
     const struct amqp_message *m = r->leg;
     if (m->kind == AMQP_CONTENT_RETURN) {
-        c->st.returned_replies++;
+        on_returned_reply(c, r);
         return;
     }
     enum op_leg leg = m->kind == AMQP_CONTENT_PUBLISH ? LEG_REPLY_PUBLISH : LEG_REPLY_DELIVER;

@@ -31,7 +31,8 @@ struct corr {
     struct dialects dialects;
     struct strpool sp;
     struct corr_table t;
-    uint64_t now; /* packet time */
+    uint64_t now;                        /* packet time */
+    uint8_t legs_seen[OP_DIALECT_COUNT]; /* bit per op_leg: call legs of that kind in view */
     struct corr_stats st;
 };
 
@@ -67,6 +68,11 @@ uint64_t corr_call_deadline(const struct corr_entry *e); /* when the client give
 void corr_call_schedule(struct corr *c, struct corr_entry *e);
 void corr_on_request(struct corr *c, struct rpc_msg *r);
 void corr_on_reply(struct corr *c, struct rpc_msg *r);
+/* Why the call ended with status s (op.h), from its legs and what the capture shows. */
+enum op_verdict corr_call_verdict(const struct corr *c, const struct corr_entry *e,
+                                  enum op_status s);
+/* The reply was published but not delivered, and the capture would show its delivery. */
+bool corr_call_awaits_deliver(const struct corr *c, const struct corr_entry *e);
 
 /* corr_cast.c */
 void corr_on_cast(struct corr *c, struct rpc_msg *r);

@@ -134,6 +134,34 @@ static void set_latency(const struct corr_entry *e, struct op *op)
     }
 }
 
+/* The largest part of the time between the first and last legs seen, when
+ * every part in between was seen (else nothing: the split is unknown). */
+static enum op_slow slow_part(const struct corr_entry *e)
+{
+    int first = -1, last = -1;
+    for (int l = 0; l < LEG_COUNT; l++) {
+        if (!e->timeline[l])
+            continue;
+        if (first < 0)
+            first = l;
+        last = l;
+    }
+    if (first < 0 || last <= first || last < LEG_REPLY_PUBLISH)
+        return OP_SLOW_NONE; /* no reply leg: nothing answered, nothing to split */
+    enum op_slow best = OP_SLOW_NONE;
+    double best_ms = -1;
+    for (int l = first; l < last; l++) {
+        double ms = leg_ms(e, (enum op_leg)l, (enum op_leg)(l + 1));
+        if (ms < 0)
+            return OP_SLOW_NONE;
+        if (ms > best_ms) {
+            best_ms = ms;
+            best = (enum op_slow)(OP_SLOW_QUEUE + l);
+        }
+    }
+    return best;
+}
+
 static void set_peers(const struct corr_entry *e, struct op *op)
 {
     /* client: who published the request (else who received the reply);
@@ -178,6 +206,7 @@ void corr_op_build(struct corr_entry *e, enum op_status status, struct op *out,
     op.global_request_id = corr_id_format(&e->global_request_id, t->greq, sizeof(t->greq));
     op.queue_wait_ms = leg_ms(e, LEG_REQUEST_PUBLISH, LEG_REQUEST_DELIVER);
     op.server_ms = leg_ms(e, LEG_REQUEST_DELIVER, LEG_REPLY_PUBLISH);
+    op.reply_ms = leg_ms(e, LEG_REPLY_PUBLISH, LEG_REPLY_DELIVER);
     op.replies = e->replies;
     op.heartbeats = e->heartbeats;
     op.fanout_receivers = e->fanout_receivers;
@@ -188,6 +217,7 @@ void corr_op_build(struct corr_entry *e, enum op_status status, struct op *out,
         op.late_reply = status == OP_TIMEOUT && arrival != 0;
         if (status == OP_OK || status == OP_ERROR)
             set_latency(e, &op);
+        op.slow_in = slow_part(e);
     }
     set_peers(e, &op);
     op.body_truncated = (e->flags & CORR_F_BODY_CUT) != 0;

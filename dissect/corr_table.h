@@ -30,14 +30,15 @@ enum corr_ent_kind { CORR_ENT_CALL, CORR_ENT_CAST };
 enum corr_ent_state { CORR_PENDING, CORR_TIMED_OUT, CORR_DONE };
 
 enum corr_ent_flag {
-    CORR_F_REQUEST = 1u << 0,    /* a request leg was seen (else: an orphan reply so far) */
-    CORR_F_UNROUTABLE = 1u << 1, /* basic.return of the request / cast */
-    CORR_F_FINAL_PUB = 1u << 2,  /* the final reply's publish leg was seen */
-    CORR_F_FINAL_DEL = 1u << 3,  /* the final reply's deliver leg was seen */
-    CORR_F_ANSWERED = 1u << 4,   /* a reply with result or failure was seen */
-    CORR_F_ERROR = 1u << 5,      /* ... and it was a failure */
-    CORR_F_REPLY_PUB = 1u << 6,  /* some reply was seen on its publish leg */
-    CORR_F_BODY_CUT = 1u << 7,   /* a leg's body was cut by --max-body */
+    CORR_F_REQUEST = 1u << 0,        /* a request leg was seen (else: an orphan reply so far) */
+    CORR_F_UNROUTABLE = 1u << 1,     /* basic.return of the request / cast */
+    CORR_F_FINAL_PUB = 1u << 2,      /* the final reply's publish leg was seen */
+    CORR_F_FINAL_DEL = 1u << 3,      /* the final reply's deliver leg was seen */
+    CORR_F_ANSWERED = 1u << 4,       /* a reply with result or failure was seen */
+    CORR_F_ERROR = 1u << 5,          /* ... and it was a failure */
+    CORR_F_REPLY_PUB = 1u << 6,      /* some reply was seen on its publish leg */
+    CORR_F_BODY_CUT = 1u << 7,       /* a leg's body was cut by --max-body */
+    CORR_F_REPLY_RETURNED = 1u << 8, /* the broker returned a reply (basic.return) */
 };
 
 /* What only some entries need, allocated on demand. */

@@ -52,6 +52,9 @@ void corr_emit(struct corr *c, struct corr_entry *e, enum op_status status)
     struct op op;
     struct corr_op_text text;
     corr_op_build(e, status, &op, &text);
+    op.verdict = corr_call_verdict(c, e, status);
+    if (op.verdict == OP_VERDICT_REPLY_RETURNED || op.verdict == OP_VERDICT_REPLY_NOT_DELIVERED)
+        op.late_reply = false; /* a reply was published, but never reached the caller */
     if (op.late_reply)
         c->st.late_replies++;
     if (status == OP_TIMEOUT)
@@ -95,6 +98,14 @@ void corr_finalize(struct corr *c, struct corr_entry *e, bool evicted)
         return;
     }
     uint64_t tmo = corr_call_deadline(e);
+    if (corr_call_awaits_deliver(c, e)) {
+        /* Published, returned or not delivered: the caller is still waiting. */
+        corr_emit(c, e,
+                  e->state == CORR_TIMED_OUT || c->now >= tmo ? OP_TIMEOUT
+                  : evicted                                   ? OP_EVICTED
+                                                              : OP_OPEN);
+        return;
+    }
     if (e->flags & (CORR_F_FINAL_PUB | CORR_F_FINAL_DEL)) {
         uint64_t arrival = e->timeline[LEG_REPLY_DELIVER] ? e->timeline[LEG_REPLY_DELIVER]
                                                           : e->timeline[LEG_REPLY_PUBLISH];
@@ -119,7 +130,13 @@ static void expire(struct corr *c, struct corr_entry *e)
         return;
     }
     if (e->kind == CORR_ENT_CALL && (e->flags & CORR_F_REQUEST) && e->state == CORR_PENDING &&
-        !(e->flags & (CORR_F_FINAL_PUB | CORR_F_FINAL_DEL))) {
+        !(e->flags & CORR_F_FINAL_DEL) &&
+        (!(e->flags & CORR_F_FINAL_PUB) || corr_call_awaits_deliver(c, e))) {
+        if (c->now < corr_call_deadline(e)) {
+            /* Deliveries came into view since the reply's hold was set. */
+            corr_call_schedule(c, e);
+            return;
+        }
         /* The client gave up: wait a while for a late reply before reporting. */
         e->state = CORR_TIMED_OUT;
         corr_call_schedule(c, e);
@@ -244,12 +261,24 @@ void corr_message(struct corr *c, const struct amqp_message *m)
         count_unclaimed(c, &r);
         return;
     }
+    /* Which kinds of call legs the capture shows at all (for the verdicts); a
+     * would-be reply of no known call is no evidence. */
+    bool reply_of_none = r.kind == RPC_REPLY && r.reply_needs_call && !call_known(c, &r);
+    if ((r.kind == RPC_CALL_REQUEST || r.kind == RPC_REPLY) && !reply_of_none &&
+        m->kind != AMQP_CONTENT_RETURN && (unsigned)r.dialect < OP_DIALECT_COUNT) {
+        bool pub = m->kind == AMQP_CONTENT_PUBLISH;
+        enum op_leg leg = r.kind == RPC_CALL_REQUEST
+                              ? (pub ? LEG_REQUEST_PUBLISH : LEG_REQUEST_DELIVER)
+                          : pub ? LEG_REPLY_PUBLISH
+                                : LEG_REPLY_DELIVER;
+        c->legs_seen[r.dialect] |= (uint8_t)(1u << leg);
+    }
     switch (r.kind) {
     case RPC_CALL_REQUEST:
         corr_on_request(c, &r);
         break;
     case RPC_REPLY:
-        if (r.reply_needs_call && !call_known(c, &r))
+        if (reply_of_none)
             c->st.not_rpc++;
         else
             corr_on_reply(c, &r);

@@ -44,6 +44,30 @@ enum op_leg {
     LEG_COUNT
 };
 
+/* Why a call ended as it did, from the legs the capture holds (docs/json.md). */
+enum op_verdict {
+    OP_VERDICT_NONE,                /* not a call (null in -j), or still pending */
+    OP_VERDICT_OK,                  /* the reply reached the caller in time */
+    OP_VERDICT_REMOTE_ERROR,        /* ... and it carried a failure */
+    OP_VERDICT_NOT_ROUTED,          /* the broker returned the request (basic.return) */
+    OP_VERDICT_NOT_DELIVERED,       /* published, no consumer received it before the call ended */
+    OP_VERDICT_NO_REPLY,            /* a server received it, published no reply before the end */
+    OP_VERDICT_REPLY_RETURNED,      /* the reply was returned by the broker (reply queue gone) */
+    OP_VERDICT_REPLY_NOT_DELIVERED, /* the reply was published, not returned, never delivered */
+    OP_VERDICT_LATE_REPLY,          /* the reply reached the caller after its timeout */
+    OP_VERDICT_UNKNOWN,             /* the capture lacks the legs needed to tell */
+    OP_VERDICT_COUNT
+};
+
+/* Which part of a call's latency was the largest. */
+enum op_slow {
+    OP_SLOW_NONE,   /* no latency, or not enough legs to split it */
+    OP_SLOW_QUEUE,  /* request publish → request deliver */
+    OP_SLOW_SERVER, /* request deliver → reply publish */
+    OP_SLOW_REPLY,  /* reply publish → reply deliver */
+    OP_SLOW_COUNT
+};
+
 struct op_peer {
     bool known;
     struct netaddr addr;
@@ -71,6 +95,9 @@ struct op {
     bool late_reply;
     unsigned replies;    /* reply messages seen, heartbeats included */
     unsigned heartbeats; /* call-monitor replies (ending: false) */
+    enum op_verdict verdict;
+    enum op_slow slow_in;
+    double reply_ms; /* reply publish → reply deliver; < 0 when not seen */
 
     const char *error_class, *error_module, *error_message; /* status error */
 
@@ -93,5 +120,16 @@ const char *op_dialect_name(enum op_dialect d); /* "oslo", "amqp" */
 const char *op_type_name(enum op_type t);       /* "call", "cast", "fanout", "notification" */
 const char *op_status_name(enum op_status s);   /* "ok", "error", ... */
 const char *op_leg_name(enum op_leg l);         /* "request_publish", ... */
+const char *op_verdict_name(enum op_verdict v); /* "ok", ...; NULL for OP_VERDICT_NONE */
+const char *op_slow_name(enum op_slow s);       /* "queue", ...; NULL for OP_SLOW_NONE */
+
+/* The process at one end of an op: "<argv0>:<pid>" from an oslo connection
+ * name ("<argv0>:<pid>:<uuid>"), another connection name as it is, else the
+ * peer address; for the client with no connection seen, the process an oslo
+ * queue-manager reply queue ("reply_<host>:<process>:<n>") names, as
+ * "<process>@<host>". NULL when nothing names it. buf holds the text. */
+const char *op_client_process(const struct op *op, char *buf, size_t len);
+const char *op_server_process(const struct op *op, char *buf, size_t len);
+#define OP_PROCESS_MAX 192
 
 #endif

@@ -204,6 +204,10 @@ static void row_add(struct stats_row *r, const struct op *op)
         r->by_status[op->status]++;
     if (op->late_reply)
         r->late_replies++;
+    if (op->type == OP_CALL && (unsigned)op->verdict < OP_VERDICT_COUNT)
+        r->by_verdict[op->verdict]++;
+    if ((unsigned)op->slow_in < OP_SLOW_COUNT)
+        r->by_slow[op->slow_in]++;
     r->heartbeats += op->heartbeats;
     r->fanout_receivers += op->fanout_receivers;
     if (op->ts_ns) {

@@ -35,6 +35,8 @@ struct stats_row {
     uint64_t late_replies, heartbeats, fanout_receivers;
     uint64_t first_ns, last_ns; /* op timestamps, for the rate */
     struct hist latency, queue_wait, server_time;
+    uint64_t by_verdict[OP_VERDICT_COUNT]; /* calls, by why they ended (op.h) */
+    uint64_t by_slow[OP_SLOW_COUNT];       /* calls, by the largest part of their time */
 };
 
 struct stats;

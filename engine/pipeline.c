@@ -136,6 +136,13 @@ static void on_amqp_method(void *user, const struct amqp_method_event *ev)
         p->sinks.on_method(p->sinks.user, ev);
 }
 
+static void on_amqp_broker_event(void *user, const struct amqp_broker_event *ev)
+{
+    struct pipeline *p = user;
+    if (p->sinks.on_broker_event)
+        p->sinks.on_broker_event(p->sinks.user, ev);
+}
+
 static void on_amqp_message(void *user, const struct amqp_message *msg)
 {
     struct pipeline *p = user;
@@ -271,7 +278,8 @@ struct pipeline *pipeline_new(const struct engine_config *o, const struct pipeli
     ac.broker_ports = p->broker_ports;
     ac.nbroker_ports = o->namqp_ports + o->namqps_ports;
     ac.want_methods = o->want_methods;
-    struct amqp_callbacks acb = {on_amqp_method, on_amqp_message, on_amqp_conn, p};
+    struct amqp_callbacks acb = {on_amqp_method, on_amqp_message, on_amqp_conn, p,
+                                 on_amqp_broker_event};
     p->amqp = amqp_dissector_new(&ac, &acb);
 
     struct corr_config cc;

@@ -42,6 +42,8 @@ struct pipeline_sinks {
     void *user;
     /* Every packet read, before decoding (live -w keeps recent ones). */
     void (*on_packet)(void *user, const struct packet *pkt);
+    /* What the broker did to a client (dissect/amqp_conn.h), always. */
+    void (*on_broker_event)(void *user, const struct amqp_broker_event *ev);
 };
 
 struct pipeline;

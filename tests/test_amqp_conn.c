@@ -143,7 +143,7 @@ static struct netaddr addr(uint16_t port)
 
 static void fx_open(struct fixture *f, uint16_t port_a, uint16_t port_b)
 {
-    struct amqp_callbacks cb = {on_method, on_msg, on_conn, &f->g};
+    struct amqp_callbacks cb = {on_method, on_msg, on_conn, &f->g, NULL};
     f->d = amqp_dissector_new(&f->cfg, &cb);
     struct netaddr a = addr(port_a), b = addr(port_b);
     f->c = amqp_conn_open(f->d, 7, &a, &b, 1);

@@ -92,7 +92,7 @@ static void run_capture(const char *path, size_t slice, struct run *r, struct am
     struct amqp_config cfg;
     amqp_config_default(&cfg);
     cfg.want_methods = true;
-    struct amqp_callbacks acb = {on_method, on_message, NULL, r};
+    struct amqp_callbacks acb = {on_method, on_message, NULL, r, NULL};
     r->amqp = amqp_dissector_new(&cfg, &acb);
     struct tcp_stream_callbacks tcb = {t_open, t_data, t_gap, t_close, r};
     assert_true(pcap_test_stream(path, &tcb, NULL, NULL));

@@ -50,7 +50,7 @@ static void run(struct out *o, const struct wbuf *to_broker, const struct wbuf *
     struct amqp_config cfg;
     amqp_config_default(&cfg);
     cfg.want_methods = true;
-    struct amqp_callbacks cb = {on_method, NULL, NULL, o};
+    struct amqp_callbacks cb = {on_method, NULL, NULL, o, NULL};
     struct amqp_dissector *d = amqp_dissector_new(&cfg, &cb);
     struct netaddr a = addr(1, 40522), b = addr(2, 5672);
     struct amqp_conn *c = amqp_conn_open(d, 1, &a, &b, 0);

@@ -35,6 +35,9 @@ struct rec {
     char msg_id[64], unique_id[64], topic[64], server[64], method[64], error_class[64];
     char client_name[64], server_name[64], event_type[64], message_id[64];
     bool has_latency, late_reply;
+    enum op_verdict verdict;
+    enum op_slow slow_in;
+    char client_process[64], server_process[64];
     double latency_ms, queue_wait_ms, server_ms;
     enum op_leg from, to;
     unsigned replies, heartbeats, fanout_receivers;
@@ -85,6 +88,11 @@ static void on_op(void *u, const struct op *op)
     cp(r->message_id, op->message_id);
     r->has_latency = op->has_latency;
     r->late_reply = op->late_reply;
+    r->verdict = op->verdict;
+    r->slow_in = op->slow_in;
+    char pb[OP_PROCESS_MAX];
+    cp(r->client_process, op_client_process(op, pb, sizeof pb));
+    cp(r->server_process, op_server_process(op, pb, sizeof pb));
     r->latency_ms = op->latency_ms;
     r->queue_wait_ms = op->queue_wait_ms;
     r->server_ms = op->server_ms;
@@ -397,6 +405,88 @@ static void test_heartbeats(void **state)
     corr_tick(f->c, T0 + 7 * SEC);
     assert_int_equal(f->n, 1);
     assert_int_equal(f->recs[0].status, OP_TIMEOUT);
+    fx_free(f);
+}
+
+/* A returned reply (basic.return of the server's mandatory publish). */
+static void returned_reply(struct fx *f, const char *id, const char *uid, uint64_t ts)
+{
+    char inner[512], body[1024];
+    snprintf(inner, sizeof inner,
+             "{\"result\": 1, \"failure\": null, \"ending\": true, \"_msg_id\": \"%s\", "
+             "\"_unique_id\": \"%s\"}",
+             id, uid);
+    envelope(body, sizeof body, inner);
+    feed(f, AMQP_CONTENT_RETURN, C_SRV_A, ts, "", "reply_q1", body, NULL, NULL, false);
+}
+
+static void test_verdicts(void **state)
+{
+    (void)state;
+    /* All four legs: ok, the largest part named, processes from the connection names. */
+    struct fx *f = fx_new(0, false);
+    leg(f, LEG_REQUEST_PUBLISH, T0);
+    leg(f, LEG_REQUEST_DELIVER, T0 + 30 * MS);
+    leg(f, LEG_REPLY_PUBLISH, T0 + 40 * MS);
+    leg(f, LEG_REPLY_DELIVER, T0 + 41 * MS);
+    assert_int_equal(f->n, 1);
+    assert_int_equal(f->recs[0].verdict, OP_VERDICT_OK);
+    assert_int_equal(f->recs[0].slow_in, OP_SLOW_QUEUE);
+    assert_true(f->recs[0].client_process[0] && !strchr(f->recs[0].client_process, ' '));
+
+    /* Delivered to a server, never answered: no_reply (reply publishes are in view). */
+    call_leg(f, "n1", "u-n1", LEG_REQUEST_PUBLISH, T0 + SEC, "1000", 0);
+    call_leg(f, "n1", "u-n1", LEG_REQUEST_DELIVER, T0 + SEC + MS, "1000", 0);
+    /* Published, never delivered to anyone: not_delivered (deliveries are in view). */
+    call_leg(f, "n2", "u-n2", LEG_REQUEST_PUBLISH, T0 + SEC, "1000", 0);
+    corr_tick(f->c, T0 + 10 * SEC);
+    assert_int_equal(f->n, 3);
+    for (size_t i = 1; i < 3; i++) {
+        assert_int_equal(f->recs[i].status, OP_TIMEOUT);
+        assert_int_equal(f->recs[i].verdict, !strcmp(f->recs[i].msg_id, "n1")
+                                                 ? OP_VERDICT_NO_REPLY
+                                                 : OP_VERDICT_NOT_DELIVERED);
+        assert_int_equal(f->recs[i].slow_in, OP_SLOW_NONE);
+    }
+
+    /* The reply came back (reply queue gone): matched by its _msg_id, the call
+     * waits for its timeout, reply_returned, not a late reply. */
+    call_leg(f, "r1", "u-r1", LEG_REQUEST_PUBLISH, T0 + 20 * SEC, "1000", 0);
+    call_leg(f, "r1", "u-r1", LEG_REQUEST_DELIVER, T0 + 20 * SEC + MS, "1000", 0);
+    reply_leg(f, "r1", "rr1", LEG_REPLY_PUBLISH, T0 + 20 * SEC + 500 * MS, R_RESULT);
+    returned_reply(f, "r1", "rr1", T0 + 20 * SEC + 501 * MS);
+    corr_tick(f->c, T0 + 20 * SEC + 3 * SEC); /* past the 2 s hold: still waiting */
+    assert_int_equal(f->n, 3);
+    corr_tick(f->c, T0 + 30 * SEC);
+    assert_int_equal(f->n, 4);
+    assert_int_equal(f->recs[3].status, OP_TIMEOUT);
+    assert_int_equal(f->recs[3].verdict, OP_VERDICT_REPLY_RETURNED);
+    assert_false(f->recs[3].late_reply);
+    assert_int_equal(f->recs[3].slow_in, OP_SLOW_SERVER);
+    assert_int_equal(stats(f).returned_replies, 1);
+
+    /* Published, not returned, never delivered while deliveries are in view. */
+    call_leg(f, "d1", "u-d1", LEG_REQUEST_PUBLISH, T0 + 40 * SEC, "1000", 0);
+    reply_leg(f, "d1", "rd1", LEG_REPLY_PUBLISH, T0 + 40 * SEC + 10 * MS, R_RESULT);
+    corr_tick(f->c, T0 + 50 * SEC);
+    assert_int_equal(f->n, 5);
+    assert_int_equal(f->recs[4].status, OP_TIMEOUT);
+    assert_int_equal(f->recs[4].verdict, OP_VERDICT_REPLY_NOT_DELIVERED);
+    fx_free(f);
+
+    /* A capture that saw only the client's legs cannot tell where a call died. */
+    f = fx_new(0, false);
+    call_leg(f, "c1", "u-c1", LEG_REQUEST_PUBLISH, T0, "1000", 0);
+    corr_tick(f->c, T0 + 10 * SEC);
+    assert_int_equal(f->n, 1);
+    assert_int_equal(f->recs[0].status, OP_TIMEOUT);
+    assert_int_equal(f->recs[0].verdict, OP_VERDICT_UNKNOWN);
+    /* ... and a call still in flight at the end of the capture is unknown too. */
+    call_leg(f, "c2", "u-c2", LEG_REQUEST_PUBLISH, T0 + 11 * SEC, "30000", 0);
+    corr_finish(f->c, T0 + 12 * SEC);
+    assert_int_equal(f->n, 2);
+    assert_int_equal(f->recs[1].status, OP_OPEN);
+    assert_int_equal(f->recs[1].verdict, OP_VERDICT_UNKNOWN);
     fx_free(f);
 }
 
@@ -865,6 +955,7 @@ int main(void)
         cmocka_unit_test(test_old_two_message_reply),
         cmocka_unit_test(test_heartbeats),
         cmocka_unit_test(test_timeout_and_late_reply),
+        cmocka_unit_test(test_verdicts),
         cmocka_unit_test(test_evicted),
         cmocka_unit_test(test_orphans),
         cmocka_unit_test(test_unroutable),

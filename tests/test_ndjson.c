@@ -33,6 +33,8 @@ static const char *const always[] = {
     "timeout_s",    "late_reply",  "replies",          "heartbeats",
     "timeline",     "error",       "request_id",       "global_request_id",
     "client",       "server_peer", "fanout_receivers",
+    /* diagnosis */
+    "verdict", "slow_in", "client_process", "server_process",
 };
 static const char *const notification_keys[] = {"event_type", "priority", "publisher_id",
                                                 "message_id"};
@@ -121,7 +123,36 @@ static struct op call_op(void)
     op.client.addr.ip[0] = 127, op.client.addr.ip[3] = 1;
     op.client.addr.port = 40000;
     op.client.connection_name = "nova-api:1:x";
+    op.verdict = OP_VERDICT_REMOTE_ERROR;
+    op.slow_in = OP_SLOW_SERVER;
     return op;
+}
+
+/* Who made and who served a call, from what the capture holds. */
+static void test_process_names(void **state)
+{
+    (void)state;
+    struct op op = call_op();
+    char buf[OP_PROCESS_MAX];
+    /* oslo's "<argv0>:<pid>:<uuid>" */
+    op.client.connection_name = "nova-conductor:4242:2f1c7a9e-0b1d-4b8e-9d55-4f4f0c1f1a2b";
+    assert_string_equal(op_client_process(&op, buf, sizeof buf), "nova-conductor:4242");
+    /* another client's free-form name, as it is */
+    op.client.connection_name = "amqp_rpc client queue-0";
+    assert_string_equal(op_client_process(&op, buf, sizeof buf), "amqp_rpc client queue-0");
+    /* no name: the queue manager's reply queue, else the address */
+    op.client.connection_name = NULL;
+    op.reply_q = "reply_compute-1:nova-compute:3";
+    assert_string_equal(op_client_process(&op, buf, sizeof buf), "nova-compute@compute-1");
+    op.reply_q = "reply_0123456789abcdef";
+    assert_string_equal(op_client_process(&op, buf, sizeof buf), "127.0.0.1:40000");
+    op.client.known = false;
+    assert_null(op_client_process(&op, buf, sizeof buf));
+    assert_null(op_server_process(&op, buf, sizeof buf));
+    assert_null(op_verdict_name(OP_VERDICT_NONE));
+    assert_string_equal(op_verdict_name(OP_VERDICT_REPLY_NOT_DELIVERED), "reply_not_delivered");
+    assert_null(op_slow_name(OP_SLOW_NONE));
+    assert_string_equal(op_slow_name(OP_SLOW_REPLY), "reply");
 }
 
 static void test_call_record(void **state)
@@ -147,6 +178,11 @@ static void test_call_record(void **state)
     assert_true(json_is_null(json_object_get(o, "queue_wait_ms")));
     assert_true(json_is_null(json_object_get(o, "server_ms")));
     assert_true(json_is_null(json_object_get(o, "fanout_receivers")));
+    assert_string_equal(json_string_value(json_object_get(o, "verdict")), "remote_error");
+    assert_string_equal(json_string_value(json_object_get(o, "slow_in")), "server");
+    /* "<argv0>:<pid>:<uuid>" names the process "<argv0>:<pid>"; no server seen: null */
+    assert_string_equal(json_string_value(json_object_get(o, "client_process")), "nova-api:1");
+    assert_true(json_is_null(json_object_get(o, "server_process")));
     assert_true(json_is_null(json_object_get(o, "global_request_id")));
     assert_string_equal(json_string_value(json_object_get(o, "request_id")), "req-1");
     assert_true(json_is_real(json_object_get(o, "latency_ms")));
@@ -362,8 +398,8 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_call_record),
-        cmocka_unit_test(test_notification),
-        cmocka_unit_test(test_bodies),
+        cmocka_unit_test(test_process_names),
+        cmocka_unit_test(test_notification), cmocka_unit_test(test_bodies),
         cmocka_unit_test(test_escaping),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

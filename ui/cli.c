@@ -45,6 +45,7 @@ enum long_only {
     OPT_LINGER,
     OPT_AMQPS_PORT,
     OPT_TLS_KEYLOG,
+    OPT_BROKER_EVENTS,
 };
 
 static const struct option long_options[] = {
@@ -82,6 +83,7 @@ static const struct option long_options[] = {
     {"metrics-file", required_argument, NULL, OPT_METRICS_FILE},
     {"metrics-max-series", required_argument, NULL, OPT_METRICS_MAX_SERIES},
     {"linger", no_argument, NULL, OPT_LINGER},
+    {"broker-events", no_argument, NULL, OPT_BROKER_EVENTS},
     {"amqps-port", required_argument, NULL, OPT_AMQPS_PORT},
     {"tls-keylog", required_argument, NULL, OPT_TLS_KEYLOG},
     {"relinquish-privileges", required_argument, NULL, 'Z'},
@@ -127,6 +129,7 @@ void cli_usage(FILE *out)
           "  --linger           when the input ends, serve metrics until SIGINT/SIGTERM\n"
           "  --args             include arguments and results (redacted)\n"
           "  --show-secrets     do not redact tokens and passwords\n"
+          "  --broker-events    with -j: also a record per broker event (blocked, cancel, close)\n"
           "  -q                 no per-operation lines, no progress bar\n"
           "  -n                 accepted for tcpdump habits (addresses are always numeric)\n"
           "Filters (every output):\n"
@@ -269,6 +272,9 @@ enum cli_result cli_parse(struct cli_options *o, int argc, char **argv, FILE *ou
             break;
         case OPT_SHOW_SECRETS:
             o->engine.show_secrets = true;
+            break;
+        case OPT_BROKER_EVENTS:
+            o->broker_events = true;
             break;
         case OPT_CALL_TIMEOUT:
             if (!parse_seconds(a, &o->engine.call_timeout_s) || o->engine.call_timeout_s <= 0)

@@ -30,6 +30,7 @@ struct cli_options {
     double report_interval; /* --report-interval SEC (live), 0 = only at the end */
     bool tui;               /* --tui */
     bool args;              /* --args: include arguments and results */
+    bool broker_events;     /* --broker-events: -j also writes broker_event records */
     const char *user;       /* -Z: user to drop privileges to */
     uint64_t tui_history;   /* --tui-history */
 

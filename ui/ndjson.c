@@ -165,6 +165,28 @@ static void w_fanout_receivers(struct jbuf *b, const struct op *op)
         jb_int(b, op->fanout_receivers);
 }
 
+static void w_verdict(struct jbuf *b, const struct op *op)
+{
+    jb_str(b, op->type == OP_CALL ? op_verdict_name(op->verdict) : NULL);
+}
+
+static void w_slow_in(struct jbuf *b, const struct op *op)
+{
+    jb_str(b, op_slow_name(op->slow_in));
+}
+
+static void w_client_process(struct jbuf *b, const struct op *op)
+{
+    char buf[OP_PROCESS_MAX];
+    jb_str(b, op_client_process(op, buf, sizeof buf));
+}
+
+static void w_server_process(struct jbuf *b, const struct op *op)
+{
+    char buf[OP_PROCESS_MAX];
+    jb_str(b, op_server_process(op, buf, sizeof buf));
+}
+
 static bool is_notification(const struct op *op)
 {
     return op->type == OP_NOTIFICATION;
@@ -244,6 +266,10 @@ static const struct field fields[] = {
     FN("client", w_client),
     FN("server_peer", w_server_peer),
     FN("fanout_receivers", w_fanout_receivers),
+    FN("verdict", w_verdict),
+    FN("slow_in", w_slow_in),
+    FN("client_process", w_client_process),
+    FN("server_process", w_server_process),
     STR_IF("event_type", event_type, is_notification),
     STR_IF("priority", priority, is_notification),
     STR_IF("publisher_id", publisher_id, is_notification),
@@ -316,6 +342,55 @@ bool ndjson_write_op(FILE *out, const struct op *op, bool flush)
     return ok;
 }
 
+bool ndjson_format_broker_event(const struct amqp_broker_event *ev, char **line, size_t *len)
+{
+    struct jbuf b = {0};
+    char proc[OP_PROCESS_MAX];
+    jb_lit(&b, "{");
+    jb_key(&b, "schema", true);
+    jb_int(&b, NDJSON_SCHEMA);
+    jb_key(&b, "type", false);
+    jb_str(&b, "broker_event");
+    jb_key(&b, "ts", false);
+    ts(&b, ev->ts_ns);
+    jb_key(&b, "event", false);
+    jb_str(&b, ev->event);
+    struct op_peer p = {0};
+    if (ev->conn) {
+        p.known = true;
+        p.addr = ev->conn->client;
+        p.connection_name = ev->conn->connection_name;
+    }
+    jb_key(&b, "connection", false);
+    peer(&b, &p);
+    /* The process, named as in an operation record's client_process. */
+    struct op o = {0};
+    o.client = p;
+    jb_key(&b, "process", false);
+    jb_str(&b, op_client_process(&o, proc, sizeof proc));
+    jb_key(&b, "channel", false);
+    jb_int(&b, ev->channel);
+    jb_key(&b, "reply_code", false);
+    if (ev->reply_code)
+        jb_int(&b, ev->reply_code);
+    else
+        jb_lit(&b, "null");
+    char text[256];
+    snprintf(text, sizeof text, "%.*s", (int)(ev->reply_text.len < 255 ? ev->reply_text.len : 255),
+             ev->reply_text.p ? (const char *)ev->reply_text.p : "");
+    jb_key(&b, "reply_text", false);
+    jb_str(&b, ev->reply_text.p ? text : NULL);
+    jb_key(&b, "failed_method", false);
+    jb_str(&b, ev->failed_method);
+    bool queue = ev->name_kind && !strcmp(ev->name_kind, "queue");
+    jb_key(&b, "queue", false);
+    jb_str(&b, queue ? ev->name : NULL);
+    jb_key(&b, "exchange", false);
+    jb_str(&b, !queue && ev->name_kind ? ev->name : NULL);
+    jb_lit(&b, "}");
+    return jb_finish(&b, line, len);
+}
+
 /* ---- the sink: -j ---- */
 
 static void *sink_open(const struct sink_env *env, char *err, size_t errlen)
@@ -333,5 +408,24 @@ static void sink_on_op(void *s, const struct op *op)
     ndjson_write_op(env->out, op, env->flush_lines);
 }
 
-const struct sink ndjson_sink = {
-    .name = "ndjson", .open = sink_open, .on_op = sink_on_op, .close = free};
+static void sink_on_broker_event(void *s, const struct amqp_broker_event *ev)
+{
+    const struct sink_env *env = s;
+    char *line = NULL;
+    size_t len;
+    if (!env->o->broker_events) /* opt-in: -j streams stay operations only */
+        return;
+    if (!ndjson_format_broker_event(ev, &line, &len))
+        return;
+    line[len] = '\n';
+    fwrite(line, 1, len + 1, env->out);
+    free(line);
+    if (env->flush_lines)
+        fflush(env->out);
+}
+
+const struct sink ndjson_sink = {.name = "ndjson",
+                                 .open = sink_open,
+                                 .on_op = sink_on_op,
+                                 .close = free,
+                                 .on_broker_event = sink_on_broker_event};

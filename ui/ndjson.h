@@ -25,7 +25,8 @@ bool ndjson_format_op(const struct op *op, char **line, size_t *len);
 /* Writes the record and a newline; flushes when asked (live captures, pipes).
  * Returns false when the record could not be built or written. */
 bool ndjson_write_op(FILE *out, const struct op *op, bool flush);
-
+/* A record of type "broker_event" (docs/json.md), as ndjson_format_op. */
+bool ndjson_format_broker_event(const struct amqp_broker_event *ev, char **line, size_t *len);
 
 /* The -j output: one record per operation on stdout. */
 extern const struct sink ndjson_sink;

@@ -13,6 +13,7 @@
 #include "common/clock.h"
 #include "dissect/stats.h"
 #include "ui/ndjson.h"
+#include "ui/report_diag.h"
 #include "ui/text.h"
 
 #define SLOWEST_MAX 10
@@ -34,15 +35,23 @@ struct report {
     size_t nnoreply;
     uint64_t noreply_total;
     uint64_t by_dialect[OP_DIALECT_COUNT]; /* operations seen, per RPC dialect */
+    struct report_diag *diag;              /* verdicts, slow parts, processes */
 };
 
 struct report *report_new(void)
 {
-    return calloc(1, sizeof(struct report));
+    struct report *r = calloc(1, sizeof(struct report));
+    if (r && !(r->diag = report_diag_new())) {
+        free(r);
+        return NULL;
+    }
+    return r;
 }
 
 void report_free(struct report *r)
 {
+    if (r)
+        report_diag_free(r->diag);
     free(r);
 }
 
@@ -67,6 +76,7 @@ static void keep(struct kept_op *k, const struct op *op)
 void report_add_op(struct report *r, const struct op *op)
 {
     r->by_dialect[op->dialect]++;
+    report_diag_add_op(r->diag, op);
     if (op->type != OP_CALL)
         return;
     if (op->status == OP_TIMEOUT || op->status == OP_OPEN || op->status == OP_EVICTED ||
@@ -315,6 +325,8 @@ static void print_text(FILE *out, const struct report *r, const struct report_in
             text_kept(out, &r->noreply[i]);
     }
 
+    report_diag_text(out, r->diag, s);
+
     size_t nc;
     struct counter_value *c = report_counters(in->counters, &nc);
     fprintf(out, "\nCounters\n");
@@ -423,6 +435,9 @@ static void print_json(FILE *out, const struct report *r, const struct report_in
     json_object_set_new(doc, "slowest", slow);
     json_object_set_new(doc, "no_reply", noreply);
     json_object_set_new(doc, "no_reply_total", json_integer((json_int_t)r->noreply_total));
+    json_t *diag = report_diag_json(r->diag, s);
+    if (diag)
+        json_object_set_new(doc, "diagnosis", diag);
 
     size_t nc;
     struct counter_value *c = report_counters(in->counters, &nc);
@@ -513,6 +528,12 @@ static FILE *report_out(const struct cli_options *o)
     return (o->json || o->amqp) && !o->quiet ? stderr : stdout;
 }
 
+static void sink_on_broker_event(void *s, const struct amqp_broker_event *ev)
+{
+    struct report_sink_state *st = s;
+    report_diag_add_broker_event(st->r->diag, ev);
+}
+
 static void sink_tick(void *s, double now)
 {
     struct report_sink_state *st = s;
@@ -568,4 +589,5 @@ const struct sink report_sink = {
     .tick = sink_tick,
     .finish = sink_finish,
     .close = sink_close,
+    .on_broker_event = sink_on_broker_event,
 };

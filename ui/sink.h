@@ -51,6 +51,8 @@ struct sink {
      * when the sink failed (it said why on stderr): the run exits 1. */
     bool (*finish)(void *s);
     void (*close)(void *s);
+    /* What the broker did to a client (dissect/amqp_conn.h); not filtered. */
+    void (*on_broker_event)(void *s, const struct amqp_broker_event *ev);
 };
 
 /* A sink's state: `size` zeroed bytes that begin with a copy of *env (so a

@@ -65,6 +65,14 @@ static void set_conn(void *user, const struct amqp_conn_info *info, enum amqp_co
             set->rows[i]->on_conn(set->state[i], info, ev);
 }
 
+static void set_broker_event(void *user, const struct amqp_broker_event *ev)
+{
+    struct sink_set *set = user;
+    for (size_t i = 0; i < set->n; i++)
+        if (set->rows[i]->on_broker_event)
+            set->rows[i]->on_broker_event(set->state[i], ev);
+}
+
 static void set_packet(void *user, const struct packet *pkt)
 {
     struct sink_set *set = user;
@@ -82,7 +90,8 @@ struct pipeline_sinks sink_set_callbacks(struct sink_set *set)
                                    .on_method = set_method,
                                    .on_conn = set_conn,
                                    .user = set,
-                                   .on_packet = set_packet};
+                                   .on_packet = set_packet,
+                                   .on_broker_event = set_broker_event};
 }
 
 static bool add(struct sink_set *set, const struct sink *row, const struct sink_env *env, char *err,

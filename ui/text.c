@@ -115,6 +115,18 @@ void text_write_op(FILE *out, const struct op *op, bool color)
         fputs(" late-reply", out);
     if (op->status == OP_ERROR && op->error_class)
         fprintf(out, " %s: %.120s", op->error_class, op->error_message ? op->error_message : "");
+    /* Diagnosis (docs/json.md): why, where the time went, who asked, who served. */
+    char cp[OP_PROCESS_MAX], sp[OP_PROCESS_MAX];
+    const char *cproc = op_client_process(op, cp, sizeof cp);
+    const char *sproc = op_server_process(op, sp, sizeof sp);
+    if (op->type == OP_CALL && op_verdict_name(op->verdict))
+        fprintf(out, " verdict=%s", op_verdict_name(op->verdict));
+    if (op_slow_name(op->slow_in))
+        fprintf(out, " slow_in=%s", op_slow_name(op->slow_in));
+    /* A name with a space (pika apps name connections freely) is quoted. */
+    const char *cq = cproc && strchr(cproc, ' ') ? "\"" : "";
+    const char *sq = sproc && strchr(sproc, ' ') ? "\"" : "";
+    fprintf(out, " by=%s%s%s on=%s%s%s", cq, cproc ? cproc : "?", cq, sq, sproc ? sproc : "?", sq);
     if (op->type == OP_FANOUT)
         fprintf(out, " receivers=%u", op->fanout_receivers);
     if (op->dialect != OP_DIALECT_OSLO)

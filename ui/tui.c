@@ -90,9 +90,26 @@ static void sink_conn(void *user, const struct amqp_conn_info *info, enum amqp_c
     tui_store_conn_event(t->store, info, ev);
 }
 
-static const struct sink tui_sink = {
-    .name = "tui", .open = sink_open, .on_op = sink_op, .on_conn = sink_conn,
-    .on_packet = sink_packet};
+/* The status line's broker part: how many, and the newest in a few words. */
+static void sink_broker_event(void *user, const struct amqp_broker_event *ev)
+{
+    struct tui *t = user;
+    t->st.broker_events++;
+    char code[16] = "", raw[sizeof t->st.broker_last];
+    if (ev->reply_code)
+        snprintf(code, sizeof code, " %u", ev->reply_code);
+    snprintf(raw, sizeof raw, "%s%s%s%s%s%.60s", ev->event, code, ev->name ? " " : "",
+             ev->name_kind && ev->name ? ev->name_kind : "", ev->name ? "=" : "",
+             ev->name ? ev->name : "");
+    tui_sanitize(t->st.broker_last, sizeof t->st.broker_last, raw); /* names come off the wire */
+}
+
+static const struct sink tui_sink = {.name = "tui",
+                                     .open = sink_open,
+                                     .on_op = sink_op,
+                                     .on_conn = sink_conn,
+                                     .on_packet = sink_packet,
+                                     .on_broker_event = sink_broker_event};
 
 /* The store's evictions join the engine's, in the registry the status line reads. */
 static const struct counter_def tui_store_rows[] = {

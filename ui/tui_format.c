@@ -749,6 +749,59 @@ static void add_timeline(struct tui_lines *l, int wrap, const struct tui_entry *
                   sv, lat, legs);
 }
 
+/* What a verdict means, for whoever reads the detail at 3 a.m. */
+static const char *verdict_text(enum op_verdict v)
+{
+    switch (v) {
+    case OP_VERDICT_OK:
+        return "the reply reached the caller in time";
+    case OP_VERDICT_REMOTE_ERROR:
+        return "the server answered with an exception";
+    case OP_VERDICT_NOT_ROUTED:
+        return "the broker returned the request: no queue bound for its routing key";
+    case OP_VERDICT_NOT_DELIVERED:
+        return "published, but no consumer received it before the call ended";
+    case OP_VERDICT_NO_REPLY:
+        return "a server received it and published no reply before the call ended";
+    case OP_VERDICT_REPLY_RETURNED:
+        return "the broker returned the reply: the caller's reply queue was gone";
+    case OP_VERDICT_REPLY_NOT_DELIVERED:
+        return "the reply was published but never reached the caller";
+    case OP_VERDICT_LATE_REPLY:
+        return "the reply reached the caller after its timeout";
+    case OP_VERDICT_UNKNOWN:
+        return "the capture lacks the legs needed to tell (docs/json.md)";
+    default:
+        return "";
+    }
+}
+
+static void add_diagnosis(struct tui_lines *out, int wrap, const struct op *op)
+{
+    tui_lines_add(out, TUI_STYLE_HEADING, wrap, "Diagnosis");
+    if (op->type == OP_CALL && op_verdict_name(op->verdict))
+        tui_lines_add(out,
+                      op->verdict == OP_VERDICT_OK        ? TUI_STYLE_NORMAL
+                      : op->verdict == OP_VERDICT_UNKNOWN ? TUI_STYLE_DIM
+                                                          : TUI_STYLE_WARN,
+                      wrap, "  %-18s %s: %s", "verdict", op_verdict_name(op->verdict),
+                      verdict_text(op->verdict));
+    if (op_slow_name(op->slow_in)) {
+        char q[24], sv[24], r[24];
+        tui_format_ms(op->queue_wait_ms, q, sizeof q);
+        tui_format_ms(op->server_ms, sv, sizeof sv);
+        tui_format_ms(op->reply_ms, r, sizeof r);
+        tui_lines_add(out, TUI_STYLE_NORMAL, wrap, "  %-18s %s (queue %s, server %s, reply %s)",
+                      "slow_in", op_slow_name(op->slow_in), q, sv, r);
+    }
+    char cp[OP_PROCESS_MAX], sp[OP_PROCESS_MAX];
+    const char *c = op_client_process(op, cp, sizeof cp),
+               *sv = op_server_process(op, sp, sizeof sp);
+    add_kv(out, wrap, "client process", or_dash(c));
+    add_kv(out, wrap, "server process", or_dash(sv));
+    tui_lines_add(out, TUI_STYLE_NORMAL, wrap, "%s", "");
+}
+
 void tui_detail_build(struct tui_lines *out, const struct tui_entry *e, const struct tui_store *s,
                       int wrap)
 {
@@ -760,6 +813,7 @@ void tui_detail_build(struct tui_lines *out, const struct tui_entry *e, const st
         op->type == OP_NOTIFICATION && op->event_type ? op->event_type : op->method;
     tui_lines_add(out, tui_status_style(op->status), wrap, "%s %s %s  status %s  latency %s",
                   op_type_name(op->type), target, or_dash(method), op_status_name(op->status), lat);
+    add_diagnosis(out, wrap, op);
     tui_lines_add(out, TUI_STYLE_HEADING, wrap, "Message");
     if (op->dialect != OP_DIALECT_OSLO)
         add_kv(out, wrap, "dialect", op_dialect_name(op->dialect));

@@ -159,6 +159,11 @@ static void draw_status(const struct tui_ui *ui, const struct tui_status *st, in
              (unsigned long long)st->pending, (unsigned long long)st->evicted,
              (unsigned long long)st->errors, st->error ? " | ERROR: " : "",
              st->error ? st->error : "");
+    if (st->broker_events && !st->error) {
+        size_t n = strlen(line);
+        snprintf(line + n, sizeof line - n, narrow ? "|broker %llu" : " | broker %llu: %s",
+                 (unsigned long long)st->broker_events, st->broker_last);
+    }
     attr_t attr = ui->color ? COLOR_PAIR(PAIR_BAR) : A_REVERSE;
     put(y, 0, w, line, st->error ? (attr | A_BOLD) : attr);
 }

@@ -39,6 +39,8 @@ struct tui_status {
     uint64_t now_ts;       /* newest packet time */
     const struct tui_store *waiting; /* calls still waiting for a reply, drawn under the list */
     const char *error;     /* the pipeline's error, NULL when none */
+    uint64_t broker_events; /* what the broker did to clients (dissect/amqp_conn.h) */
+    char broker_last[96];  /* the newest of them, "basic.cancel queue=q" */
 };
 
 struct tui_list {

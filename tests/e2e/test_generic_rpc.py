@@ -8,7 +8,8 @@ its clients wrote (tools/lab/amqp_rpc.py and client.py; `run.sh amqp-rpc`).
   status = its outcome (ok, timeout, unroutable), a latency inside the
   client's own window (t_recv - t_send) when ok, timeout_s = its AMQP
   expiration when it had one, late_reply when the client saw a late reply
-  (and never when the server did not answer at all);
+  (and never when the server did not answer at all), and the verdict that
+  follows from the truth (not_routed, no_reply, late_reply, ok);
 - no "amqp" record names a correlation_id that is not in the truth;
 - every oslo operation of the same capture is exactly one record with
   "dialect": "oslo", and no "amqp" record carries any oslo id;
@@ -82,6 +83,14 @@ def check_generic(c, records, gen_all, gen):
             c.check(r.get("late_reply") is True, "%s: the client saw a late reply" % where)
         if t["replies_sent"] == 0:
             c.check(not r.get("late_reply"), "%s: late_reply but the server never answered" % where)
+        # Why it ended, from the truth: returned, never answered (a server got it), late, ok.
+        want = ("not_routed" if t["outcome"] == "unroutable"
+                else "late_reply" if "t_late_reply" in t
+                else "no_reply" if t["outcome"] == "timeout" and t.get("server_recv") and t["replies_sent"] == 0
+                else "not_delivered" if t["outcome"] == "timeout" and not t.get("server_recv")
+                else "ok" if t["outcome"] == "ok" else None)
+        c.check(want is not None and r.get("verdict") == want,
+                "%s: verdict %r != %r" % (where, r.get("verdict"), want))
     known = {t["correlation_id"] for t in gen_all}
     for cid, rs in amqp.items():
         c.check(cid in known, "amqp record for a call that did not happen: msg_id %r topic %r (%d)"

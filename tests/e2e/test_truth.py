@@ -33,7 +33,8 @@ def key_of_record(r):
 
 
 def expected_status(t):
-    return {"result": "ok", "remote_error": "error", "timeout": "timeout", "sent": "ok"}[t["outcome"]]
+    return {"result": "ok", "remote_error": "error", "timeout": "timeout", "sent": "ok",
+            "undeliverable": "unroutable"}[t["outcome"]]
 
 
 def is_oslo(o):

@@ -73,6 +73,18 @@ static void on_conn(void *user, const struct amqp_conn_info *info, enum amqp_con
         h->sink += info->handshake_pkts[i];
 }
 
+static void on_broker_event(void *user, const struct amqp_broker_event *ev)
+{
+    struct harness *h = user;
+    h->sink += strlen(ev->event) + ev->reply_code + ev->reply_text.len + ev->channel;
+    if (ev->reply_text.len)
+        h->sink += ev->reply_text.p[ev->reply_text.len - 1];
+    if (ev->name)
+        h->sink += strlen(ev->name) + strlen(ev->name_kind);
+    if (ev->failed_method)
+        h->sink += strlen(ev->failed_method);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -96,7 +108,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         cfg.max_consumers = 2;
         cfg.max_partial_bytes = 128;
     }
-    struct amqp_callbacks cb = {on_method, on_message, on_conn, &h};
+    struct amqp_callbacks cb = {on_method, on_message, on_conn, &h, on_broker_event};
     struct amqp_dissector *d = amqp_dissector_new(&cfg, &cb);
     if (!d)
         return 0;

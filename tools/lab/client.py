@@ -78,14 +78,15 @@ class Lab:
         return op
 
     def rpc(self, kind, topic, method, args=None, server=None, namespace=None,
-            version="2.0", timeout=30, cm=None, note=None, client=None):
+            version="2.0", timeout=30, cm=None, note=None, client=None, transport_options=None):
         """kind: call, cast or fanout_cast.  Records one op event; never raises."""
         args = args or {}
         ctxt = labrt.make_context()
         fanout = kind == "fanout_cast"
         cl = (client or self.client).prepare(
             topic=topic, server=server, namespace=namespace, version=version,
-            timeout=timeout, fanout=fanout, call_monitor_timeout=cm)
+            timeout=timeout, fanout=fanout, call_monitor_timeout=cm,
+            transport_options=transport_options)
         op = self._base(kind, topic, method, args, ctxt, note)
         op.update({"server": server, "namespace": namespace, "version": version,
                    "timeout": timeout, "fanout": fanout, "exchange": labrt.EXCHANGE,
@@ -106,6 +107,10 @@ class Lab:
         except oslo_messaging.MessagingTimeout:
             op["outcome"] = "timeout"
             op["exception"] = "MessagingTimeout"
+        except oslo_messaging.MessageUndeliverable:
+            # at_least_once=True and no queue bound: the broker returned the call
+            op["outcome"] = "undeliverable"
+            op["exception"] = "MessageUndeliverable"
         except oslo_messaging.RemoteError as e:
             op["outcome"] = "remote_error"
             op["exception"] = type(e).__name__

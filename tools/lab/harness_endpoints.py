@@ -66,6 +66,11 @@ class ComputeEndpoint(_Base):
         return value
 
     @_served
+    def slow_fail(self, ctxt, seconds=0, msg="slow failure"):
+        time.sleep(float(seconds))
+        raise ValueError(msg)
+
+    @_served
     def make_result(self, ctxt, size=0, value=None):
         # A result of `size` characters: large replies span many body frames.
         return {"value": value, "blob": "r" * int(size)}

@@ -59,6 +59,8 @@ SCENARIOS = {
                        bulk=dict(ops=200000, bytes=0, threads=8, notif_every=10, cast_every=4)),
     "cut": dict(derive="cut", source="cutsrc"),
     "amqp-rpc": dict(client="handful", amqp_rpc=True),
+    # one call per cause of failure or slowness; its own orchestrator (diagnosis.py)
+    "diagnosis": dict(custom="diagnosis.py"),
     # TLS (port --tls-port): each process's version and suite; every process
     # writes its secrets through tools/tls-keylog/sitecustomize.py.
     # keys: NAME.keys beside the capture (and NAME.wrong.keys: same client
@@ -543,6 +545,10 @@ def main():
     TLS_PORT = args.tls_port
     TLS_CA = os.path.join(os.environ.get("LAB_DIR", "/tmp/oslotrace-lab"), "tls", "ca.pem")
     spec = SCENARIOS[args.name]
+    if "custom" in spec:
+        return subprocess.call([PY, os.path.join(HERE, spec["custom"]), "run", "--port",
+                                str(args.port), "--out", args.out]
+                               + (["--work", args.work] if args.work else []))
     work = args.work or os.path.join(HERE, "out", args.name)
     shutil.rmtree(work, ignore_errors=True)
     os.makedirs(work)

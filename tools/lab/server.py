@@ -33,6 +33,10 @@ def main():
     ap.add_argument("--events", required=True)
     ap.add_argument("--ready", required=True)
     ap.add_argument("--pool", default=None, help="listener pool name")
+    ap.add_argument("--pool-size", type=int, default=None,
+                    help="executor threads (1: a single-threaded server)")
+    ap.add_argument("--reply-retry", type=int, default=None,
+                    help="kombu_missing_consumer_retry_timeout: how long a returned reply is retried")
     args = ap.parse_args()
 
     labrt.quiet_logging()
@@ -52,7 +56,17 @@ def main():
         servers.append(lst)
     else:
         labrt.install_server_patches(rec, args.name)
-        _, tr = labrt.rpc_transport(args.url, args.compression)
+        conf = labrt.make_conf(args.compression)
+        if args.pool_size:
+            from oslo_messaging import server as msg_server
+            conf.register_opts(msg_server._pool_opts)
+            conf.set_override("executor_thread_pool_size", args.pool_size)
+        if args.reply_retry is not None:
+            # read by the driver when the transport is made: set it first
+            conf.set_override("kombu_missing_consumer_retry_timeout", args.reply_retry,
+                              group="oslo_messaging_rabbit")
+        tr = oslo_messaging.get_rpc_transport(conf, url=args.url,
+                                              allowed_remote_exmods=["harness_endpoints"])
         for topic in args.topics.split(","):
             target = oslo_messaging.Target(topic=topic, server=args.name,
                                            exchange=labrt.EXCHANGE)
