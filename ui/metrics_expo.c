@@ -163,6 +163,24 @@ static void operations(struct expo *e, const struct metrics_row *const *rows, si
             }
 }
 
+static void verdicts(struct expo *e, const struct metrics_row *const *rows, size_t n)
+{
+    header(e, "oslotrace_rpc_call_verdicts", true, "counter",
+           "Calls by why they ended (verdict: ok, remote_error, not_routed, not_delivered, "
+           "no_reply, reply_returned, reply_not_delivered, late_reply, unknown).");
+    for (size_t i = 0; i < n; i++)
+        for (int v = 1; v < OP_VERDICT_COUNT; v++) {
+            if (!rows[i]->verdicts[v])
+                continue;
+            put(e, "oslotrace_rpc_call_verdicts_total{");
+            series_labels(e, rows[i]);
+            label(e, "verdict", op_verdict_name((enum op_verdict)v), false);
+            put(e, "} ");
+            putf_u64(e, rows[i]->verdicts[v]);
+            put(e, "\n");
+        }
+}
+
 /* `exchange="..",topic="..",method=".."` of a row, escaped, rendered once and
  * copied into each of its 18 histogram lines. */
 static bool row_labels(struct expo *e, const struct metrics_row *r, struct jbuf *out)
@@ -250,6 +268,7 @@ bool metrics_expo_render(enum metrics_format f, const struct metrics_build *buil
     const struct metrics_row *const *rows = NULL;
     size_t n = series ? metrics_series_sorted(series, &rows) : 0;
     operations(&e, rows, n);
+    verdicts(&e, rows, n);
     histogram(&e, "oslotrace_rpc_call_latency_seconds",
               "Latency of answered calls as the client saw it (request publish to reply "
               "deliver when both legs were captured).",

@@ -140,6 +140,8 @@ static void merge_into(struct metrics_row *dst, const struct metrics_row *src)
     for (int t = 0; t < OP_TYPE_COUNT; t++)
         for (int s = 0; s < OP_STATUS_COUNT; s++)
             dst->ops[t][s] += src->ops[t][s];
+    for (int v = 0; v < OP_VERDICT_COUNT; v++)
+        dst->verdicts[v] += src->verdicts[v];
     for (int k = 0; k < METRICS_HIST_COUNT; k++) {
         for (int b = 0; b <= METRICS_BUCKETS; b++)
             dst->hist[k].bucket[b] += src->hist[k].bucket[b];
@@ -238,6 +240,8 @@ void metrics_series_add(struct metrics_series *m, const struct op *op)
     }
     if ((unsigned)op->type < OP_TYPE_COUNT && (unsigned)op->status < OP_STATUS_COUNT)
         r->ops[op->type][op->status]++;
+    if (op->verdict != OP_VERDICT_NONE && (unsigned)op->verdict < OP_VERDICT_COUNT)
+        r->verdicts[op->verdict]++;
     if (op->type == OP_CALL && op->has_latency)
         observe(&r->hist[METRICS_LATENCY], op->latency_ms / 1e3);
     if (op->queue_wait_ms >= 0)

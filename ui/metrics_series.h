@@ -48,6 +48,7 @@ struct metrics_row {
     char topic[METRICS_LABEL_MAX + 1];
     char method[METRICS_LABEL_MAX + 1];
     uint64_t ops[OP_TYPE_COUNT][OP_STATUS_COUNT];
+    uint64_t verdicts[OP_VERDICT_COUNT]; /* calls, by why they ended (issue: diagnosis) */
     struct metrics_hist hist[METRICS_HIST_COUNT];
     /* private to metrics_series.c */
     double activity;      /* decayed operation count */

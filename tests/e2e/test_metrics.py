@@ -14,6 +14,8 @@
   prometheus_client's strict parsers), the same numbers as the file, 404
   elsewhere, 405 for POST; SIGTERM ends the linger with exit 0.
 - Usage errors: --linger without --metrics-listen, a bad listen address.
+- oslotrace_rpc_call_verdicts_total on pcaps/diagnosis.pcap: calls per (topic, verdict)
+  equal the causes the lab recorded in its truth file.
 Skipped (77) when python3-prometheus-client is missing."""
 import os
 import shutil
@@ -88,6 +90,26 @@ def check_file(c, tmp, name):
     except Exception as e:  # the parser's own error types vary
         c.check(False, "%s: text exposition does not parse: %s" % (name, e))
     return text
+
+
+def check_verdicts(c, tmp):
+    import json
+    path = os.path.join(tmp, "diagnosis.prom")
+    run(["-r", os.path.join(PCAPS, "diagnosis.pcap"), "-q", "--metrics-file", path])
+    with open(path) as f:
+        text = f.read()
+    got = {}
+    for n, ls, v in samples(text):
+        if n == "oslotrace_rpc_call_verdicts_total":
+            key = (ls["topic"], ls["verdict"])
+            got[key] = got.get(key, 0) + int(v)
+    want = {}
+    with open(os.path.join(PCAPS, "diagnosis.truth.jsonl")) as f:
+        for t in map(json.loads, f):
+            if t.get("kind") == "call" and t.get("in_capture", True) and t.get("verdict"):
+                key = (t["topic"], t["verdict"])
+                want[key] = want.get(key, 0) + 1
+    c.check(want and got == want, "diagnosis: verdicts by topic %r != truth %r" % (got, want))
 
 
 def value_label(text, name, label):
@@ -187,6 +209,7 @@ def main():
     try:
         texts = {name: check_file(c, tmp, name) for name in CAPTURES}
         check_folding(c, tmp)
+        check_verdicts(c, tmp)
         check_http(c, tmp, texts["errors"])
         check_usage(c)
     finally:
