@@ -31,6 +31,13 @@ void jb_str(struct jbuf *b, const char *s);
  * the exponent without '+' or leading zeros (1e-7, 1e300); null when not
  * finite. */
 void jb_real(struct jbuf *b, double v);
+/* The same with JSON_REAL_PRECISION(17) (%.17g). */
+void jb_real17(struct jbuf *b, double v);
+/* len bytes as a JSON string, NUL included (\u0000), as json_stringn + dump
+ * print them; false with nothing written when they are not valid UTF-8. */
+bool jb_strn(struct jbuf *b, const char *s, size_t len);
+/* True when len bytes are valid UTF-8 by jansson's rules (NUL allowed). */
+bool jb_utf8_ok(const char *s, size_t len);
 void jb_int(struct jbuf *b, long long v);
 void jb_bool(struct jbuf *b, bool v);
 /* `"key":` with a leading comma unless first; key is plain ASCII. */
