@@ -19,8 +19,7 @@
 
 #include "common/real_format.h"
 
-/* Grows the buffer for `more` bytes; false (and failed set) when it cannot. */
-static bool jb_grow(struct jbuf *b, size_t more)
+bool jb_grow(struct jbuf *b, size_t more)
 {
     if (b->failed)
         return false;
@@ -37,19 +36,6 @@ static bool jb_grow(struct jbuf *b, size_t more)
     return true;
 }
 
-void jb_put(struct jbuf *b, const char *s, size_t n)
-{
-    if (b->len + n > b->cap && !jb_grow(b, n))
-        return;
-    if (n)
-        memcpy(b->p + b->len, s, n);
-    b->len += n;
-}
-
-void jb_lit(struct jbuf *b, const char *s)
-{
-    jb_put(b, s, strlen(s));
-}
 
 static size_t utf8_len(const unsigned char *s);
 
