@@ -15,6 +15,9 @@
 #   SCALE=0.05 bench/make_captures.sh           (5% of the sizes, for a quick check)
 #   BENCH_DATA=DIR bench/make_captures.sh       (write there instead of bench/data)
 #
+# bench/run compares with tshark, whose AMQP dissector listens on 5672 only: on
+# a private broker port (LAB_PORT=...), rewrite the captures afterwards with
+# `tcprewrite --portmap=PORT:5672 --fixcsum -i F -o F2`.
 # Time on the 2-core lab machine, see pcaps/README.md.  The broker is left
 # running; stop it with tools/lab/broker.sh stop.
 set -eu
