@@ -62,9 +62,9 @@ struct input {
     bool in_place;
     bool file_usec; /* the file's timestamps are µs */
     int fd;
-    uint64_t pos;        /* file offset of the next record */
-    uint32_t snapshot;   /* libpcap's snapshot length for the file */
-    const uint8_t *map;  /* window [map_off, map_off + map_len) of the file, in rbuf */
+    uint64_t pos;       /* file offset of the next record */
+    uint32_t snapshot;  /* libpcap's snapshot length for the file */
+    const uint8_t *map; /* window [map_off, map_off + map_len) of the file, in rbuf */
     uint8_t *rbuf;
     uint64_t map_off;
     size_t map_len;
@@ -575,8 +575,9 @@ void pcap_source_close(struct pcap_source *src)
 static const struct counter_def source_rows[] = {
     COUNTER_ROW(struct pcap_source_stats, bytes_read, "bytes_read", TOTAL, COUNTER_REPORT,
                 "Capture file bytes consumed."),
-    COUNTER_ROW(struct pcap_source_stats, ps_drop, "pcap_drops", TOTAL, COUNTER_REPORT,
-                "Packets the kernel dropped because the capture buffer was full (libpcap ps_drop)."),
+    COUNTER_ROW(
+        struct pcap_source_stats, ps_drop, "pcap_drops", TOTAL, COUNTER_REPORT,
+        "Packets the kernel dropped because the capture buffer was full (libpcap ps_drop)."),
     COUNTER_ROW(struct pcap_source_stats, ps_ifdrop, "pcap_ifdrops", TOTAL, COUNTER_REPORT,
                 "Packets the interface or its driver dropped (libpcap ps_ifdrop)."),
     COUNTER_ROW(struct pcap_source_stats, truncated, "truncated_packets", TOTAL, COUNTER_REPORT,

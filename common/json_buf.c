@@ -36,7 +36,6 @@ bool jb_grow(struct jbuf *b, size_t more)
     return true;
 }
 
-
 static size_t utf8_len(const unsigned char *s);
 
 /* The same with the bytes left known: a sequence cut by the end is invalid. */

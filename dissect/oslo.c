@@ -511,9 +511,8 @@ static void parse_expiration(struct oslo_msg *m, const struct amqp_bytes *exp)
 
 /* What depends on more than the body: fanout or cast (the exchange), topic and
  * server, the call's expiration; then the counters of a decoded message. */
-static void finish(struct oslo_decoder *d, struct oslo_msg *out,
-                   const struct amqp_bytes *exchange, const struct amqp_bytes *routing_key,
-                   const struct amqp_bytes *expiration)
+static void finish(struct oslo_decoder *d, struct oslo_msg *out, const struct amqp_bytes *exchange,
+                   const struct amqp_bytes *routing_key, const struct amqp_bytes *expiration)
 {
     oslo_route(out, exchange, routing_key);
     if (out->kind == OSLO_KIND_CALL)

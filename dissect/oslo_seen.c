@@ -15,9 +15,9 @@
 
 struct slot {
     uint64_t hash;
-    size_t len;     /* 0: empty */
+    size_t len; /* 0: empty */
     uint32_t tag;
-    size_t cap;     /* bytes allocated at body */
+    size_t cap; /* bytes allocated at body */
     uint8_t *body;
     void *val;
 };
@@ -29,8 +29,8 @@ struct oslo_seen {
     struct oslo_seen_stats st;
 };
 
-struct oslo_seen *oslo_seen_new(size_t slots, size_t val_size, size_t max_body,
-                                size_t max_bytes, oslo_seen_release_fn release)
+struct oslo_seen *oslo_seen_new(size_t slots, size_t val_size, size_t max_body, size_t max_bytes,
+                                oslo_seen_release_fn release)
 {
     size_t n = 1;
     while (n < slots)

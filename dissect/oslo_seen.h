@@ -21,8 +21,8 @@ struct oslo_seen;
 typedef void (*oslo_seen_release_fn)(void *val);
 
 /* slots: rounded up to a power of two. NULL when out of memory. */
-struct oslo_seen *oslo_seen_new(size_t slots, size_t val_size, size_t max_body,
-                                size_t max_bytes, oslo_seen_release_fn release);
+struct oslo_seen *oslo_seen_new(size_t slots, size_t val_size, size_t max_body, size_t max_bytes,
+                                oslo_seen_release_fn release);
 void oslo_seen_free(struct oslo_seen *s);
 
 uint64_t oslo_seen_hash(const uint8_t *p, size_t len);

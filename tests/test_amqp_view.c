@@ -70,6 +70,7 @@ static void test_tables_as_jansson_prints_them(void **state)
     (void)state;
     /* key "a" = S"x", key "a" again = t 1 (first place, last value), key "b\0c" = d 0.1,
      * key "\xff" = I -5, key "" = A[ f 1.5, D 2/100, l 2^63+1, V ], key "z" = S "\xc3\x28\0" */
+    /* clang-format off */
     static const uint8_t t[] = {
         1, 'a', 'S', 0, 0, 0, 1, 'x',
         1, 'a', 't', 1,
@@ -82,6 +83,7 @@ static void test_tables_as_jansson_prints_them(void **state)
             'V',
         1, 'z', 'S', 0, 0, 0, 3, 0xc3, 0x28, 0,
     };
+    /* clang-format on */
     same_table(t, sizeof t, false);
     /* Without the repeated key (the writer's direct path). */
     same_table(t + 12, sizeof t - 12, false);
@@ -89,8 +91,8 @@ static void test_tables_as_jansson_prints_them(void **state)
     for (size_t cut = 0; cut < sizeof t; cut++)
         same_table(t, cut, false);
     /* A key "_malformed" of its own, then a bad end. */
-    static const uint8_t m[] = {10, '_', 'm', 'a', 'l', 'f', 'o', 'r', 'm', 'e', 'd', 't', 0,
-                                1, 'q', 'S', 0, 0};
+    static const uint8_t m[] = {10,  '_', 'm', 'a', 'l', 'f', 'o', 'r', 'm',
+                                'e', 'd', 't', 0,   1,   'q', 'S', 0,   0};
     same_table(m, sizeof m, false);
     same_table(t + 38, 21, true);
 }

@@ -542,7 +542,6 @@ static void test_mutations(void **state)
     oslo_decoder_free(&d);
 }
 
-
 /* Every field that reaches the record, compared between two decodes. */
 static void assert_same_msg(const struct oslo_msg *a, const struct oslo_msg *b)
 {
@@ -552,14 +551,16 @@ static void assert_same_msg(const struct oslo_msg *a, const struct oslo_msg *b)
     assert_int_equal(a->compressed, b->compressed);
     assert_int_equal(a->cut, b->cut);
     assert_string_equal(a->oslo_version, b->oslo_version);
-    const char *sa[] = {a->msg_id, a->unique_id, a->reply_q, a->method, a->namespace_, a->version,
-                        a->request_id, a->global_request_id, a->error_class, a->error_module,
-                        a->error_message, a->event_type, a->priority, a->publisher_id,
-                        a->message_id, a->topic, a->server};
-    const char *sb[] = {b->msg_id, b->unique_id, b->reply_q, b->method, b->namespace_, b->version,
-                        b->request_id, b->global_request_id, b->error_class, b->error_module,
-                        b->error_message, b->event_type, b->priority, b->publisher_id,
-                        b->message_id, b->topic, b->server};
+    const char *sa[] = {a->msg_id,      a->unique_id,    a->reply_q,       a->method,
+                        a->namespace_,  a->version,      a->request_id,    a->global_request_id,
+                        a->error_class, a->error_module, a->error_message, a->event_type,
+                        a->priority,    a->publisher_id, a->message_id,    a->topic,
+                        a->server};
+    const char *sb[] = {b->msg_id,      b->unique_id,    b->reply_q,       b->method,
+                        b->namespace_,  b->version,      b->request_id,    b->global_request_id,
+                        b->error_class, b->error_module, b->error_message, b->event_type,
+                        b->priority,    b->publisher_id, b->message_id,    b->topic,
+                        b->server};
     for (size_t i = 0; i < sizeof sa / sizeof sa[0]; i++)
         assert_string_equal(sa[i], sb[i]);
     assert_true(a->expiration_s == b->expiration_s);
@@ -603,9 +604,9 @@ static void test_seen_again(void **state)
             } legs[] = {{&ex, &rk}, {&ex, &rk}, {&ex, &rk2}, {&fan, &rk2}};
             for (size_t l = 0; l < sizeof legs / sizeof legs[0]; l++) {
                 struct oslo_msg a, b;
-                assert_int_equal(
-                    oslo_decode_body(&d, (uint8_t *)body, len, legs[l].ex, legs[l].rk, NULL, &exp, &a),
-                    OSLO_OK);
+                assert_int_equal(oslo_decode_body(&d, (uint8_t *)body, len, legs[l].ex, legs[l].rk,
+                                                  NULL, &exp, &a),
+                                 OSLO_OK);
                 assert_int_equal(oslo_decode_body(&ref, (uint8_t *)body, len, legs[l].ex,
                                                   legs[l].rk, NULL, &exp, &b),
                                  OSLO_OK);
@@ -644,8 +645,8 @@ static void test_seen_table(void **state)
     assert_non_null(v);
     *v = 7;
     assert_int_equal(*(int *)oslo_seen_find(s, a, sizeof a, ha, 0), 7);
-    assert_null(oslo_seen_find(s, a, sizeof a, ha, 1));   /* another tag */
-    assert_null(oslo_seen_find(s, b, sizeof b, ha, 0));   /* same hash, other bytes */
+    assert_null(oslo_seen_find(s, a, sizeof a, ha, 1)); /* another tag */
+    assert_null(oslo_seen_find(s, b, sizeof b, ha, 0)); /* same hash, other bytes */
     assert_null(oslo_seen_find(s, a, sizeof a - 1, ha, 0));
     /* Same slot: the new body replaces the old one. */
     v = oslo_seen_put(s, b, sizeof b, ha, 0);
