@@ -11,6 +11,14 @@
  * packets in blocks (or immediate mode on request), ns timestamps where the kernel has them, and
  * non-blocking reads with a poll() bounded by timeout_ms so next() answers AGAIN and the UI keeps
  * polling. Timestamps are always packet time in ns.
+ *
+ * A regular pcap file in this host's byte order (version 2.4, µs or ns, no
+ * filter) is not read through stdio and libpcap's copy: it is read a 1 MiB
+ * window at a time and its records are walked in place, each packet handed
+ * out where it lies. Anything out of the ordinary (a record longer than the
+ * snapshot length, a record cut by the end of the file) hands the file back
+ * to libpcap at that record, so errors and odd files read exactly as before;
+ * pcapng (and its Decryption Secrets Blocks) always goes through libpcap.
  */
 #include "capture/pcap_source.h"
 
@@ -23,12 +31,19 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #define ERRLEN 512
 
 /* stdio's default buffer is 4 KiB: on a big capture the read system calls
  * alone cost as much as a third of decoding small messages. */
 #define READ_BUF_SIZE (256u << 10)
+
+/* The window of a file read in place: larger than any record libpcap accepts
+ * (262,144 bytes). A buffer read with pread, not an mmap: on the VMs this runs
+ * on, mapping fresh pages cost more than the copy (bytes-heavy: 0.48 s user
+ * with an 8 MiB MAP_POPULATE window, 0.23 s through read). */
+#define READ_WINDOW (1u << 20)
 
 struct input {
     const char *name;
@@ -43,6 +58,16 @@ struct input {
     uint64_t packets; /* read from this file */
     uint64_t size;    /* file size, 0 when unknown (stdin, pipe) */
     char *iobuf;      /* the FILE's read buffer (offline), freed after pcap_close */
+    /* Read in place (see the top of the file). */
+    bool in_place;
+    bool file_usec; /* the file's timestamps are µs */
+    int fd;
+    uint64_t pos;       /* file offset of the next record */
+    uint32_t snapshot;  /* libpcap's snapshot length for the file */
+    const uint8_t *map; /* window [map_off, map_off + map_len) of the file, in rbuf */
+    uint8_t *rbuf;
+    uint64_t map_off;
+    size_t map_len;
 };
 
 struct pcap_source {
@@ -106,6 +131,101 @@ static bool check_linktype(struct input *in, char *err, size_t errlen)
     return false;
 }
 
+/* Reads the file in place when its header is the ordinary one: magic in this
+ * host's order (µs or ns), version 2.4. libpcap has read the header already
+ * and stays open for the link type, the snapshot length and the hand-back. */
+static void in_place_init(struct input *in, FILE *fp)
+{
+    uint8_t fh[24];
+    int fd = fileno(fp);
+    if (fd < 0 || pread(fd, fh, sizeof fh, 0) != (ssize_t)sizeof fh)
+        return;
+    uint32_t magic;
+    uint16_t major, minor;
+    memcpy(&magic, fh, 4);
+    memcpy(&major, fh + 4, 2);
+    memcpy(&minor, fh + 6, 2);
+    if ((magic != 0xa1b2c3d4u && magic != 0xa1b23c4du) || major != 2 || minor != 4)
+        return;
+    int snap = pcap_snapshot(in->p);
+    if (snap <= 0)
+        return;
+    in->file_usec = magic == 0xa1b2c3d4u;
+    in->snapshot = (uint32_t)snap;
+    in->fd = fd;
+    in->pos = sizeof fh;
+    in->in_place = true;
+}
+
+static void unmap_window(struct input *in)
+{
+    in->map = NULL;
+    in->map_len = 0;
+}
+
+/* Makes [off, off + n) of the file readable at in->map: the window is one
+ * pread of READ_WINDOW bytes from off (a record cut by the window's end is
+ * read again with the next). false when the file has not that much. */
+static bool map_range(struct input *in, uint64_t off, size_t n)
+{
+    if (in->map && off >= in->map_off && off + n <= in->map_off + in->map_len)
+        return true;
+    unmap_window(in);
+    if (!in->rbuf && !(in->rbuf = malloc(READ_WINDOW)))
+        return false;
+    size_t got = 0;
+    while (got < READ_WINDOW) {
+        ssize_t r = pread(in->fd, in->rbuf + got, READ_WINDOW - got, (off_t)(off + got));
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r <= 0)
+            break;
+        got += (size_t)r;
+    }
+    in->map = in->rbuf;
+    in->map_off = off;
+    in->map_len = got;
+    return n <= got;
+}
+
+/* Gives the rest of the file back to libpcap, from the record at in->pos. */
+static void hand_back(struct input *in)
+{
+    unmap_window(in);
+    in->in_place = false;
+    FILE *f = pcap_file(in->p);
+    if (!f || fseeko(f, (off_t)in->pos, SEEK_SET) != 0)
+        in->done = true; /* cannot happen on a regular file; ends it rather than misread */
+}
+
+/* The next record in place: 1 with *h and *d set, -1 when libpcap must take
+ * over at this record (the end of the file as stat saw it included: libpcap
+ * says whether it is the end, or reads what was appended since). */
+static int in_place_next(struct input *in, struct pcap_pkthdr *h, const u_char **d)
+{
+    if (in->pos >= in->size || in->size - in->pos < 16 || !map_range(in, in->pos, 16))
+        return -1;
+    const uint8_t *r = in->map + (in->pos - in->map_off);
+    int32_t sec, frac;
+    uint32_t caplen, len;
+    memcpy(&sec, r, 4);
+    memcpy(&frac, r + 4, 4);
+    memcpy(&caplen, r + 8, 4);
+    memcpy(&len, r + 12, 4);
+    if (caplen > in->snapshot || in->size - in->pos - 16 < caplen ||
+        !map_range(in, in->pos, 16 + (size_t)caplen))
+        return -1;
+    r = in->map + (in->pos - in->map_off);
+    /* As libpcap fills it when asked for ns: signed 32-bit fields, µs scaled. */
+    h->ts.tv_sec = sec;
+    h->ts.tv_usec = in->file_usec ? (suseconds_t)frac * 1000 : (suseconds_t)frac;
+    h->caplen = caplen;
+    h->len = len;
+    *d = r + 16;
+    in->pos += 16 + (uint64_t)caplen;
+    return 1;
+}
+
 static bool open_file(struct input *in, const struct pcap_source_config *cfg, char *err,
                       size_t errlen)
 {
@@ -137,7 +257,11 @@ static bool open_file(struct input *in, const struct pcap_source_config *cfg, ch
     struct stat sb;
     if (strcmp(in->name, "-") != 0 && stat(in->name, &sb) == 0 && S_ISREG(sb.st_mode))
         in->size = (uint64_t)sb.st_size;
-    return apply_filter(in->p, in->name, cfg->bpf, err, errlen);
+    if (!apply_filter(in->p, in->name, cfg->bpf, err, errlen))
+        return false;
+    if (!is_stdin && in->size && (!cfg->bpf || !*cfg->bpf))
+        in_place_init(in, fp);
+    return true;
 }
 
 static bool open_live(struct input *in, const struct pcap_source_config *cfg, char *err,
@@ -251,6 +375,18 @@ static void refill(struct pcap_source *src, struct input *in)
         return;
     struct pcap_pkthdr *h;
     const u_char *d;
+    if (in->in_place) {
+        int r = in_place_next(in, &in->hdr, &in->data);
+        if (r == 1) {
+            in->ts_ns = to_ns(&in->hdr, in->nano);
+            in->has_pending = true;
+            in->packets++;
+            return;
+        }
+        hand_back(in);
+        if (in->done)
+            return;
+    }
     int rc = pcap_next_ex(in->p, &h, &d);
     if (rc == 1) {
         in->hdr = *h;
@@ -399,6 +535,10 @@ void pcap_source_get_stats(struct pcap_source *src, struct pcap_source_stats *ou
                 read += in->size;
                 continue;
             }
+            if (in->in_place) {
+                read += in->pos;
+                continue;
+            }
             FILE *f = pcap_file(in->p);
             long pos = f && in->size ? ftell(f) : -1;
             if (pos > 0)
@@ -421,6 +561,7 @@ void pcap_source_close(struct pcap_source *src)
     if (!src)
         return;
     for (size_t i = 0; i < src->nin; i++) {
+        free(src->in[i].rbuf);
         if (src->in[i].p)
             pcap_close(src->in[i].p); /* closes the FILE, so its buffer goes after */
         free(src->in[i].iobuf);
@@ -434,8 +575,9 @@ void pcap_source_close(struct pcap_source *src)
 static const struct counter_def source_rows[] = {
     COUNTER_ROW(struct pcap_source_stats, bytes_read, "bytes_read", TOTAL, COUNTER_REPORT,
                 "Capture file bytes consumed."),
-    COUNTER_ROW(struct pcap_source_stats, ps_drop, "pcap_drops", TOTAL, COUNTER_REPORT,
-                "Packets the kernel dropped because the capture buffer was full (libpcap ps_drop)."),
+    COUNTER_ROW(
+        struct pcap_source_stats, ps_drop, "pcap_drops", TOTAL, COUNTER_REPORT,
+        "Packets the kernel dropped because the capture buffer was full (libpcap ps_drop)."),
     COUNTER_ROW(struct pcap_source_stats, ps_ifdrop, "pcap_ifdrops", TOTAL, COUNTER_REPORT,
                 "Packets the interface or its driver dropped (libpcap ps_ifdrop)."),
     COUNTER_ROW(struct pcap_source_stats, truncated, "truncated_packets", TOTAL, COUNTER_REPORT,

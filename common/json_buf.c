@@ -19,8 +19,7 @@
 
 #include "common/real_format.h"
 
-/* Grows the buffer for `more` bytes; false (and failed set) when it cannot. */
-static bool jb_grow(struct jbuf *b, size_t more)
+bool jb_grow(struct jbuf *b, size_t more)
 {
     if (b->failed)
         return false;
@@ -37,18 +36,16 @@ static bool jb_grow(struct jbuf *b, size_t more)
     return true;
 }
 
-void jb_put(struct jbuf *b, const char *s, size_t n)
-{
-    if (b->len + n > b->cap && !jb_grow(b, n))
-        return;
-    if (n)
-        memcpy(b->p + b->len, s, n);
-    b->len += n;
-}
+static size_t utf8_len(const unsigned char *s);
 
-void jb_lit(struct jbuf *b, const char *s)
+/* The same with the bytes left known: a sequence cut by the end is invalid. */
+static size_t utf8_len_n(const unsigned char *s, size_t left)
 {
-    jb_put(b, s, strlen(s));
+    unsigned c = s[0];
+    size_t need = c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : c >= 0xC0 ? 2 : 1;
+    if (need > left)
+        return 0;
+    return utf8_len(s);
 }
 
 /* Length of a valid UTF-8 sequence at s (as jansson accepts it), 0 if invalid. */
@@ -82,6 +79,39 @@ static size_t utf8_len(const unsigned char *s)
     return n;
 }
 
+/* One character that JSON escapes (", \\, below 0x20), as jansson writes it. */
+static void jb_escape(struct jbuf *b, unsigned char c)
+{
+    char esc[8];
+    switch (c) {
+    case '"':
+        jb_lit(b, "\\\"");
+        break;
+    case '\\':
+        jb_lit(b, "\\\\");
+        break;
+    case '\b':
+        jb_lit(b, "\\b");
+        break;
+    case '\f':
+        jb_lit(b, "\\f");
+        break;
+    case '\n':
+        jb_lit(b, "\\n");
+        break;
+    case '\r':
+        jb_lit(b, "\\r");
+        break;
+    case '\t':
+        jb_lit(b, "\\t");
+        break;
+    default:
+        snprintf(esc, sizeof esc, "\\u%04X", c);
+        jb_lit(b, esc);
+        break;
+    }
+}
+
 /* An invalid sequence takes back what was written of the string. */
 void jb_str(struct jbuf *b, const char *s)
 {
@@ -109,43 +139,61 @@ void jb_str(struct jbuf *b, const char *s)
         jb_put(b, run, (size_t)(p - run));
         if (!c)
             break;
-        char esc[8];
-        switch (c) {
-        case '"':
-            jb_lit(b, "\\\"");
-            break;
-        case '\\':
-            jb_lit(b, "\\\\");
-            break;
-        case '\b':
-            jb_lit(b, "\\b");
-            break;
-        case '\f':
-            jb_lit(b, "\\f");
-            break;
-        case '\n':
-            jb_lit(b, "\\n");
-            break;
-        case '\r':
-            jb_lit(b, "\\r");
-            break;
-        case '\t':
-            jb_lit(b, "\\t");
-            break;
-        default:
-            snprintf(esc, sizeof esc, "\\u%04X", c);
-            jb_lit(b, esc);
-            break;
-        }
+        jb_escape(b, c);
         run = p + 1;
     }
     jb_put(b, "\"", 1);
 }
 
-void jb_real(struct jbuf *b, double v)
+bool jb_utf8_ok(const char *s, size_t len)
+{
+    const unsigned char *p = (const unsigned char *)s, *end = p + len;
+    while (p < end) {
+        if (*p < 0x80) {
+            p++;
+            continue;
+        }
+        size_t n = utf8_len_n(p, (size_t)(end - p));
+        if (!n)
+            return false;
+        p += n;
+    }
+    return true;
+}
+
+/* Wire bytes (NUL allowed, as jansson's json_stringn allows it): escaped as
+ * jb_str escapes, or false with nothing written when they are not UTF-8. */
+bool jb_strn(struct jbuf *b, const char *s, size_t len)
+{
+    size_t start = b->len;
+    jb_put(b, "\"", 1);
+    const char *run = s, *end = s + len;
+    for (const char *p = s; p < end; p++) {
+        unsigned char c = (unsigned char)*p;
+        if (c >= 0x20 && c != '"' && c != '\\' && c < 0x80)
+            continue;
+        if (c >= 0x80) {
+            size_t n = utf8_len_n((const unsigned char *)p, (size_t)(end - p));
+            if (!n) {
+                b->len = b->failed ? b->len : start;
+                return false;
+            }
+            p += n - 1;
+            continue;
+        }
+        jb_put(b, run, (size_t)(p - run));
+        jb_escape(b, c);
+        run = p + 1;
+    }
+    jb_put(b, run, (size_t)(end - run));
+    jb_put(b, "\"", 1);
+    return true;
+}
+
+static void jb_real_prec(struct jbuf *b, double v, bool p17)
 {
     char tmp[REAL_FORMAT_LEN];
-    size_t n = isfinite(v) ? real_format_g16(v, tmp) : 0;
+    size_t n = !isfinite(v) ? 0 : p17 ? real_format_g17(v, tmp) : real_format_g16(v, tmp);
     if (n == 0) {
         jb_lit(b, "null");
         return;
@@ -168,6 +216,16 @@ void jb_real(struct jbuf *b, double v)
     if (e[1] == '-')
         jb_lit(b, "-");
     jb_put(b, rest, (size_t)(tmp + n - rest));
+}
+
+void jb_real(struct jbuf *b, double v)
+{
+    jb_real_prec(b, v, false);
+}
+
+void jb_real17(struct jbuf *b, double v)
+{
+    jb_real_prec(b, v, true);
 }
 
 void jb_int(struct jbuf *b, long long v)

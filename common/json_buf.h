@@ -13,6 +13,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <string.h>
 
 struct jbuf {
     char *p;
@@ -20,10 +21,22 @@ struct jbuf {
     bool failed;
 };
 
+/* Grows the buffer for `more` bytes; false (and failed set) when it cannot. */
+bool jb_grow(struct jbuf *b, size_t more);
 /* Raw bytes and literal text (punctuation, "null", "true", keys known to be
- * plain ASCII). */
-void jb_put(struct jbuf *b, const char *s, size_t n);
-void jb_lit(struct jbuf *b, const char *s);
+ * plain ASCII). Inline: a record is a few hundred of these. */
+static inline void jb_put(struct jbuf *b, const char *s, size_t n)
+{
+    if (b->len + n > b->cap && !jb_grow(b, n))
+        return;
+    if (n)
+        memcpy(b->p + b->len, s, n);
+    b->len += n;
+}
+static inline void jb_lit(struct jbuf *b, const char *s)
+{
+    jb_put(b, s, strlen(s));
+}
 /* A NUL-terminated string as a JSON string; null for NULL and for text that
  * is not valid UTF-8 (jansson's json_string refuses it). */
 void jb_str(struct jbuf *b, const char *s);
@@ -31,6 +44,13 @@ void jb_str(struct jbuf *b, const char *s);
  * the exponent without '+' or leading zeros (1e-7, 1e300); null when not
  * finite. */
 void jb_real(struct jbuf *b, double v);
+/* The same with JSON_REAL_PRECISION(17) (%.17g). */
+void jb_real17(struct jbuf *b, double v);
+/* len bytes as a JSON string, NUL included (\u0000), as json_stringn + dump
+ * print them; false with nothing written when they are not valid UTF-8. */
+bool jb_strn(struct jbuf *b, const char *s, size_t len);
+/* True when len bytes are valid UTF-8 by jansson's rules (NUL allowed). */
+bool jb_utf8_ok(const char *s, size_t len);
 void jb_int(struct jbuf *b, long long v);
 void jb_bool(struct jbuf *b, bool v);
 /* `"key":` with a leading comma unless first; key is plain ASCII. */

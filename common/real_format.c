@@ -8,7 +8,8 @@
  * unsigned __int128, so q is the exact product shifted right by -e, rounded
  * half to even as glibc does in the default rounding mode. Then the digits are
  * placed around the decimal point and trailing fraction zeros dropped, as %g
- * does without '#'.
+ * does without '#'. %.17g (what jansson prints with JSON_REAL_PRECISION(17),
+ * the --amqp -j timestamps) is the same with one digit more.
  */
 #include "common/real_format.h"
 
@@ -17,9 +18,9 @@
 #include <stdio.h>
 #include <string.h>
 
-static size_t slow_path(double v, char out[REAL_FORMAT_LEN])
+static size_t slow_path(double v, int prec, char out[REAL_FORMAT_LEN])
 {
-    int n = snprintf(out, REAL_FORMAT_LEN, "%.16g", v);
+    int n = snprintf(out, REAL_FORMAT_LEN, "%.*g", prec, v);
     return n < 0 ? 0 : (size_t)n;
 }
 
@@ -56,13 +57,15 @@ static uint64_t scaled_round(uint64_t m, int k, int s)
     return (uint64_t)q; /* < 10^17 by the caller's choice of k */
 }
 
-size_t real_format_g16(double v, char out[REAL_FORMAT_LEN])
+/* %.<prec>g for prec 16 or 17; the same method, one more digit (17 digits
+ * need 10^(16-X) <= 10^19: X >= -3, the rest goes to snprintf). */
+static size_t format_g(double v, int prec, char out[REAL_FORMAT_LEN])
 {
     if (!isfinite(v))
-        return slow_path(v, out);
+        return slow_path(v, prec, out);
     double a = fabs(v);
     if (!(a >= 1e-4 && a < 1e15))
-        return slow_path(v, out);
+        return slow_path(v, prec, out);
 
     /* a is normal here: a = m * 2^-s exactly, 1e-4 > 2^-14 and 1e15 < 2^50 give 3 <= s <= 66. */
     uint64_t bits;
@@ -78,25 +81,25 @@ size_t real_format_g16(double v, char out[REAL_FORMAT_LEN])
     uint64_t q = 0;
     int tries;
     for (tries = 0; tries < 4; tries++) {
-        if (X < -4 || X > 14)
-            return slow_path(v, out);
-        q = scaled_round(m, 15 - X, s);
-        if (q >= pow10_u64[16])
+        if (X < prec - 20 || X > 14)
+            return slow_path(v, prec, out);
+        q = scaled_round(m, prec - 1 - X, s);
+        if (q >= pow10_u64[prec])
             X++; /* rounding carried into a new digit, or the guess was low */
-        else if (q < pow10_u64[15])
+        else if (q < pow10_u64[prec - 1])
             X--;
         else
             break;
     }
     if (tries == 4)
-        return slow_path(v, out);
+        return slow_path(v, prec, out);
 
-    char digits[16];
-    for (int i = 15; i >= 0; i--) {
+    char digits[17];
+    for (int i = prec - 1; i >= 0; i--) {
         digits[i] = (char)('0' + q % 10);
         q /= 10;
     }
-    int nd = 16; /* significant digits left after dropping trailing zeros */
+    int nd = prec; /* significant digits left after dropping trailing zeros */
     int int_digits = X >= 0 ? X + 1 : 0;
     while (nd > int_digits && nd > 1 && digits[nd - 1] == '0')
         nd--;
@@ -122,4 +125,14 @@ size_t real_format_g16(double v, char out[REAL_FORMAT_LEN])
     }
     out[n] = '\0';
     return n;
+}
+
+size_t real_format_g16(double v, char out[REAL_FORMAT_LEN])
+{
+    return format_g(v, 16, out);
+}
+
+size_t real_format_g17(double v, char out[REAL_FORMAT_LEN])
+{
+    return format_g(v, 17, out);
 }

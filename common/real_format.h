@@ -20,5 +20,7 @@
 
 /* Writes v as "%.16g" into out (NUL-terminated); returns the length. */
 size_t real_format_g16(double v, char out[REAL_FORMAT_LEN]);
+/* The same as "%.17g". */
+size_t real_format_g17(double v, char out[REAL_FORMAT_LEN]);
 
 #endif

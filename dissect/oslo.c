@@ -10,6 +10,11 @@
  * is skipped, not stored. Then classify and derive topic/server from the
  * exchange and routing key. jansson runs only on the small `failure` string
  * and, when bodies were asked for, on the whole message.
+ *
+ * Everything but the kind's cast/fanout split, topic, server and expiration
+ * comes from the body alone, so it is kept per body in a bounded table
+ * (dissect/oslo_seen.h): the broker's deliver leg of a publish, with the same
+ * bytes, takes it from there and only routes again.
  */
 #include "dissect/oslo.h"
 
@@ -20,10 +25,30 @@
 
 #include "dissect/inflate.h"
 #include "dissect/json_scan.h"
+#include "dissect/oslo_seen.h"
 #include "dissect/redact.h"
 
 /* Buffers above this are freed after use so one huge message does not pin memory. */
 #define OSLO_BUF_KEEP (4u << 20)
+
+/* The table of bodies decoded recently: enough slots for the messages between
+ * a publish and its deliver on a busy broker, bodies up to 64 KiB, 8 MiB of
+ * them at most. */
+#define OSLO_SEEN_SLOTS 1024
+#define OSLO_SEEN_MAX_BODY (64u << 10)
+#define OSLO_SEEN_MAX_BYTES (8u << 20)
+
+/* What a body decoded to, before routing: the message and the counters its
+ * decoding moved besides kinds/decoded/cut_fields. */
+struct seen_val {
+    struct oslo_msg m; /* topic/server empty; args/result/context owned here */
+    bool failure_unparsed;
+};
+
+static void seen_release(void *v)
+{
+    oslo_msg_release(&((struct seen_val *)v)->m);
+}
 
 const char *oslo_kind_name(enum oslo_kind k)
 {
@@ -54,10 +79,15 @@ void oslo_decoder_init(struct oslo_decoder *d, const struct oslo_config *cfg)
     d->cfg = *cfg;
     if (d->cfg.max_inflate == 0)
         d->cfg.max_inflate = 64u << 20;
+    /* Without it every message is decoded in full: same results, slower. */
+    d->seen = oslo_seen_new(OSLO_SEEN_SLOTS, sizeof(struct seen_val), OSLO_SEEN_MAX_BODY,
+                            OSLO_SEEN_MAX_BYTES, seen_release);
 }
 
 void oslo_decoder_free(struct oslo_decoder *d)
 {
+    oslo_seen_free(d->seen);
+    d->seen = NULL;
     free(d->buf);
     d->buf = NULL;
     d->buf_cap = 0;
@@ -479,6 +509,67 @@ static void parse_expiration(struct oslo_msg *m, const struct amqp_bytes *exp)
     m->have |= OSLO_HAVE_EXPIRATION;
 }
 
+/* What depends on more than the body: fanout or cast (the exchange), topic and
+ * server, the call's expiration; then the counters of a decoded message. */
+static void finish(struct oslo_decoder *d, struct oslo_msg *out, const struct amqp_bytes *exchange,
+                   const struct amqp_bytes *routing_key, const struct amqp_bytes *expiration)
+{
+    oslo_route(out, exchange, routing_key);
+    if (out->kind == OSLO_KIND_CALL)
+        parse_expiration(out, expiration);
+    if (out->cut)
+        d->cut_fields++;
+    d->kinds[out->kind]++;
+    d->decoded++;
+}
+
+struct seen_key {
+    const uint8_t *body;
+    size_t len;
+    uint64_t hash;
+    uint32_t tag; /* the codec: the same bytes under another codec decode otherwise */
+};
+
+static char *dup_or_null(const char *s)
+{
+    return s ? strdup(s) : NULL;
+}
+
+/* Keeps what the body decoded to (before routing); on no memory it is not kept. */
+static void seen_store(struct oslo_decoder *d, const struct seen_key *k, const struct oslo_msg *m,
+                       bool failure_unparsed)
+{
+    struct seen_val *v = oslo_seen_put(d->seen, k->body, k->len, k->hash, k->tag);
+    if (!v)
+        return;
+    v->m = *m;
+    v->m.args_json = dup_or_null(m->args_json);
+    v->m.result_json = dup_or_null(m->result_json);
+    v->m.context_json = dup_or_null(m->context_json);
+    v->failure_unparsed = failure_unparsed;
+    if ((m->args_json && !v->m.args_json) || (m->result_json && !v->m.result_json) ||
+        (m->context_json && !v->m.context_json)) {
+        oslo_msg_release(&v->m);
+        v->m.bodies_failed = true; /* as a failed decode would say */
+    }
+}
+
+/* A body seen before: its message, re-classified for this exchange, and the
+ * counters a full decode would have moved. */
+static void seen_take(struct oslo_decoder *d, const struct seen_val *v, struct oslo_msg *out)
+{
+    *out = v->m;
+    out->args_json = dup_or_null(v->m.args_json);
+    out->result_json = dup_or_null(v->m.result_json);
+    out->context_json = dup_or_null(v->m.context_json);
+    if (out->compressed)
+        d->inflated++;
+    if (v->failure_unparsed)
+        d->failure_unparsed++;
+    if (out->bodies_failed)
+        d->bodies_failed++;
+}
+
 static enum oslo_err count(struct oslo_decoder *d, enum oslo_err e)
 {
     d->errors[e]++;
@@ -495,21 +586,35 @@ enum oslo_err oslo_decode_body(struct oslo_decoder *d, const uint8_t *body, size
     out->kind = OSLO_KIND_OTHER;
     if (!body || len == 0)
         return count(d, OSLO_ERR_EMPTY);
+    struct seen_key kb, *key = NULL;
 
-    uint8_t *inflated = NULL;
+    enum inflate_codec codec = INFLATE_CODEC_NONE;
     if (headers && headers->p && headers->len) {
-        enum inflate_codec codec = inflate_codec_from_headers(headers->p, headers->len);
+        codec = inflate_codec_from_headers(headers->p, headers->len);
         if (codec == INFLATE_CODEC_OTHER)
             return count(d, OSLO_ERR_CODEC);
-        if (codec == INFLATE_CODEC_ZLIB) {
-            size_t ilen;
-            if (inflate_body(body, len, d->cfg.max_inflate, &inflated, &ilen) != INFLATE_OK)
-                return count(d, OSLO_ERR_INFLATE);
-            body = inflated;
-            len = ilen;
-            out->compressed = true;
-            d->inflated++;
+    }
+    /* Seen before (the raw bytes are the key, compressed or not)? */
+    if (d->seen && len <= OSLO_SEEN_MAX_BODY) {
+        kb = (struct seen_key){body, len, oslo_seen_hash(body, len), (uint32_t)codec};
+        key = &kb;
+        const struct seen_val *v = oslo_seen_find(d->seen, body, len, kb.hash, kb.tag);
+        if (v) {
+            seen_take(d, v, out);
+            classify(out, exchange);
+            finish(d, out, exchange, routing_key, expiration);
+            return OSLO_OK;
         }
+    }
+    uint8_t *inflated = NULL;
+    if (codec == INFLATE_CODEC_ZLIB) {
+        size_t ilen;
+        if (inflate_body(body, len, d->cfg.max_inflate, &inflated, &ilen) != INFLATE_OK)
+            return count(d, OSLO_ERR_INFLATE);
+        body = inflated;
+        len = ilen;
+        out->compressed = true;
+        d->inflated++;
     }
 
     struct scan_ctx c = {.m = out, .top = true};
@@ -558,17 +663,15 @@ enum oslo_err oslo_decode_body(struct oslo_decoder *d, const uint8_t *body, size
         goto out;
 
     classify(out, exchange);
-    oslo_route(out, exchange, routing_key);
-    if (out->kind == OSLO_KIND_CALL)
-        parse_expiration(out, expiration);
+    /* From here to seen_store only the body counts (route reads the exchange). */
+    uint64_t unparsed = d->failure_unparsed;
     if (out->kind == OSLO_KIND_REPLY && c.failure)
         decode_failure(d, out, c.failure, c.failure_len);
     if (d->cfg.want_bodies && out->kind != OSLO_KIND_OTHER)
         decode_bodies(d, out, msg_text, msg_len);
-    if (out->cut)
-        d->cut_fields++;
-    d->kinds[out->kind]++;
-    d->decoded++;
+    if (key)
+        seen_store(d, key, out, d->failure_unparsed != unparsed);
+    finish(d, out, exchange, routing_key, expiration);
 out:
     free(inflated);
     buf_trim(d);

@@ -119,6 +119,7 @@ struct oslo_decoder {
     struct oslo_config cfg;
     uint8_t *buf; /* the unescaped envelope string / inflated body, reused */
     size_t buf_cap;
+    struct oslo_seen *seen; /* bodies decoded recently (dissect/oslo_seen.h); NULL: none */
     uint64_t errors[OSLO_ERR_COUNT];
     uint64_t kinds[OSLO_KIND_COUNT];
     uint64_t decoded, inflated, bodies_failed, failure_unparsed, cut_fields;
@@ -128,7 +129,9 @@ void oslo_decoder_init(struct oslo_decoder *d, const struct oslo_config *cfg);
 void oslo_decoder_free(struct oslo_decoder *d);
 
 /* Decodes one AMQP message. On OSLO_OK *out is filled (kind may be OTHER);
- * call oslo_msg_release() afterwards either way. */
+ * call oslo_msg_release() afterwards either way. A body decoded recently
+ * (the deliver leg of a publish) is recognised and not decoded again: the
+ * result and the counters are the same either way. */
 enum oslo_err oslo_decode(struct oslo_decoder *d, const struct amqp_message *m,
                           struct oslo_msg *out);
 

@@ -2,7 +2,10 @@
  * test_amqp_view.c: the --amqp text line and JSON object, produced from
  * events the real AMQP stage emits for hand-made frames: field layout,
  * direction arrows, every argument in JSON (bits as booleans, tables as
- * objects), properties, body size, and the SASL response always masked.
+ * objects), properties, body size, and the SASL response always masked;
+ * the object the sink writes without jansson equals jansson's dump of the
+ * tree for every event, and for tables with repeated keys, keys holding NUL,
+ * bytes that are not UTF-8, nested arrays, reals and malformed ends.
  */
 /* cmocka needs these first, in this order */
 /* clang-format off */
@@ -14,7 +17,11 @@
 
 #include <stdio.h>
 
+#include <stdlib.h>
+#include <string.h>
+
 #include "amqp_test_util.h"
+#include "common/json_buf.h"
 #include "dissect/amqp_conn.h"
 #include "ui/amqp_view.h"
 
@@ -32,7 +39,62 @@ static void on_method(void *u, const struct amqp_method_event *ev)
     amqp_view_text(f, ev);
     fclose(f);
     o->json[o->n] = amqp_view_json(ev, false);
+    char *want = json_dumps(o->json[o->n], JSON_COMPACT | JSON_REAL_PRECISION(17));
+    struct jbuf b = {0};
+    amqp_view_json_write(&b, ev, false);
+    jb_put(&b, "", 1);
+    assert_string_equal(b.p, want);
+    free(b.p);
+    free(want);
     o->n++;
+}
+
+/* A table written without jansson, compared with jansson's dump of the tree. */
+static void same_table(const uint8_t *p, size_t len, bool array)
+{
+    json_t *j = amqp_view_table_json(p, len, array);
+    char *want = json_dumps(j, JSON_COMPACT | JSON_REAL_PRECISION(17));
+    struct jbuf b = {0};
+    amqp_view_table_json_write(&b, p, len, array);
+    jb_put(&b, "", 1);
+    if (getenv("SHOW_TABLES"))
+        print_message("%s\n", want);
+    assert_string_equal(b.p, want);
+    free(b.p);
+    free(want);
+    json_decref(j);
+}
+
+static void test_tables_as_jansson_prints_them(void **state)
+{
+    (void)state;
+    /* key "a" = S"x", key "a" again = t 1 (first place, last value), key "b\0c" = d 0.1,
+     * key "\xff" = I -5, key "" = A[ f 1.5, D 2/100, l 2^63+1, V ], key "z" = S "\xc3\x28\0" */
+    /* clang-format off */
+    static const uint8_t t[] = {
+        1, 'a', 'S', 0, 0, 0, 1, 'x',
+        1, 'a', 't', 1,
+        3, 'b', 0, 'c', 'd', 0x3f, 0xb9, 0x99, 0x99, 0x99, 0x99, 0x99, 0x9a,
+        1, 0xff, 'I', 0xff, 0xff, 0xff, 0xfb,
+        0, 'A', 0, 0, 0, 21,
+            'f', 0x3f, 0xc0, 0, 0,
+            'D', 2, 0, 0, 0, 2,
+            'l', 0x80, 0, 0, 0, 0, 0, 0, 1,
+            'V',
+        1, 'z', 'S', 0, 0, 0, 3, 0xc3, 0x28, 0,
+    };
+    /* clang-format on */
+    same_table(t, sizeof t, false);
+    /* Without the repeated key (the writer's direct path). */
+    same_table(t + 12, sizeof t - 12, false);
+    /* Cut short: what was read, then "_malformed". */
+    for (size_t cut = 0; cut < sizeof t; cut++)
+        same_table(t, cut, false);
+    /* A key "_malformed" of its own, then a bad end. */
+    static const uint8_t m[] = {10,  '_', 'm', 'a', 'l', 'f', 'o', 'r', 'm',
+                                'e', 'd', 't', 0,   1,   'q', 'S', 0,   0};
+    same_table(m, sizeof m, false);
+    same_table(t + 38, 21, true);
 }
 
 static struct netaddr addr(uint8_t last, uint16_t port)
@@ -189,6 +251,7 @@ static void test_odd_strings(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_tables_as_jansson_prints_them),
         cmocka_unit_test(test_publish_line_and_json),
         cmocka_unit_test(test_secret_and_scalar_args),
         cmocka_unit_test(test_odd_strings),

@@ -7,7 +7,9 @@
  * message, `_Remote` stripped), reply shapes (final, old-style answer,
  * heartbeat), zlib and gzip bodies announced by the `compression` header,
  * unsupported codecs, decompression bombs, every decode error with its
- * counter, cut fields, and the optional redacted bodies.
+ * counter, cut fields, the optional redacted bodies, and the table of bodies
+ * seen (the deliver leg recognised, not decoded again: the same message and
+ * counters as a full decode).
  */
 /* clang-format off */
 #include <setjmp.h>
@@ -24,6 +26,7 @@
 
 #include "dissect/inflate.h"
 #include "dissect/oslo.h"
+#include "dissect/oslo_seen.h"
 
 #define TOKEN "HARNESSFAKETOKEN"
 
@@ -539,6 +542,126 @@ static void test_mutations(void **state)
     oslo_decoder_free(&d);
 }
 
+/* Every field that reaches the record, compared between two decodes. */
+static void assert_same_msg(const struct oslo_msg *a, const struct oslo_msg *b)
+{
+    assert_int_equal(a->kind, b->kind);
+    assert_int_equal(a->have, b->have);
+    assert_int_equal(a->envelope, b->envelope);
+    assert_int_equal(a->compressed, b->compressed);
+    assert_int_equal(a->cut, b->cut);
+    assert_string_equal(a->oslo_version, b->oslo_version);
+    const char *sa[] = {a->msg_id,      a->unique_id,    a->reply_q,       a->method,
+                        a->namespace_,  a->version,      a->request_id,    a->global_request_id,
+                        a->error_class, a->error_module, a->error_message, a->event_type,
+                        a->priority,    a->publisher_id, a->message_id,    a->topic,
+                        a->server};
+    const char *sb[] = {b->msg_id,      b->unique_id,    b->reply_q,       b->method,
+                        b->namespace_,  b->version,      b->request_id,    b->global_request_id,
+                        b->error_class, b->error_module, b->error_message, b->event_type,
+                        b->priority,    b->publisher_id, b->message_id,    b->topic,
+                        b->server};
+    for (size_t i = 0; i < sizeof sa / sizeof sa[0]; i++)
+        assert_string_equal(sa[i], sb[i]);
+    assert_true(a->expiration_s == b->expiration_s);
+    assert_true(a->monitor_timeout_s == b->monitor_timeout_s);
+    assert_int_equal(a->ending, b->ending);
+    assert_int_equal(a->ending_false, b->ending_false);
+    assert_int_equal(a->result_nonnull, b->result_nonnull);
+    assert_int_equal(a->failure_nonnull, b->failure_nonnull);
+    assert_int_equal(a->bodies_failed, b->bodies_failed);
+    const char *ja[] = {a->args_json, a->result_json, a->context_json};
+    const char *jb[] = {b->args_json, b->result_json, b->context_json};
+    for (size_t i = 0; i < 3; i++) {
+        assert_int_equal(ja[i] == NULL, jb[i] == NULL);
+        if (ja[i])
+            assert_string_equal(ja[i], jb[i]);
+    }
+}
+
+/* A body decoded once is recognised the second time (a deliver leg): the same
+ * message, re-routed for its own exchange and routing key, the same counters;
+ * a decoder without the table (seen NULL) is the reference. */
+static void test_seen_again(void **state)
+{
+    (void)state;
+    static const char *const files[] = {"call.json", "reply_failure_HarnessError.json",
+                                        "notification_v1.json", "reply_ok.json", "cast.json"};
+    for (int bodies = 0; bodies <= 1; bodies++) {
+        struct oslo_config cfg = {bodies == 1, false, 1u << 20};
+        struct oslo_decoder d, ref;
+        oslo_decoder_init(&d, &cfg);
+        oslo_decoder_init(&ref, &cfg);
+        oslo_seen_free(ref.seen);
+        ref.seen = NULL;
+        for (size_t fi = 0; fi < sizeof files / sizeof files[0]; fi++) {
+            size_t len;
+            char *body = load(files[fi], &len);
+            struct amqp_bytes ex = B("openstack"), rk = B("compute.host-a"), rk2 = B("compute"),
+                              fan = B("compute_fanout"), exp = B("5000");
+            struct {
+                const struct amqp_bytes *ex, *rk;
+            } legs[] = {{&ex, &rk}, {&ex, &rk}, {&ex, &rk2}, {&fan, &rk2}};
+            for (size_t l = 0; l < sizeof legs / sizeof legs[0]; l++) {
+                struct oslo_msg a, b;
+                assert_int_equal(oslo_decode_body(&d, (uint8_t *)body, len, legs[l].ex, legs[l].rk,
+                                                  NULL, &exp, &a),
+                                 OSLO_OK);
+                assert_int_equal(oslo_decode_body(&ref, (uint8_t *)body, len, legs[l].ex,
+                                                  legs[l].rk, NULL, &exp, &b),
+                                 OSLO_OK);
+                assert_same_msg(&a, &b);
+                oslo_msg_release(&a);
+                oslo_msg_release(&b);
+            }
+            free(body);
+        }
+        /* Counters are those of the full decodes. */
+        assert_int_equal(d.decoded, ref.decoded);
+        assert_int_equal(d.failure_unparsed, ref.failure_unparsed);
+        assert_int_equal(d.bodies_failed, ref.bodies_failed);
+        assert_int_equal(d.cut_fields, ref.cut_fields);
+        assert_memory_equal(d.kinds, ref.kinds, sizeof d.kinds);
+        assert_memory_equal(d.errors, ref.errors, sizeof d.errors);
+        const struct oslo_seen_stats *st = oslo_seen_stats(d.seen);
+        assert_int_equal(st->stored, 5);
+        assert_int_equal(st->hits, 15);
+        oslo_decoder_free(&d);
+        oslo_decoder_free(&ref);
+    }
+}
+
+/* The table alone: exact match only, direct-mapped replacement, bounds. */
+static void test_seen_table(void **state)
+{
+    (void)state;
+    struct oslo_seen *s = oslo_seen_new(3, sizeof(int), 64, 100, NULL);
+    assert_non_null(s);
+    const uint8_t a[] = "the same bytes", b[] = "the same bytez";
+    uint64_t ha = oslo_seen_hash(a, sizeof a), hb = oslo_seen_hash(b, sizeof b);
+    assert_true(ha != hb);
+    assert_null(oslo_seen_find(s, a, sizeof a, ha, 0));
+    int *v = oslo_seen_put(s, a, sizeof a, ha, 0);
+    assert_non_null(v);
+    *v = 7;
+    assert_int_equal(*(int *)oslo_seen_find(s, a, sizeof a, ha, 0), 7);
+    assert_null(oslo_seen_find(s, a, sizeof a, ha, 1)); /* another tag */
+    assert_null(oslo_seen_find(s, b, sizeof b, ha, 0)); /* same hash, other bytes */
+    assert_null(oslo_seen_find(s, a, sizeof a - 1, ha, 0));
+    /* Same slot: the new body replaces the old one. */
+    v = oslo_seen_put(s, b, sizeof b, ha, 0);
+    assert_non_null(v);
+    assert_null(oslo_seen_find(s, a, sizeof a, ha, 0));
+    assert_non_null(oslo_seen_find(s, b, sizeof b, ha, 0));
+    /* Too large for a slot, then over the byte budget. */
+    uint8_t big[80] = {0};
+    assert_null(oslo_seen_put(s, big, sizeof big, 1, 0));
+    assert_non_null(oslo_seen_put(s, big, 60, 1, 0));
+    assert_null(oslo_seen_put(s, big, 60, 2, 0));
+    assert_true(oslo_seen_stats(s)->not_kept == 2);
+    oslo_seen_free(s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -552,6 +675,8 @@ int main(void)
         cmocka_unit_test(test_bodies_redacted),
         cmocka_unit_test_setup_teardown(test_from_amqp_message, setup, teardown),
         cmocka_unit_test(test_mutations),
+        cmocka_unit_test(test_seen_again),
+        cmocka_unit_test(test_seen_table),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

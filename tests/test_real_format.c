@@ -30,14 +30,18 @@ static uint64_t rnd(void)
 
 static unsigned long mismatches;
 
+/* Both precisions: %.16g (NDJSON) and %.17g (--amqp -j). */
 static void check(double v)
 {
-    char want[64], got[REAL_FORMAT_LEN];
-    snprintf(want, sizeof(want), "%.16g", v);
-    size_t n = real_format_g16(v, got);
-    if (strcmp(want, got) != 0 || n != strlen(want)) {
-        if (mismatches++ < 10)
-            print_error("%.17g: printf \"%s\", real_format \"%s\" (len %zu)\n", v, want, got, n);
+    for (int prec = 16; prec <= 17; prec++) {
+        char want[64], got[REAL_FORMAT_LEN];
+        snprintf(want, sizeof(want), "%.*g", prec, v);
+        size_t n = prec == 16 ? real_format_g16(v, got) : real_format_g17(v, got);
+        if (strcmp(want, got) != 0 || n != strlen(want)) {
+            if (mismatches++ < 10)
+                print_error("%.17g: printf \"%s\", real_format \"%s\" (len %zu)\n", v, want,
+                            got, n);
+        }
     }
 }
 

@@ -7,6 +7,13 @@
  * JSON object carries every argument, tables as objects, bits as booleans.
  * Wire strings are not trusted to be UTF-8 or printable: text escapes them,
  * JSON replaces invalid bytes with \xNN so jansson never rejects a string.
+ *
+ * The sink writes the JSON object straight into a reused buffer with
+ * common/json_buf.h (amqp_view_json_write), byte for byte what dumping the
+ * jansson tree of amqp_view_json printed (compact, %.17g reals): tables keep
+ * jansson's object rules (a key cut at its first NUL; a repeated key keeps
+ * its first place and its last value). The tree builder stays for callers
+ * that want a json_t; the unit test and the fuzz target compare the two.
  */
 #include "ui/amqp_view.h"
 
@@ -14,6 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/json_buf.h"
 #include "common/netaddr.h"
 #include "dissect/amqp_props.h"
 #include "dissect/amqp_table.h"
@@ -304,11 +312,293 @@ json_t *amqp_view_json(const struct amqp_method_event *ev, bool show_secrets)
     return o;
 }
 
+/* ---- the same JSON written into a buffer ---- */
+
+/* json_bytes as text: valid UTF-8 as is, else every byte outside printable
+ * ASCII as the four characters \xNN. */
+static void w_bytes(struct jbuf *b, struct amqp_bytes v)
+{
+    if (jb_strn(b, v.len ? (const char *)v.p : "", v.len))
+        return;
+    static const char hex[] = "0123456789abcdef";
+    jb_put(b, "\"", 1);
+    for (size_t i = 0; i < v.len; i++) {
+        uint8_t ch = v.p[i];
+        if (ch == '"' || ch == '\\') {
+            char e[2] = {'\\', (char)ch};
+            jb_put(b, e, 2);
+        } else if (ch >= 0x20 && ch < 0x7f) {
+            jb_put(b, (const char *)&v.p[i], 1);
+        } else {
+            char e[5] = {'\\', '\\', 'x', hex[ch >> 4], hex[ch & 15]};
+            jb_put(b, e, 5);
+        }
+    }
+    jb_put(b, "\"", 1);
+}
+
+/* The key jansson keeps for wire bytes: json_bytes's string up to its first
+ * NUL. Valid UTF-8 keys are a prefix of the wire bytes (*plain true); others
+ * are written escaped and contain no NUL. */
+static bool key_plain(struct amqp_bytes k, size_t *cut)
+{
+    const uint8_t *z = k.len ? memchr(k.p, 0, k.len) : NULL;
+    *cut = z ? (size_t)(z - k.p) : k.len;
+    return jb_utf8_ok(k.len ? (const char *)k.p : "", k.len);
+}
+
+static void w_key(struct jbuf *b, struct amqp_bytes k, bool first)
+{
+    if (!first)
+        jb_put(b, ",", 1);
+    size_t cut;
+    if (key_plain(k, &cut))
+        jb_strn(b, (const char *)k.p, cut);
+    else
+        w_bytes(b, k);
+    jb_put(b, ":", 1);
+}
+
+static void w_number_or_null(struct jbuf *b, double d)
+{
+    if (isfinite(d))
+        jb_real17(b, d);
+    else
+        jb_lit(b, "null");
+}
+
+static void w_uint(struct jbuf *b, uint64_t u)
+{
+    if (u > (uint64_t)INT64_MAX)
+        jb_real17(b, (double)u);
+    else
+        jb_int(b, (long long)u);
+}
+
+static void w_table(struct jbuf *b, const uint8_t *p, size_t len, bool array, unsigned depth);
+
+static void w_value(struct jbuf *b, const struct amqp_table_value *v, unsigned depth)
+{
+    switch (v->kind) {
+    case AMQP_VAL_BOOL:
+        jb_bool(b, v->v.b);
+        return;
+    case AMQP_VAL_INT:
+        jb_int(b, (long long)v->v.i);
+        return;
+    case AMQP_VAL_UINT:
+    case AMQP_VAL_TIMESTAMP:
+        w_uint(b, v->v.u);
+        return;
+    case AMQP_VAL_FLOAT:
+        w_number_or_null(b, v->v.f);
+        return;
+    case AMQP_VAL_DOUBLE:
+        w_number_or_null(b, v->v.d);
+        return;
+    case AMQP_VAL_DECIMAL:
+        w_number_or_null(b, v->v.dec.value / pow(10.0, v->v.dec.scale));
+        return;
+    case AMQP_VAL_STRING:
+    case AMQP_VAL_BYTES:
+        w_bytes(b, v->bytes);
+        return;
+    case AMQP_VAL_TABLE:
+        w_table(b, v->bytes.p, v->bytes.len, false, depth + 1);
+        return;
+    case AMQP_VAL_ARRAY:
+        w_table(b, v->bytes.p, v->bytes.len, true, depth + 1);
+        return;
+    case AMQP_VAL_VOID:
+        break;
+    }
+    jb_lit(b, "null");
+}
+
+/* Keys that cannot repeat: all of them valid UTF-8 and different after the
+ * cut at NUL (the "_malformed" that a bad table ends with counted too). Up to
+ * 32 keys are compared; more, or anything odd, takes the general way. */
+static bool keys_unique(const uint8_t *p, size_t len)
+{
+    struct amqp_bytes keys[33];
+    size_t n = 0;
+    struct amqp_table_iter it;
+    struct amqp_bytes key;
+    struct amqp_table_value val;
+    int rc;
+    amqp_table_iter_init(&it, p, len, false);
+    while ((rc = amqp_table_next(&it, &key, &val)) == 1) {
+        size_t cut;
+        if (n == 32 || !key_plain(key, &cut))
+            return false;
+        keys[n++] = (struct amqp_bytes){key.p, cut};
+    }
+    if (rc < 0)
+        keys[n++] = (struct amqp_bytes){(const uint8_t *)"_malformed", 10};
+    for (size_t i = 1; i < n; i++)
+        for (size_t j = 0; j < i; j++)
+            if (keys[i].len == keys[j].len &&
+                (keys[i].len == 0 || memcmp(keys[i].p, keys[j].p, keys[i].len) == 0))
+                return false;
+    return true;
+}
+
+static void w_table(struct jbuf *b, const uint8_t *p, size_t len, bool array, unsigned depth)
+{
+    if (depth > AMQP_TABLE_MAX_DEPTH) {
+        jb_lit(b, array ? "[]" : "{\"_malformed\":true}");
+        return;
+    }
+    if (!array && !keys_unique(p, len)) {
+        /* Repeated keys: jansson's object decides, then it is dumped as jansson does. */
+        json_t *j = table_json(p, len, false, depth);
+        char *text = j ? json_dumps(j, JSON_COMPACT | JSON_REAL_PRECISION(17)) : NULL;
+        if (text)
+            jb_lit(b, text);
+        else
+            jb_lit(b, "{}");
+        free(text);
+        json_decref(j);
+        return;
+    }
+    struct amqp_table_iter it;
+    struct amqp_bytes key;
+    struct amqp_table_value val;
+    int rc;
+    bool first = true;
+    jb_put(b, array ? "[" : "{", 1);
+    amqp_table_iter_init(&it, p, len, array);
+    while ((rc = amqp_table_next(&it, &key, &val)) == 1) {
+        if (array) {
+            if (!first)
+                jb_put(b, ",", 1);
+        } else {
+            w_key(b, key, first);
+        }
+        first = false;
+        w_value(b, &val, depth);
+    }
+    if (rc < 0 && !array)
+        jb_lit(b, first ? "\"_malformed\":true" : ",\"_malformed\":true");
+    jb_put(b, array ? "]" : "}", 1);
+}
+
+void amqp_view_table_json_write(struct jbuf *b, const uint8_t *p, size_t len, bool array)
+{
+    w_table(b, p, len, array, 0);
+}
+
+static void w_arg(struct jbuf *b, const struct amqp_method_event *ev, size_t i)
+{
+    const struct amqp_arg_value *v = &ev->args[i];
+    if (is_secret(ev, ev->method->args[i].name)) {
+        jb_lit(b, "\"" SECRET_MASK "\"");
+        return;
+    }
+    switch (v->type) {
+    case AMQP_ARG_BIT:
+        jb_bool(b, v->u != 0);
+        return;
+    case AMQP_ARG_SHORTSTR:
+    case AMQP_ARG_LONGSTR:
+        w_bytes(b, v->bytes);
+        return;
+    case AMQP_ARG_TABLE:
+        w_table(b, v->bytes.p, v->bytes.len, false, 0);
+        return;
+    default:
+        w_uint(b, v->u);
+        return;
+    }
+}
+
+static void w_props(struct jbuf *b, const struct amqp_basic_props *bp)
+{
+    size_t n;
+    const struct amqp_prop_def *defs = amqp_props_table(&n);
+    bool first = true;
+    jb_put(b, "{", 1);
+    for (size_t i = 0; i < n; i++) {
+        const struct amqp_prop_def *d = &defs[i];
+        if (!(bp->present & d->present_bit))
+            continue;
+        const char *field = (const char *)bp + d->offset;
+        jb_key(b, d->name, first);
+        first = false;
+        if (d->type == AMQP_ARG_SHORTSTR || d->type == AMQP_ARG_TABLE) {
+            struct amqp_bytes v;
+            memcpy(&v, field, sizeof v);
+            if (d->type == AMQP_ARG_TABLE)
+                w_table(b, v.p, v.len, false, 0);
+            else
+                w_bytes(b, v);
+        } else if (d->type == AMQP_ARG_OCTET) {
+            uint8_t u;
+            memcpy(&u, field, sizeof u);
+            jb_int(b, u);
+        } else {
+            uint64_t u;
+            memcpy(&u, field, sizeof u);
+            w_uint(b, u);
+        }
+    }
+    jb_put(b, "}", 1);
+}
+
+void amqp_view_json_write(struct jbuf *b, const struct amqp_method_event *ev, bool show_secrets)
+{
+    (void)show_secrets; /* secrets are never kept: "***" either way */
+    char cl[NETADDR_STRLEN], br[NETADDR_STRLEN];
+    netaddr_format(&ev->conn->client, cl, sizeof cl);
+    netaddr_format(&ev->conn->broker, br, sizeof br);
+    jb_lit(b, "{\"schema\":1,\"type\":\"amqp\",\"ts\":");
+    jb_real17(b, (double)ev->ts_ns / 1e9);
+    jb_key(b, "client", false);
+    jb_str(b, cl);
+    jb_key(b, "broker", false);
+    jb_str(b, br);
+    jb_key(b, "broker_known", false);
+    jb_bool(b, ev->conn->broker_known);
+    jb_lit(b, ev->dir == 0 ? ",\"dir\":\"to_broker\"" : ",\"dir\":\"to_client\"");
+    jb_key(b, "channel", false);
+    jb_int(b, ev->channel);
+    if (!ev->method) {
+        jb_lit(b, ",\"method\":\"unknown\",\"class_id\":");
+        jb_int(b, ev->class_id);
+        jb_key(b, "method_id", false);
+        jb_int(b, ev->method_id);
+        jb_put(b, "}", 1);
+        return;
+    }
+    jb_key(b, "method", false);
+    jb_str(b, ev->method->name);
+    jb_lit(b, ",\"args\":{");
+    for (size_t i = 0; i < ev->nargs; i++) {
+        jb_key(b, ev->method->args[i].name, i == 0);
+        w_arg(b, ev, i);
+    }
+    jb_put(b, "}", 1);
+    if (ev->has_content) {
+        if (ev->props) {
+            jb_lit(b, ",\"properties\":");
+            w_props(b, ev->props);
+        }
+        jb_key(b, "body_size", false);
+        w_uint(b, ev->body_size);
+        jb_key(b, "body_truncated", false);
+        jb_bool(b, ev->body_truncated);
+        if (!ev->content_complete)
+            jb_lit(b, ",\"incomplete\":true");
+    }
+    jb_put(b, "}", 1);
+}
+
 /* ---- the sink: --amqp ---- */
 
 struct amqp_view_sink_state {
     struct sink_env env;
     bool json;
+    struct jbuf line; /* reused for every JSON object */
 };
 
 static void *sink_open(const struct sink_env *env, char *err, size_t errlen)
@@ -327,17 +617,12 @@ static void sink_on_method(void *s, const struct amqp_method_event *ev)
     struct amqp_view_sink_state *st = s;
     FILE *out = st->env.out;
     if (st->json) {
-        json_t *j = amqp_view_json(ev, st->env.o->engine.show_secrets);
-        /* Dumped to a string, then written at once: json_dumpf calls fwrite per
-         * token, which cost a sixth of --amqp -j. */
-        char *line = j ? json_dumps(j, JSON_COMPACT | JSON_REAL_PRECISION(17)) : NULL;
-        if (line) {
-            size_t n = strlen(line);
-            line[n] = '\n';
-            fwrite(line, 1, n + 1, out);
-            free(line);
-        }
-        json_decref(j);
+        st->line.len = 0;
+        amqp_view_json_write(&st->line, ev, st->env.o->engine.show_secrets);
+        jb_put(&st->line, "\n", 1);
+        if (!st->line.failed)
+            fwrite(st->line.p, 1, st->line.len, out);
+        st->line.failed = false;
     } else if (!st->env.o->quiet) {
         amqp_view_text(out, ev);
     }
@@ -345,5 +630,13 @@ static void sink_on_method(void *s, const struct amqp_method_event *ev)
         fflush(out);
 }
 
+static void sink_close(void *s)
+{
+    struct amqp_view_sink_state *st = s;
+    if (st)
+        free(st->line.p);
+    free(st);
+}
+
 const struct sink amqp_view_sink = {
-    .name = "amqp", .open = sink_open, .on_method = sink_on_method, .close = free};
+    .name = "amqp", .open = sink_open, .on_method = sink_on_method, .close = sink_close};

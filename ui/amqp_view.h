@@ -19,6 +19,12 @@ void amqp_view_text(FILE *out, const struct amqp_method_event *ev);
 /* The caller dumps and decrefs. Secrets (the SASL response, update-secret's
  * new_secret) are always "***": the AMQP stage never keeps them. */
 json_t *amqp_view_json(const struct amqp_method_event *ev, bool show_secrets);
+/* The same object written into b, byte for byte what json_dumps of the tree
+ * prints with JSON_COMPACT | JSON_REAL_PRECISION(17); no newline. */
+struct jbuf;
+void amqp_view_json_write(struct jbuf *b, const struct amqp_method_event *ev, bool show_secrets);
+/* amqp_view_table_json's table, written the same way. */
+void amqp_view_table_json_write(struct jbuf *b, const uint8_t *p, size_t len, bool array);
 /* A field table (without its length prefix) as a JSON object; an array as a
  * JSON array. Malformed input yields what could be read plus "_malformed": true. */
 json_t *amqp_view_table_json(const uint8_t *p, size_t len, bool array);

@@ -9,6 +9,7 @@
  * writes real captures in this format. Flags bit 0 turns on the --amqp view
  * (every method event rendered as text and JSON), bit 1 shrinks every limit so
  * evictions happen with small inputs, bit 2 makes the client the "a" side.
+ * The JSON the --amqp sink writes without jansson must equal jansson's dump.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -16,6 +17,9 @@
 
 #include <jansson.h>
 
+#include <stdlib.h>
+
+#include "common/json_buf.h"
 #include "dissect/amqp_conn.h"
 #include "ui/amqp_view.h"
 
@@ -37,9 +41,15 @@ static void on_method(void *user, const struct amqp_method_event *ev)
     for (int secrets = 0; secrets < 2; secrets++) {
         json_t *j = amqp_view_json(ev, secrets != 0);
         if (j) {
-            char *s = json_dumps(j, JSON_COMPACT);
+            char *s = json_dumps(j, JSON_COMPACT | JSON_REAL_PRECISION(17));
+            struct jbuf b = {0};
+            amqp_view_json_write(&b, ev, secrets != 0);
+            jb_put(&b, "", 1);
+            if (s && !b.failed && strcmp(s, b.p) != 0)
+                abort(); /* the writer and jansson disagree */
             if (s)
                 h->sink += strlen(s);
+            free(b.p);
             free(s);
             json_decref(j);
         }

@@ -6,8 +6,9 @@
  * array). The table goes through every reader the pipeline has: full
  * validation, the iterator, key lookup (`compression`, as the oslo stage asks),
  * the --amqp JSON view, and, as a content header payload, the property
- * parser. The invariant checked beyond "no crash": a table the validator
- * accepts must be walkable to its end by the iterator without an error.
+ * parser. The invariants checked beyond "no crash": a table the validator
+ * accepts must be walkable to its end by the iterator without an error, and
+ * the JSON written without jansson is byte for byte jansson's dump.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -17,6 +18,7 @@
 
 #include "dissect/amqp_props.h"
 #include "dissect/amqp_table.h"
+#include "common/json_buf.h"
 #include "dissect/inflate.h"
 #include "ui/amqp_view.h"
 
@@ -56,7 +58,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
     json_t *j = amqp_view_table_json(p, len, array);
     if (j) {
-        char *s = json_dumps(j, JSON_COMPACT);
+        char *s = json_dumps(j, JSON_COMPACT | JSON_REAL_PRECISION(17));
+        struct jbuf b = {0};
+        amqp_view_table_json_write(&b, p, len, array);
+        jb_put(&b, "", 1);
+        if (s && !b.failed && strcmp(s, b.p) != 0)
+            abort(); /* the writer and jansson disagree */
+        free(b.p);
         free(s);
         json_decref(j);
     }

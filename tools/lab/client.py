@@ -418,11 +418,22 @@ def sc_handful(lab, rnd):
         lab.rpc("call", TOPICS[i % 2], "echo", {"value": "last-%d" % i})
 
 
-def sc_bulk(lab, rnd, n_ops, big_bytes=0, threads=8, notif_every=0, cast_every=0):
+def sc_bulk(lab, rnd, n_ops, big_bytes=0, threads=8, notif_every=0, cast_every=0,
+            rate=0.0, mix=""):
     """Bench load: n_ops operations from `threads` threads; big_bytes>0 makes
-    every call carry args and a result of about that size."""
+    every call carry args and a result of about that size.  rate>0 paces this
+    process at that many operations/s (a schedule, not a sleep per op);
+    mix "control": 1 in 200 a fanout, 28 in 100 casts, the rest calls, with
+    arguments of 10-200 bytes."""
     counter = iter(range(n_ops))
     lock = threading.Lock()
+    t0 = time.time()
+
+    def pace(i):
+        if rate > 0:
+            delay = t0 + i / rate - time.time()
+            if delay > 0:
+                time.sleep(delay)
 
     def worker(t):
         r = random.Random(t)
@@ -431,7 +442,17 @@ def sc_bulk(lab, rnd, n_ops, big_bytes=0, threads=8, notif_every=0, cast_every=0
                 i = next(counter, None)
             if i is None:
                 return
-            if notif_every and i % notif_every == 0:
+            pace(i)
+            if mix == "control":
+                arg = {"value": "v" * r.randint(10, 200)}
+                if i % 200 == 7:
+                    lab.rpc("fanout_cast", TOPICS[i % 2], "cast_sink", arg)
+                elif i % 100 < 28:
+                    lab.rpc("cast", TOPICS[i % 2], "cast_sink", arg)
+                else:
+                    lab.rpc("call", TOPICS[i % 2], "echo", arg,
+                            server=SERVERS[i % 2] if r.random() < 0.1 else None)
+            elif notif_every and i % notif_every == 0:
                 lab.notify("messagingv2", "compute." + SERVERS[i % 2], "info",
                            "compute.instance.exists", {"i": i})
             elif cast_every and i % cast_every == 0:
@@ -473,6 +494,8 @@ def main():
     ap.add_argument("--bulk-threads", type=int, default=8)
     ap.add_argument("--bulk-notif-every", type=int, default=0)
     ap.add_argument("--bulk-cast-every", type=int, default=0)
+    ap.add_argument("--bulk-rate", type=float, default=0.0)
+    ap.add_argument("--bulk-mix", default="")
     args = ap.parse_args()
 
     labrt.quiet_logging()
@@ -488,7 +511,7 @@ def main():
             time.sleep(0.05)
     if args.scenario == "bulk":
         sc_bulk(lab, rnd, args.bulk_ops, args.bulk_bytes, args.bulk_threads,
-                args.bulk_notif_every, args.bulk_cast_every)
+                args.bulk_notif_every, args.bulk_cast_every, args.bulk_rate, args.bulk_mix)
     else:
         SCENARIOS[args.scenario](lab, rnd)
     lab.close()

@@ -57,6 +57,10 @@ SCENARIOS = {
                         bulk=dict(ops=10000, bytes=8000, threads=4)),
     "message-heavy": dict(client="bulk", clients=4,
                        bulk=dict(ops=200000, bytes=0, threads=8, notif_every=10, cast_every=4)),
+    # a busy control plane (issue 19): 3 processes x 4 threads paced at 200 ops/s in all,
+    # 71 % calls, 28 % casts, 1 in 200 a fanout, 10-200 byte arguments, full contexts
+    "control-plane": dict(client="bulk", clients=3,
+                          bulk=dict(ops=30000, bytes=0, threads=4, rate=200, mix="control")),
     "cut": dict(derive="cut", source="cutsrc"),
     "amqp-rpc": dict(client="handful", amqp_rpc=True),
     # one call per cause of failure or slowness; its own orchestrator (diagnosis.py)
@@ -393,7 +397,8 @@ def bulk_args(spec, scale):
         return ["--bulk-ops", str(ops), "--bulk-bytes", str(b["bytes"]),
                 "--bulk-threads", str(b["threads"]),
                 "--bulk-notif-every", str(b.get("notif_every", 0)),
-                "--bulk-cast-every", str(b.get("cast_every", 0))]
+                "--bulk-cast-every", str(b.get("cast_every", 0)),
+                "--bulk-rate", str(b.get("rate", 0) / n), "--bulk-mix", b.get("mix", "")]
     return extra
 
 
