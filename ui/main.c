@@ -15,6 +15,7 @@
 #include "common/clock.h"
 #include "engine/pipeline.h"
 #include "ui/cli.h"
+#include "ui/empty_run.h"
 #include "ui/privileges.h"
 #include "ui/progress.h"
 #include "ui/sink.h"
@@ -153,6 +154,9 @@ static int run_batch(const struct cli_options *o)
     fflush(stdout);
     if (!sink_set_finish(&sinks))
         status = 1;
+    /* Nothing found: say what was seen and what to try (--amqp shows methods, not operations). */
+    if (status == 0 && !o->quiet && !o->amqp)
+        empty_run_explain(stderr, pipeline_counters(p), advice != NULL);
     if (o->linger && status == 0)
         linger(o);
     sink_set_close(&sinks);
