@@ -19,6 +19,9 @@
  * snapshot length, a record cut by the end of the file) hands the file back
  * to libpcap at that record, so errors and odd files read exactly as before;
  * pcapng (and its Decryption Secrets Blocks) always goes through libpcap.
+ * A gzip'd file (found by its magic, whatever its name) is inflated through
+ * zlib behind a stdio FILE that libpcap reads like any other: never in place,
+ * no size (so no progress bar), and its pcapng DSBs are not pre-scanned.
  */
 #include "capture/pcap_source.h"
 
@@ -32,6 +35,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <zlib.h>
 
 #define ERRLEN 512
 
@@ -226,6 +230,69 @@ static int in_place_next(struct input *in, struct pcap_pkthdr *h, const u_char *
     return 1;
 }
 
+/* ---- gzip'd files: a FILE whose reads inflate (fopencookie) ---- */
+
+static ssize_t gz_read(void *cookie, char *buf, size_t n)
+{
+    unsigned chunk = n > (1u << 30) ? 1u << 30 : (unsigned)n;
+    int r = gzread(cookie, buf, chunk);
+    return r < 0 ? -1 : (ssize_t)r;
+}
+
+static int gz_close(void *cookie)
+{
+    return gzclose(cookie) == Z_OK ? 0 : -1;
+}
+
+/* Replaces *fp (a regular file starting with the gzip magic) by a FILE that
+ * reads the inflated bytes. false (errno set) when zlib cannot take it. */
+static bool gz_wrap(FILE **fp)
+{
+    int fd = dup(fileno(*fp));
+    if (fd < 0)
+        return false;
+    gzFile gz = gzdopen(fd, "rb");
+    if (!gz) {
+        close(fd);
+        errno = ENOMEM;
+        return false;
+    }
+    gzbuffer(gz, READ_BUF_SIZE);
+    cookie_io_functions_t io = {.read = gz_read, .close = gz_close};
+    FILE *f = fopencookie(gz, "rb", io);
+    if (!f) {
+        gzclose(gz);
+        return false;
+    }
+    fclose(*fp);
+    *fp = f;
+    return true;
+}
+
+/* Looks at the first bytes of a regular file: an empty file is an error of
+ * its own (libpcap would say "truncated dump file; tried to read 4 file
+ * header bytes"), a gzip'd one is wrapped. false with err set on failure. */
+static bool check_start(struct input *in, FILE **fp, bool *gz, char *err, size_t errlen)
+{
+    struct stat sb;
+    if (fstat(fileno(*fp), &sb) != 0 || !S_ISREG(sb.st_mode))
+        return true;
+    if (sb.st_size == 0) {
+        fail(err, errlen, "%s: empty file (0 bytes): not a capture", in->name);
+        return false;
+    }
+    uint8_t magic[2];
+    if (pread(fileno(*fp), magic, sizeof magic, 0) != (ssize_t)sizeof magic || magic[0] != 0x1f ||
+        magic[1] != 0x8b)
+        return true;
+    if (!gz_wrap(fp)) {
+        fail(err, errlen, "%s: cannot read as gzip: %s", in->name, strerror(errno));
+        return false;
+    }
+    *gz = true;
+    return true;
+}
+
 static bool open_file(struct input *in, const struct pcap_source_config *cfg, char *err,
                       size_t errlen)
 {
@@ -235,6 +302,19 @@ static bool open_file(struct input *in, const struct pcap_source_config *cfg, ch
     if (!fp) {
         fail(err, errlen, "%s: %s", in->name, strerror(errno));
         return false;
+    }
+    bool gz = false;
+    if (!is_stdin && !check_start(in, &fp, &gz, err, errlen)) {
+        fclose(fp);
+        return false;
+    }
+    if (is_stdin) {
+        int c = getc(fp);
+        if (c == EOF) {
+            fail(err, errlen, "%s: empty input (0 bytes): not a capture", "stdin");
+            return false;
+        }
+        ungetc(c, fp);
     }
     /* Not for stdin: it outlives pcap_close, and so would a buffer we free. */
     in->iobuf = is_stdin ? NULL : malloc(READ_BUF_SIZE);
@@ -255,7 +335,7 @@ static bool open_file(struct input *in, const struct pcap_source_config *cfg, ch
     if (!check_linktype(in, err, errlen))
         return false;
     struct stat sb;
-    if (strcmp(in->name, "-") != 0 && stat(in->name, &sb) == 0 && S_ISREG(sb.st_mode))
+    if (!gz && strcmp(in->name, "-") != 0 && stat(in->name, &sb) == 0 && S_ISREG(sb.st_mode))
         in->size = (uint64_t)sb.st_size;
     if (!apply_filter(in->p, in->name, cfg->bpf, err, errlen))
         return false;
