@@ -173,7 +173,20 @@ static uint64_t calls_of(const struct stats_row *r)
 
 /* ---- text -------------------------------------------------------------- */
 
-static void text_row(FILE *out, const struct stats_row *r, const char *name)
+/* Operations per second over the span the report covers (the capture's first
+ * to last packet, or the interval), not between a row's first and last
+ * operation: 57 notifications in a burst of 1.1 s are not 2016.7/s. */
+static double rate_over(const struct stats_row *r, double span_s)
+{
+    return span_s > 0 ? (double)r->ops / span_s : 0.0;
+}
+
+static double span_of(uint64_t first_ns, uint64_t last_ns)
+{
+    return last_ns > first_ns ? (double)(last_ns - first_ns) / 1e9 : 0;
+}
+
+static void text_row(FILE *out, const struct stats_row *r, const char *name, double span_s)
 {
     char p50[16], p90[16], p99[16], max[16];
     fmt_ms(hist_percentile_ms(&r->latency, 50), p50, sizeof p50);
@@ -181,7 +194,7 @@ static void text_row(FILE *out, const struct stats_row *r, const char *name)
     fmt_ms(hist_percentile_ms(&r->latency, 99), p99, sizeof p99);
     fmt_ms(r->latency.count ? (double)r->latency.max / 1e6 : -1, max, sizeof max);
     fprintf(out, "%-26.26s %6llu %6llu %7.1f %6llu %5llu %5llu %5llu", name,
-            (unsigned long long)r->ops, (unsigned long long)calls_of(r), stats_row_rate(r),
+            (unsigned long long)r->ops, (unsigned long long)calls_of(r), rate_over(r, span_s),
             (unsigned long long)r->by_status[OP_OK], (unsigned long long)r->by_status[OP_ERROR],
             (unsigned long long)r->by_status[OP_TIMEOUT],
             (unsigned long long)r->by_status[OP_OPEN]);
@@ -277,7 +290,7 @@ static void print_text(FILE *out, const struct report *r, const struct report_in
 {
     const struct stats *s = in->stats;
     const struct stats_row *t = stats_total(s);
-    double span = in->last_ns > in->first_ns ? (double)(in->last_ns - in->first_ns) / 1e9 : 0;
+    double span = span_of(in->first_ns, in->last_ns);
     if (in->totals)
         fprintf(out, "oslotrace interval %u (%llu operations since the start)\n", in->interval,
                 (unsigned long long)in->totals->ops);
@@ -298,9 +311,9 @@ static void print_text(FILE *out, const struct report *r, const struct report_in
             "calls", "rate/s", "ok", "err", "tmo", "open", "p50", "p90", "p99", "max");
     for (size_t i = 0; i < nrows; i++) {
         row_name(rows[i], name, sizeof name);
-        text_row(out, rows[i], name);
+        text_row(out, rows[i], name, span);
     }
-    text_row(out, t, "(all)");
+    text_row(out, t, "(all)", span);
 
     fprintf(out, "\n%-26s %9s %9s %9s   %9s %9s %9s\n", "queue wait / server time", "wait p50",
             "wait p90", "wait p99", "srv p50", "srv p90", "srv p99");
@@ -352,7 +365,7 @@ static json_t *pct_json(const struct hist *h)
                      (double)h->max / 1e6, "count", (json_int_t)h->count);
 }
 
-static json_t *row_json(const struct stats_row *r)
+static json_t *row_json(const struct stats_row *r, double span_s)
 {
     json_t *j = json_object();
     json_object_set_new(j, "topic", json_string(r->topic));
@@ -368,7 +381,7 @@ static json_t *row_json(const struct stats_row *r)
                             json_integer((json_int_t)r->by_status[i]));
     json_object_set_new(j, "types", types);
     json_object_set_new(j, "status", status);
-    json_object_set_new(j, "rate", json_real(stats_row_rate(r)));
+    json_object_set_new(j, "rate", json_real(rate_over(r, span_s)));
     json_object_set_new(j, "late_replies", json_integer((json_int_t)r->late_replies));
     json_object_set_new(j, "latency_ms", pct_json(&r->latency));
     json_object_set_new(j, "queue_wait_ms", pct_json(&r->queue_wait));
@@ -387,6 +400,7 @@ static json_t *kept_json(const struct kept_op *k)
 static void print_json(FILE *out, const struct report *r, const struct report_input *in)
 {
     const struct stats *s = in->stats;
+    double span = span_of(in->first_ns, in->last_ns);
     json_t *doc = json_object();
     json_object_set_new(doc, "schema", json_integer(1));
     json_object_set_new(doc, "type", json_string(in->totals ? "interval_report" : "report"));
@@ -394,9 +408,11 @@ static void print_json(FILE *out, const struct report *r, const struct report_in
         json_object_set_new(doc, "interval", json_integer(in->interval));
     json_object_set_new(doc, "first_ts", json_real((double)in->first_ns / 1e9));
     json_object_set_new(doc, "last_ts", json_real((double)in->last_ns / 1e9));
-    json_object_set_new(doc, "total", row_json(stats_total(s)));
+    json_object_set_new(doc, "total", row_json(stats_total(s), span));
     if (in->totals)
-        json_object_set_new(doc, "since_start", row_json(in->totals));
+        json_object_set_new(
+            doc, "since_start",
+            row_json(in->totals, span_of(in->start_ns ? in->start_ns : in->first_ns, in->last_ns)));
     json_t *dialects = json_object();
     for (int d = 0; d < OP_DIALECT_COUNT; d++)
         json_object_set_new(dialects, op_dialect_name((enum op_dialect)d),
@@ -408,11 +424,11 @@ static void print_json(FILE *out, const struct report *r, const struct report_in
     json_t *topics = json_array(), *cur = NULL;
     for (size_t i = 0; i < nrows; i++) {
         if (!rows[i]->method) {
-            cur = row_json(rows[i]);
+            cur = row_json(rows[i], span);
             json_object_set_new(cur, "methods", json_array());
             json_array_append_new(topics, cur);
         } else if (cur) {
-            json_array_append_new(json_object_get(cur, "methods"), row_json(rows[i]));
+            json_array_append_new(json_object_get(cur, "methods"), row_json(rows[i], span));
         }
     }
     free(rows);
@@ -549,6 +565,7 @@ static void sink_tick(void *s, double now)
     pipeline_time_span(st->env.p, &first, &last);
     in.first_ns = st->iv_first_ns ? st->iv_first_ns : first;
     in.last_ns = last;
+    in.start_ns = first;
     report_print(report_out(st->env.o), st->ivr, &in, st->env.o->json);
     st->iv_first_ns = last;
     struct stats *fresh = stats_new(0);

@@ -18,11 +18,12 @@
 struct report_input {
     const struct stats *stats;
     const struct counters *counters;
-    uint64_t first_ns, last_ns; /* packet time covered */
+    uint64_t first_ns, last_ns; /* packet time covered; rates are over this span */
     /* --report-interval: this report covers one interval (number `interval`,
      * from 1); totals is the whole run's so far. NULL for the final report. */
     const struct stats_row *totals;
     unsigned interval;
+    uint64_t start_ns; /* the capture's first packet, for the totals' rate (0: first_ns) */
 };
 
 struct report;
