@@ -1,7 +1,8 @@
 /*
  * text.c: one aligned line per operation, tcpdump style:
  *   time type topic[.server] method status latency client > server request_id [error]
- * The first six columns fit in 80 columns; addresses and ids follow. Colour
+ * The first six columns fit in 80 columns (a notification's event type is
+ * never cut: its column grows); addresses and ids follow. Colour
  * marks the status only, and only on a terminal without NO_COLOR.
  */
 #include "ui/text.h"
@@ -102,7 +103,11 @@ void text_write_op(FILE *out, const struct op *op, bool color)
     fprintf(out, "%s %-6s ", when, short_type(op->type));
     put_fit(out, target, 18);
     fputc(' ', out);
-    put_fit(out, method ? method : "-", 20);
+    /* An event type is the one name a user greps for whole: its column grows. */
+    if (op->type == OP_NOTIFICATION)
+        fprintf(out, "%-20s", method ? method : "-");
+    else
+        put_fit(out, method ? method : "-", 20);
     fputc(' ', out);
     if (color)
         fprintf(out, "%s%-7s\033[0m", status_color(op->status), status);
