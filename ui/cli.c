@@ -16,6 +16,7 @@
 #include <sys/stat.h>
 
 #include "ui/metrics_series.h"
+#include "ui/text.h"
 
 enum long_only {
     OPT_AMQP = 256,
@@ -46,6 +47,7 @@ enum long_only {
     OPT_AMQPS_PORT,
     OPT_TLS_KEYLOG,
     OPT_BROKER_EVENTS,
+    OPT_COLOR,
 };
 
 static const struct option long_options[] = {
@@ -59,6 +61,7 @@ static const struct option long_options[] = {
     {"buffer-size", required_argument, NULL, 'B'},
     {"help", no_argument, NULL, 'h'},
     {"amqp", no_argument, NULL, OPT_AMQP},
+    {"color", required_argument, NULL, OPT_COLOR},
     {"report", no_argument, NULL, OPT_REPORT},
     {"report-interval", required_argument, NULL, OPT_REPORT_INTERVAL},
     {"tui", no_argument, NULL, OPT_TUI},
@@ -130,6 +133,8 @@ void cli_usage(FILE *out)
           "  --args             include arguments and results (redacted)\n"
           "  --show-secrets     do not redact tokens and passwords\n"
           "  --broker-events    with -j: also a record per broker event (blocked, cancel, close)\n"
+          "  --color WHEN       colour the status: auto (a terminal without NO_COLOR),\n"
+          "                     always or never\n"
           "  -q                 no per-operation lines, no progress bar\n"
           "  -n                 accepted for tcpdump habits (addresses are always numeric)\n"
           "Filters (every output):\n"
@@ -275,6 +280,17 @@ enum cli_result cli_parse(struct cli_options *o, int argc, char **argv, FILE *ou
             break;
         case OPT_BROKER_EVENTS:
             o->broker_events = true;
+            break;
+        case OPT_COLOR:
+            if (strcmp(a, "auto") == 0)
+                o->color = TEXT_COLOR_AUTO;
+            else if (strcmp(a, "always") == 0)
+                o->color = TEXT_COLOR_ALWAYS;
+            else if (strcmp(a, "never") == 0)
+                o->color = TEXT_COLOR_NEVER;
+            else
+                return usage_error(err, "bad value for --color: '%s' (auto, always or never)%s", a,
+                                   "");
             break;
         case OPT_CALL_TIMEOUT:
             if (!parse_seconds(a, &o->engine.call_timeout_s) || o->engine.call_timeout_s <= 0)

@@ -137,7 +137,7 @@ static int run_batch(const struct cli_options *o)
                            .p = p,
                            .live = live,
                            .out = stdout,
-                           .color = text_use_color(stdout),
+                           .color = text_color_wanted(o->color, stdout),
                            .flush_lines = !stdout_is_file()};
     if (!sink_set_open(&sinks, &env, NULL, err, sizeof err) ||
         (live && !privileges_drop(o->user, err, sizeof err))) {

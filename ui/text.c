@@ -48,6 +48,15 @@ bool text_use_color(FILE *f)
     return isatty(fileno(f));
 }
 
+bool text_color_wanted(int mode, FILE *f)
+{
+    if (mode == TEXT_COLOR_ALWAYS)
+        return true;
+    if (mode == TEXT_COLOR_NEVER)
+        return false;
+    return text_use_color(f);
+}
+
 static const char *status_color(enum op_status s)
 {
     switch (s) {

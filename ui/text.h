@@ -17,10 +17,13 @@ void text_format_time(uint64_t ts_ns, char *buf, size_t len);
 void text_format_latency(const struct op *op, char *buf, size_t len);
 /* "topic.server" or "topic", "-" when unknown. */
 void text_format_target(const struct op *op, char *buf, size_t len);
+/* --color=auto|always|never */
+enum text_color_mode { TEXT_COLOR_AUTO, TEXT_COLOR_ALWAYS, TEXT_COLOR_NEVER };
 /* Whether colour escapes belong on this stream: a TTY and NO_COLOR unset. */
 bool text_use_color(FILE *f);
+/* The same, decided by --color first: always and never win over the terminal and NO_COLOR. */
+bool text_color_wanted(int mode, FILE *f);
 void text_write_op(FILE *out, const struct op *op, bool color);
-
 
 /* One text line per operation on stdout (the default output). */
 extern const struct sink text_sink;

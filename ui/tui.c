@@ -27,6 +27,7 @@
 #include "engine/pipeline.h"
 #include "ui/packet_ring.h"
 #include "ui/sink.h"
+#include "ui/text.h"
 #include "ui/tui_agg.h"
 #include "ui/tui_store.h"
 #include "ui/tui_views.h"
@@ -115,8 +116,8 @@ static const struct sink tui_sink = {.name = "tui",
 static const struct counter_def tui_store_rows[] = {
     COUNTER_ROW(struct tui_store_stats, evicted, "tui_history_evicted", TOTAL, COUNTER_EVICTION,
                 "Operations dropped from the TUI's full history (--tui-history)."),
-    COUNTER_ROW(struct tui_store_stats, conns_evicted, "tui_conns_evicted", TOTAL,
-                COUNTER_EVICTION, "Connections dropped from the TUI's connection list."),
+    COUNTER_ROW(struct tui_store_stats, conns_evicted, "tui_conns_evicted", TOTAL, COUNTER_EVICTION,
+                "Connections dropped from the TUI's connection list."),
 };
 
 static void read_store_stats(const void *owner, void *out)
@@ -637,7 +638,8 @@ static void step(struct tui *t, bool fd_ready, double now)
         unsigned n = 0;
         do
             s = pipeline_step(t->p, 1);
-        while (s == PIPELINE_MORE && ++n < STEP_PACKETS_LIVE && clock_mono_s() - now < LIVE_SLICE_S);
+        while (s == PIPELINE_MORE && ++n < STEP_PACKETS_LIVE &&
+               clock_mono_s() - now < LIVE_SLICE_S);
     } else {
         s = pipeline_step(t->p, STEP_PACKETS_OFFLINE);
     }
@@ -741,7 +743,10 @@ static bool start_curses(struct tui *t)
     keypad(stdscr, TRUE);
     nodelay(stdscr, TRUE);
     curs_set(0);
-    bool color = has_colors() && !(getenv("NO_COLOR") && getenv("NO_COLOR")[0]);
+    /* --color=never: none; always: whatever NO_COLOR says; auto: NO_COLOR honoured. */
+    bool color =
+        has_colors() && t->o->color != TEXT_COLOR_NEVER &&
+        (t->o->color == TEXT_COLOR_ALWAYS || !(getenv("NO_COLOR") && getenv("NO_COLOR")[0]));
     if (color) {
         start_color();
         tui_views_init_colors();
