@@ -13,6 +13,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/hex.h"
+
 #define KEY_MAX 128
 #define TAIL 16 /* room kept for the closing bytes */
 #define SCALAR_MAX 64
@@ -179,23 +181,12 @@ static void put_utf8(struct json_skel *s, uint32_t cp)
     }
 }
 
-static int hex_val(uint8_t c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 /* One byte of an expanded string's escaped text: unescaped into level 1. */
 static void expand_byte(struct json_skel *s, uint8_t c)
 {
     struct skel_level *l = &s->lv[0];
     if (l->esc >= 2) {
-        int h = hex_val(c);
+        int h = hex_digit(c);
         if (h < 0) {
             s->lv[1].state = S_FAILED;
             l->esc = 0;

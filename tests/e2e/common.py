@@ -5,6 +5,8 @@ tshark), never a snapshot of oslotrace's own output."""
 import glob
 import json
 import os
+import signal
+import socket
 import subprocess
 import sys
 
@@ -82,3 +84,38 @@ class Checker:
         print("%s: %d passed, %d failed" % (self.name, self.checks - len(self.failures),
                                             len(self.failures)))
         sys.exit(1 if self.failures else 0)
+
+
+def free_port(also_free=()):
+    """A free 127.0.0.1 port p whose p + d (for d in also_free) is free too."""
+    for _ in range(200):
+        s = socket.socket()
+        s.bind(("127.0.0.1", 0))
+        p = s.getsockname()[1]
+        s.close()
+        if p + max(also_free or (0,)) > 65535:
+            continue
+        ok = True
+        for d in also_free:
+            t = socket.socket()
+            try:
+                t.bind(("127.0.0.1", p + d))
+            except OSError:
+                ok = False
+            finally:
+                t.close()
+        if ok:
+            return p
+    raise RuntimeError("no free port")
+
+
+def stop(p, sig=signal.SIGTERM, timeout=30):
+    """Ends a process we started, by pid; returns its exit status."""
+    if p.poll() is None:
+        p.send_signal(sig)
+        try:
+            p.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            p.kill()
+            p.wait()
+    return p.returncode

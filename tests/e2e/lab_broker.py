@@ -8,36 +8,12 @@ machine, and stopped by its pid whatever happens.
 """
 import os
 import shutil
-import socket
 import subprocess
 import tempfile
 
-from common import SRC
+from common import SRC, free_port
 
 BROKER_SH = os.path.join(SRC, "tools", "lab", "broker.sh")
-
-
-def free_port(also_free=()):
-    """A free 127.0.0.1 port p whose p + d (for d in also_free) is free too."""
-    for _ in range(200):
-        s = socket.socket()
-        s.bind(("127.0.0.1", 0))
-        p = s.getsockname()[1]
-        s.close()
-        if p + max(also_free or (0,)) > 65535:
-            continue
-        ok = True
-        for d in also_free:
-            t = socket.socket()
-            try:
-                t.bind(("127.0.0.1", p + d))
-            except OSError:
-                ok = False
-            finally:
-                t.close()
-        if ok:
-            return p
-    raise RuntimeError("no free port")
 
 
 class PrivateBroker:

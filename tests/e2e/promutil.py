@@ -8,15 +8,13 @@ private temp dir, so two runs can share the machine."""
 import json
 import os
 import re
-import signal
-import socket
 import subprocess
 import time
 import urllib.error
 import urllib.parse
 import urllib.request
 
-from common import BIN, truth
+from common import BIN, free_port, stop, truth  # noqa: F401 (re-exported)
 
 SAMPLE = re.compile(r'^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})? (\S+)$')
 LABEL = re.compile(r'([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"')
@@ -127,24 +125,6 @@ def start_serving(args, workdir, wait_for_end=True, wrapper=()):
         time.sleep(0.05)
     stop(p)
     raise AssertionError("oslotrace did not start serving metrics: %s" % text[-500:])
-
-
-def stop(p, sig=signal.SIGTERM, timeout=30):
-    """Ends a process we started, by pid; returns its exit status."""
-    if p.poll() is None:
-        p.send_signal(sig)
-        try:
-            p.wait(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            p.kill()
-            p.wait()
-    return p.returncode
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def query(prom, expr):

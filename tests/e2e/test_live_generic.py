@@ -14,7 +14,7 @@ import subprocess
 import sys
 import time
 
-from common import BIN, SRC, Checker, SKIP
+from common import BIN, SRC, Checker, SKIP, stop
 from lab_broker import PrivateBroker
 
 LAB = os.path.join(SRC, "tools", "lab")
@@ -24,16 +24,6 @@ PY = "/usr/bin/python3"
 def skip(why):
     print("SKIPPED: " + why)
     sys.exit(SKIP)
-
-
-def stop(p, sig=signal.SIGTERM, timeout=30):
-    if p is not None and p.poll() is None:
-        p.send_signal(sig)
-        try:
-            p.wait(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            p.kill()
-            p.wait()
 
 
 def main():
