@@ -17,6 +17,12 @@ TOKEN_MARKER = "HARNESSFAKETOKEN"
 SKIP = 77
 
 
+def skip(why):
+    """Ends a test as skipped (ctest's SKIP_RETURN_CODE), saying why."""
+    print("SKIPPED: " + why)
+    sys.exit(SKIP)
+
+
 # The sanitizer build runs ~5x slower; tests that repeat many runs per capture
 # may keep to the small captures there (the plain build covers them all).
 SANITIZED = os.environ.get("OSLOTRACE_SANITIZED") == "1"

@@ -11,9 +11,21 @@ import shutil
 import subprocess
 import tempfile
 
-from common import SRC, free_port
+from common import SRC, free_port, skip
 
 BROKER_SH = os.path.join(SRC, "tools", "lab", "broker.sh")
+
+
+def require_live_lab(modules=("oslo_messaging",)):
+    """Skips the test where a live lab cannot run here: live capture on lo needs
+    root, the broker needs rabbitmq-server, the clients need these modules."""
+    if os.geteuid() != 0:
+        skip("live capture on lo needs root (CAP_NET_RAW)")
+    if not os.path.exists("/usr/lib/rabbitmq/bin/rabbitmq-server"):
+        skip("rabbitmq-server is not installed")
+    if subprocess.run(["/usr/bin/python3", "-c", "import " + ", ".join(modules)]).returncode != 0:
+        skip("python3 cannot import %s (Debian: python3-oslo.messaging, python3-pika)"
+             % ", ".join(modules))
 
 
 class PrivateBroker:

@@ -10,26 +10,16 @@ import os
 import shutil
 import signal
 import subprocess
-import sys
 import tempfile
 import time
 
-from common import BIN, SRC, Checker, SKIP, TOKEN_MARKER
-from lab_broker import PrivateBroker
+from common import BIN, SRC, Checker, TOKEN_MARKER
+from lab_broker import PrivateBroker, require_live_lab
 
-
-def skip(why):
-    print("SKIPPED: " + why)
-    sys.exit(SKIP)
 
 
 def main():
-    if os.geteuid() != 0:
-        skip("live capture on lo needs root (CAP_NET_RAW)")
-    if not os.path.exists("/usr/lib/rabbitmq/bin/rabbitmq-server"):
-        skip("rabbitmq-server is not installed")
-    if subprocess.run(["/usr/bin/python3", "-c", "import oslo_messaging"]).returncode != 0:
-        skip("python3-oslo.messaging is not installed")
+    require_live_lab(("oslo_messaging",))
     c = Checker("live")
     with PrivateBroker("live") as broker:
         run_with_broker(c, broker)

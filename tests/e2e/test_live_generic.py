@@ -11,28 +11,18 @@ import json
 import os
 import signal
 import subprocess
-import sys
 import time
 
-from common import BIN, SRC, Checker, SKIP, stop
-from lab_broker import PrivateBroker
+from common import BIN, SRC, Checker, skip, stop
+from lab_broker import PrivateBroker, require_live_lab
 
 LAB = os.path.join(SRC, "tools", "lab")
 PY = "/usr/bin/python3"
 
 
-def skip(why):
-    print("SKIPPED: " + why)
-    sys.exit(SKIP)
-
 
 def main():
-    if os.geteuid() != 0:
-        skip("live capture on lo needs root (CAP_NET_RAW)")
-    if not os.path.exists("/usr/lib/rabbitmq/bin/rabbitmq-server"):
-        skip("rabbitmq-server is not installed")
-    if subprocess.run([PY, "-c", "import pika, oslo_messaging"]).returncode != 0:
-        skip("python3-pika or python3-oslo.messaging is not installed")
+    require_live_lab(("pika", "oslo_messaging"))
     if not os.path.exists(BIN):
         skip("no binary at " + BIN)
     c = Checker("live_generic")

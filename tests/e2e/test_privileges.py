@@ -11,16 +11,10 @@ import os
 import pwd
 import socket
 import subprocess
-import sys
 import tempfile
 import time
 
-from common import BIN, Checker, SKIP
-
-
-def skip(why):
-    print("SKIPPED: " + why)
-    sys.exit(SKIP)
+from common import BIN, Checker, skip
 
 
 def ids(pid):

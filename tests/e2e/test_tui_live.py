@@ -18,15 +18,11 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from common import BIN, Checker, SKIP, SRC  # noqa: E402
+from common import BIN, Checker, SRC, skip  # noqa: E402
 from tui_driver import TuiSession, rows, tmux_available  # noqa: E402
-from lab_broker import PrivateBroker  # noqa: E402
+from lab_broker import PrivateBroker, require_live_lab  # noqa: E402
 
 LAB = os.path.join(SRC, "tools", "lab")
-
-def skip(why):
-    print("SKIP: " + why)
-    sys.exit(SKIP)
 
 
 def main():
@@ -35,10 +31,7 @@ def main():
     traffic = os.path.join(LAB, "traffic.py")
     if not os.path.exists(traffic):
         skip("tools/lab/traffic.py (the lab's traffic generator) is not there")
-    if os.geteuid() != 0:
-        skip("live capture on lo needs root")
-    if not os.path.exists("/usr/lib/rabbitmq/bin/rabbitmq-server"):
-        skip("rabbitmq-server is not installed")
+    require_live_lab(("oslo_messaging",))
     c = Checker("tui-live")
     with PrivateBroker("tui-live") as broker:
         run_with_broker(c, broker, traffic)
