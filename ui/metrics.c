@@ -155,13 +155,14 @@ static void *sink_open(const struct sink_env *env, char *err, size_t errlen)
     const struct cli_options *o = env->o;
     if (!o->metrics_listen && !o->metrics_file)
         return NULL;
-    struct metrics_state *m = calloc(1, sizeof *m);
-    if (!m || !(m->series = metrics_series_new(o->metrics_max_series))) {
+    struct metrics_state *m = sink_state_new(sizeof *m, env, err, errlen);
+    if (!m)
+        return NULL;
+    if (!(m->series = metrics_series_new(o->metrics_max_series))) {
         free(m);
         snprintf(err, errlen, "out of memory");
         return NULL;
     }
-    m->env = *env;
     libpcap_version(m->libpcap, sizeof m->libpcap);
     m->build = (struct metrics_build){.version = OSLOTRACE_VERSION, .libpcap = m->libpcap};
     struct counters *reg = pipeline_counters(env->p);
