@@ -110,6 +110,13 @@ bool counters_get(const struct counters *c, const char *name, uint64_t *value)
     return false;
 }
 
+uint64_t counters_value(const struct counters *c, const char *name)
+{
+    uint64_t v = 0;
+    counters_get(c, name, &v);
+    return v;
+}
+
 void counters_free(struct counters *c)
 {
     if (!c)

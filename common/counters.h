@@ -70,6 +70,8 @@ size_t counters_snapshot(const struct counters *c, struct counter_value *out, si
 uint64_t counters_sum(const struct counters *c, unsigned flags);
 /* One counter by name; false when there is none. */
 bool counters_get(const struct counters *c, const char *name, uint64_t *value);
+/* One counter by name, 0 when there is none (for views that print it). */
+uint64_t counters_value(const struct counters *c, const char *name);
 void counters_free(struct counters *c);
 
 #endif

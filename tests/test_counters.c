@@ -84,6 +84,8 @@ static void test_snapshot_order_and_values(void **state)
     assert_true(counters_get(c, "b_open", &x));
     assert_int_equal(x, 7);
     assert_false(counters_get(c, "no_such", &x));
+    assert_int_equal(counters_value(c, "b_open"), 7);
+    assert_int_equal(counters_value(c, "no_such"), 0);
     counters_free(c);
 }
 

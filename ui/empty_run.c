@@ -9,9 +9,7 @@
 
 static unsigned long long get(const struct counters *reg, const char *name)
 {
-    uint64_t v = 0;
-    counters_get(reg, name, &v);
-    return (unsigned long long)v;
+    return (unsigned long long)counters_value(reg, name);
 }
 
 /* The first line: what was seen, and what to try. */

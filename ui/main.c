@@ -79,9 +79,7 @@ static int run_loop(const struct cli_options *o, struct pipeline *p, struct sink
             break;
         if (st == PIPELINE_ERROR) {
             progress_clear(&prog);
-            uint64_t packets = 0;
-            counters_get(pipeline_counters(p), "packets", &packets);
-            if (packets == 0) {
+            if (counters_value(pipeline_counters(p), "packets") == 0) {
                 fprintf(stderr, "oslotrace: %s\n", pipeline_error(p));
                 status = 1;
             } else {

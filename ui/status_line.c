@@ -4,19 +4,13 @@
  */
 #include "ui/status_line.h"
 
-static uint64_t get(const struct counters *reg, const char *name)
-{
-    uint64_t v = 0;
-    counters_get(reg, name, &v);
-    return v;
-}
-
 void status_line_print(FILE *out, const struct counters *reg)
 {
     fprintf(out, "oslotrace: %llu packets, %llu dropped by kernel, %llu ops, %llu pending calls\n",
-            (unsigned long long)get(reg, "packets"), (unsigned long long)get(reg, "pcap_drops"),
-            (unsigned long long)get(reg, "ops_reported"),
-            (unsigned long long)get(reg, "pending_calls"));
+            (unsigned long long)counters_value(reg, "packets"),
+            (unsigned long long)counters_value(reg, "pcap_drops"),
+            (unsigned long long)counters_value(reg, "ops_reported"),
+            (unsigned long long)counters_value(reg, "pending_calls"));
 }
 
 static void *sink_open(const struct sink_env *env, char *err, size_t errlen)

@@ -151,13 +151,6 @@ static void describe_source(const struct cli_options *o, char *buf, size_t len)
         snprintf(buf, len, "file %s", strcmp(f, "-") == 0 ? "stdin" : base);
 }
 
-static uint64_t counter(const struct counters *reg, const char *name)
-{
-    uint64_t v = 0;
-    counters_get(reg, name, &v);
-    return v;
-}
-
 static void sample_status(struct tui *t)
 {
     const struct counters *reg = pipeline_counters(t->p);
@@ -167,11 +160,11 @@ static void sample_status(struct tui *t)
     st->live = t->live;
     st->loading = !t->live && !t->done;
     st->progress = src.bytes_total ? (double)src.bytes_read / (double)src.bytes_total : -1;
-    st->packets = counter(reg, "packets");
-    st->ps_drop = counter(reg, "pcap_drops");
-    st->ps_ifdrop = counter(reg, "pcap_ifdrops");
-    st->ops = counter(reg, "ops_reported");
-    st->pending = counter(reg, "pending_calls");
+    st->packets = counters_value(reg, "packets");
+    st->ps_drop = counters_value(reg, "pcap_drops");
+    st->ps_ifdrop = counters_value(reg, "pcap_ifdrops");
+    st->ops = counters_value(reg, "ops_reported");
+    st->pending = counters_value(reg, "pending_calls");
     st->evicted = counters_sum(reg, COUNTER_EVICTION);
     st->errors = counters_sum(reg, COUNTER_ERROR);
     uint64_t first;
@@ -836,9 +829,9 @@ int tui_run(const struct cli_options *o, volatile sig_atomic_t *stop_requests)
     if (t.live && status == 0) {
         const struct counters *reg = pipeline_counters(t.p);
         fprintf(stderr, "oslotrace: %llu packets, %llu dropped by kernel, %llu ops\n",
-                (unsigned long long)counter(reg, "packets"),
-                (unsigned long long)counter(reg, "pcap_drops"),
-                (unsigned long long)counter(reg, "ops_reported"));
+                (unsigned long long)counters_value(reg, "packets"),
+                (unsigned long long)counters_value(reg, "pcap_drops"),
+                (unsigned long long)counters_value(reg, "ops_reported"));
     }
     /* q before the end of a file: the outputs get what was read so far. */
     pipeline_finish(t.p);
