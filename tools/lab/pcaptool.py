@@ -14,10 +14,14 @@ records the packets that carried its bytes and the oslo ids inside its body
 Holes (lossy captures) are zero-filled and the frame walker resynchronises
 after them or after a mid-frame start; that is enough to find ids, nothing more.
 
-CLI: pcaptool.py messages F | lossy IN OUT EVERY | cut IN OUT | verify F TRUTH
+Also `shift` (a node's clock offset) and `split_by_process` (one-sided views) for the
+cluster lab (cluster.py).
+
+CLI: pcaptool.py messages F | lossy IN OUT EVERY | cut IN OUT | shift IN OUT SECONDS | verify F TRUTH
 """
 import bisect
 import json
+import os
 import re
 import struct
 import sys
@@ -418,6 +422,55 @@ def _load_truth(path):
         return [json.loads(line) for line in f if line.strip()]
 
 
+def shift(src, dst, offset_s):
+    """dst = src with every timestamp moved by offset_s seconds (either sign):
+    the capture of a node whose clock is offset_s ahead."""
+    p = Pcap(src)
+    scale = 10**9 if p.nano else 10**6
+    off = int(round(offset_s * scale))
+    with open(dst, "wb") as f:
+        f.write(p.header)
+        for ts, frac, orig, data in p.packets:
+            t = ts * scale + frac + off
+            f.write(struct.pack(p.endian + "IIII", t // scale, t % scale, len(data), orig))
+            f.write(data)
+    return {"shifted_from": os.path.basename(src), "offset_s": offset_s, "packets": len(p.packets)}
+
+
+def _flow_key(t):
+    a, b = (t[0], t[1]), (t[2], t[3])
+    return (a, b) if a < b else (b, a)
+
+
+def split_by_process(src, dst_a, dst_b, marker_a, marker_b):
+    """Two one-sided views of one capture: each TCP flow goes to dst_a when its
+    bytes name marker_a (oslo's connection_name "client.py:<pid>:..." in
+    connection.start-ok), to dst_b for marker_b; other flows are dropped.
+    Returns how many flows went each way."""
+    p = Pcap(src)
+    flows, side = {}, {}
+    for i, (_, _, _, data) in enumerate(p.packets):
+        t = tcp_of(p.linktype, data)
+        if t is None:
+            continue
+        k = _flow_key(t)
+        flows.setdefault(k, []).append(i)
+        if k not in side:
+            if marker_a in t[6]:
+                side[k] = "a"
+            elif marker_b in t[6]:
+                side[k] = "b"
+    keep = {"a": [], "b": []}
+    for k, idx in flows.items():
+        if k in side:
+            keep[side[k]] += idx
+    p.write(dst_a, sorted(keep["a"]))
+    p.write(dst_b, sorted(keep["b"]))
+    return {"flows_a": sum(1 for v in side.values() if v == "a"),
+            "flows_b": sum(1 for v in side.values() if v == "b"),
+            "flows_dropped": len(flows) - len(side)}
+
+
 def main(argv):
     if len(argv) >= 2 and argv[0] == "messages":
         msgs, _ = amqp_messages(Pcap(argv[1]))
@@ -428,6 +481,8 @@ def main(argv):
         print(json.dumps(make_lossy(argv[1], argv[2], int(argv[3]), []), indent=1))
     elif len(argv) == 3 and argv[0] == "cut":
         print(json.dumps(make_cut(argv[1], argv[2])[0], indent=1))
+    elif len(argv) == 4 and argv[0] == "shift":
+        print(json.dumps(shift(argv[1], argv[2], float(argv[3]))))
     elif len(argv) == 3 and argv[0] == "verify":
         print(json.dumps(verify(argv[1], _load_truth(argv[2])), indent=1))
     else:
