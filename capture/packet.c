@@ -345,6 +345,7 @@ enum packet_result packet_decode(const struct packet *pkt, struct tcp_segment *o
     memset(out, 0, sizeof *out);
     out->ts_ns = pkt->ts_ns;
     out->pkt_index = pkt->index;
+    out->source = pkt->source;
     if (!packet_linktype_supported(pkt->linktype))
         return PACKET_UNSUPPORTED_LINK;
     if (!pkt->data || pkt->caplen == 0)

@@ -20,6 +20,7 @@ struct packet {
     uint32_t caplen;     /* bytes captured */
     uint32_t wirelen;    /* bytes on the wire */
     int linktype;        /* DLT_* of the file or interface it came from */
+    uint16_t source;     /* which input (-r file, 0-based) it came from; 0 live */
     const uint8_t *data; /* caplen bytes, valid until the next packet is read */
 };
 
@@ -38,6 +39,7 @@ struct tcp_segment {
     uint32_t wire_len;      /* payload bytes on the wire (> len when cut by snaplen) */
     uint64_t ts_ns;
     uint64_t pkt_index;
+    uint16_t source; /* the packet's input (struct packet.source) */
 };
 
 enum packet_result {

@@ -58,8 +58,9 @@ struct input {
     bool has_pending; /* hdr/data hold its next packet */
     struct pcap_pkthdr hdr;
     const u_char *data; /* in p's buffer, valid until p is read again */
-    uint64_t ts_ns;
-    uint64_t packets; /* read from this file */
+    uint64_t ts_ns;    /* with offset_ns applied */
+    int64_t offset_ns; /* the file's clock offset */
+    uint64_t packets;  /* read from this file */
     uint64_t size;    /* file size, 0 when unknown (stdin, pipe) */
     char *iobuf;      /* the FILE's read buffer (offline), freed after pcap_close */
     /* Read in place (see the top of the file). */
@@ -103,6 +104,14 @@ static uint64_t to_ns(const struct pcap_pkthdr *h, bool nano)
     if (h->ts.tv_sec < 0 || h->ts.tv_usec < 0)
         return 0;
     return (uint64_t)h->ts.tv_sec * 1000000000ull + (uint64_t)h->ts.tv_usec * (nano ? 1 : 1000);
+}
+
+/* A file's time on the reference clock (never below 1 ns: 0 means no time). */
+static uint64_t shifted(uint64_t ts, int64_t off)
+{
+    if (off < 0 && (uint64_t)-off >= ts)
+        return 1;
+    return ts + (uint64_t)off;
 }
 
 /* The filter is compiled per input since each may have its own link type. */
@@ -424,6 +433,7 @@ struct pcap_source *pcap_source_open(const struct pcap_source_config *cfg, char 
     for (size_t i = 0; i < n; i++) {
         struct input *in = &src->in[i];
         in->name = live ? cfg->iface : cfg->files[i];
+        in->offset_ns = !live && cfg->offsets_ns ? cfg->offsets_ns[i] : 0;
         bool ok = live ? open_live(in, cfg, err, errlen) : open_file(in, cfg, err, errlen);
         if (!ok) {
             pcap_source_close(src);
@@ -458,7 +468,7 @@ static void refill(struct pcap_source *src, struct input *in)
     if (in->in_place) {
         int r = in_place_next(in, &in->hdr, &in->data);
         if (r == 1) {
-            in->ts_ns = to_ns(&in->hdr, in->nano);
+            in->ts_ns = shifted(to_ns(&in->hdr, in->nano), in->offset_ns);
             in->has_pending = true;
             in->packets++;
             return;
@@ -471,7 +481,7 @@ static void refill(struct pcap_source *src, struct input *in)
     if (rc == 1) {
         in->hdr = *h;
         in->data = d;
-        in->ts_ns = to_ns(h, in->nano);
+        in->ts_ns = shifted(to_ns(h, in->nano), in->offset_ns);
         in->has_pending = true;
         in->packets++;
         return;
@@ -561,6 +571,7 @@ enum pcap_source_status pcap_source_next(struct pcap_source *src, struct packet 
     }
     const struct input *in = &src->in[pick];
     out->ts_ns = in->ts_ns;
+    out->source = (uint16_t)pick;
     out->index = ++src->index;
     out->caplen = in->hdr.caplen;
     out->wirelen = in->hdr.len;

@@ -2,6 +2,8 @@
  * pcap_source.h: where packets come from. Offline files (pcap or pcapng,
  * several merged in timestamp order, "-" for stdin) or a live interface
  * (pcap_create/pcap_activate, block or immediate mode, ns timestamps, BPF filter).
+ * Each packet says which file (source) it came from; a file's timestamps can
+ * be moved by its clock's offset before the merge.
  * It only reads packets; decoding is packet.h's job.
  */
 #ifndef OSLOTRACE_CAPTURE_PCAP_SOURCE_H
@@ -23,6 +25,9 @@ struct pcap_source_config {
     int snaplen;       /* default 262144 */
     int timeout_ms;    /* live read timeout so the caller can poll, default 100 */
     bool immediate;    /* live: immediate mode (else packets come in blocks, see open_live) */
+    /* offline: ns added to each file's timestamps before the merge (its
+     * clock's offset, engine/clock_sync.h); NULL = none. */
+    const int64_t *offsets_ns;
 };
 
 enum pcap_source_status {

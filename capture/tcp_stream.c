@@ -511,7 +511,7 @@ static void flow_close(struct tcp_stream *ts, struct flow *f, enum tcp_close_rea
 }
 
 static struct flow *flow_create(struct tcp_stream *ts, const struct netaddr *a,
-                                const struct netaddr *b, uint64_t ts_ns)
+                                const struct netaddr *b, uint64_t ts_ns, uint16_t source)
 {
     if (ts->st.flows_active >= ts->cfg.max_flows && lru_oldest(ts)) {
         ts->st.flows_evicted++;
@@ -523,6 +523,7 @@ static struct flow *flow_create(struct tcp_stream *ts, const struct netaddr *a,
     f->pub.a = *a;
     f->pub.b = *b;
     f->pub.id = ts->next_id++;
+    f->pub.source = source;
     f->pub.first_ts = f->pub.last_ts = ts_ns;
     size_t bkt = flow_bucket(ts, a, b);
     f->hnext = ts->buckets[bkt];
@@ -565,10 +566,10 @@ static struct flow *flow_for_segment(struct tcp_stream *ts, const struct tcp_seg
     }
     if ((seg->flags & (TCP_FLAG_SYN | TCP_FLAG_ACK)) == (TCP_FLAG_SYN | TCP_FLAG_ACK)) {
         *dir = 1; /* a SYN-ACK comes from the server; a is the SYN sender */
-        return flow_create(ts, &seg->dst, &seg->src, seg->ts_ns);
+        return flow_create(ts, &seg->dst, &seg->src, seg->ts_ns, seg->source);
     }
     *dir = 0;
-    return flow_create(ts, &seg->src, &seg->dst, seg->ts_ns);
+    return flow_create(ts, &seg->src, &seg->dst, seg->ts_ns, seg->source);
 }
 
 void tcp_stream_feed(struct tcp_stream *ts, const struct tcp_segment *seg)

@@ -27,6 +27,7 @@ struct tcp_flow {
     uint64_t first_ts; /* ns */
     uint64_t last_ts;  /* ns */
     uint64_t bytes[2]; /* delivered bytes per direction */
+    uint16_t source;   /* the input its first segment came from (struct packet.source) */
     void *user;        /* downstream state (the AMQP connection); tcp_stream never touches it */
 };
 

@@ -297,6 +297,11 @@ struct amqp_conn *amqp_conn_open(struct amqp_dissector *d, uint64_t flow_id,
     return c;
 }
 
+void amqp_conn_set_source(struct amqp_conn *c, uint16_t source)
+{
+    c->info.source = source;
+}
+
 const struct amqp_conn_info *amqp_conn_get_info(const struct amqp_conn *c)
 {
     return &c->info;

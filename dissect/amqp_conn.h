@@ -119,6 +119,8 @@ void amqp_conn_gap(struct amqp_conn *c, int tcp_dir, uint64_t missing_bytes, uin
 /* Flushes nothing half-done as a message (counted content_unfinished); frees c. */
 void amqp_conn_close(struct amqp_conn *c, uint64_t ts_ns);
 const struct amqp_conn_info *amqp_conn_get_info(const struct amqp_conn *c);
+/* Which input (capture file, node) the connection was seen in. */
+void amqp_conn_set_source(struct amqp_conn *c, uint16_t source);
 void amqp_dissector_get_stats(const struct amqp_dissector *d, struct amqp_stats *out);
 /* Adds the AMQP counters to a registry (false when it cannot). */
 bool amqp_dissector_register_counters(const struct amqp_dissector *d, struct counters *reg);

@@ -25,6 +25,7 @@ struct amqp_bytes {
 /* Identity of one AMQP connection (one TCP flow), kept by the AMQP stage. */
 struct amqp_conn_info {
     uint64_t id;                 /* the TCP flow id */
+    uint16_t source;             /* the input (-r file) the flow came from: its node */
     struct netaddr client, broker;
     bool broker_known;           /* false while the roles are only guessed */
     char connection_name[128];   /* client property connection_name, "" if unseen */

@@ -72,7 +72,7 @@ static void shape_fields(const struct strpool_str *sh, const char *out[SH_COUNT]
 }
 
 /* Connection identity as pooled bytes: id(8) family(1) ip(16) port(2) name. */
-#define CONN_HDR 27
+#define CONN_HDR 29
 
 struct strpool_str *corr_op_conn(struct strpool *sp, const struct amqp_conn_info *ci)
 {
@@ -84,17 +84,20 @@ struct strpool_str *corr_op_conn(struct strpool *sp, const struct amqp_conn_info
     buf[8] = ci->client.family;
     memcpy(buf + 9, ci->client.ip, 16);
     memcpy(buf + 25, &ci->client.port, 2);
+    memcpy(buf + 27, &ci->source, 2);
     memcpy(buf + CONN_HDR, ci->connection_name, nl);
     return strpool_get(sp, buf, CONN_HDR + nl);
 }
 
-static void conn_peer(const struct strpool_str *p, struct op_peer *peer, uint64_t *id)
+static void conn_peer(const struct strpool_str *p, struct op_peer *peer, uint64_t *id,
+                      uint16_t *source)
 {
     memset(peer, 0, sizeof(*peer));
     if (!p || p->len < CONN_HDR)
         return;
     peer->known = true;
     memcpy(id, p->s, 8);
+    memcpy(source, p->s + 27, 2);
     peer->addr.family = (uint8_t)p->s[8];
     memcpy(peer->addr.ip, p->s + 9, 16);
     memcpy(&peer->addr.port, p->s + 25, 2);
@@ -171,11 +174,12 @@ static void set_peers(const struct corr_entry *e, struct op *op)
     const struct strpool_str *sv =
         e->conn[LEG_REQUEST_DELIVER] ? e->conn[LEG_REQUEST_DELIVER] : e->conn[LEG_REPLY_PUBLISH];
     uint64_t dummy;
-    conn_peer(cl, &op->client, &dummy);
-    conn_peer(sv, &op->server_peer, &dummy);
+    uint16_t dsrc;
+    conn_peer(cl, &op->client, &dummy, &dsrc);
+    conn_peer(sv, &op->server_peer, &dummy, &dsrc);
     for (int l = 0; l < LEG_COUNT; l++) {
         struct op_peer p;
-        conn_peer(e->conn[l], &p, &op->leg_conn[l]);
+        conn_peer(e->conn[l], &p, &op->leg_conn[l], &op->leg_source[l]);
     }
 }
 

@@ -114,6 +114,8 @@ struct op {
     const uint64_t *pkts; /* packet numbers of every frame of the operation, for -w */
     size_t npkts;
     uint64_t leg_conn[LEG_COUNT]; /* amqp_conn_info.id of each leg's connection, 0 = unseen */
+    uint16_t leg_source[LEG_COUNT]; /* the input (-r file, node) each leg was seen in, when
+                                       leg_conn is set (amqp_conn_info.source) */
 };
 
 const char *op_dialect_name(enum op_dialect d); /* "oslo", "amqp" */

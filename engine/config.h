@@ -51,6 +51,13 @@ struct engine_config {
     bool want_pkts;    /* packet numbers on each op (for writing them out) */
 
     struct op_filter filter; /* which operations reach the sinks */
+
+    /* Several captures of one system (the nodes of a cluster), per -r file:
+     * its node name (NULL = the file's base name) and its clock offset when
+     * given by hand (else estimated from the traffic, engine/clock_pass.h). */
+    const char *node_names[ENGINE_MAX_FILES];
+    bool clock_fixed[ENGINE_MAX_FILES];
+    double clock_offset_s[ENGINE_MAX_FILES]; /* added to the file's timestamps */
 };
 
 void engine_config_default(struct engine_config *cfg);

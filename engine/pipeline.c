@@ -20,6 +20,7 @@
 
 #include "capture/packet.h"
 #include "common/clock.h"
+#include "engine/clock_pass.h"
 #include "engine/tls_setup.h"
 
 /* Packet time between two ticks of the time-driven stages. */
@@ -55,6 +56,9 @@ struct pipeline {
     volatile sig_atomic_t stop;
     bool finished;
     char err[512];
+    /* Several files: nodes and clock offsets (clock_pass), else clock.n = 0. */
+    struct pipeline_clock clock;
+    int64_t offsets_ns[ENGINE_MAX_FILES];
 };
 
 /* What a TCP flow feeds: its AMQP connection, through TLS when tls is set. */
@@ -72,6 +76,8 @@ static void on_flow_open(void *user, struct tcp_flow *flow)
     if (!fc)
         return;
     fc->amqp = amqp_conn_open(p->amqp, flow->id, &flow->a, &flow->b, flow->first_ts);
+    if (fc->amqp)
+        amqp_conn_set_source(fc->amqp, flow->source);
     if (fc->amqp && engine_tls_flow(&p->cfg, flow))
         fc->tls = tls_conn_open(p->tls, fc->amqp);
 }
@@ -169,6 +175,33 @@ static void on_op(void *user, const struct op *op)
         p->sinks.on_op(p->sinks.user, op);
 }
 
+/* Several files: each one's node name, and its clock offset, by hand or
+ * estimated from the traffic by a first pass over the files. */
+static bool set_clocks(struct pipeline *p, const struct engine_config *o)
+{
+    struct clock_pass_result *r = malloc(sizeof *r);
+    if (!r) {
+        snprintf(p->err, sizeof p->err, "out of memory");
+        return false;
+    }
+    bool ok = clock_pass_run(o, r, p->err, sizeof p->err);
+    if (ok) {
+        p->clock.n = o->nfiles;
+        p->clock.estimated = r->estimated;
+        p->clock.stats = r->stats;
+        for (size_t i = 0; i < o->nfiles; i++) {
+            const char *slash = strrchr(o->files[i], '/');
+            p->clock.node[i].name = o->node_names[i] ? o->node_names[i]
+                                    : slash          ? slash + 1
+                                                     : o->files[i];
+            p->clock.node[i].clock = r->est[i];
+            p->offsets_ns[i] = r->est[i].offset_ns;
+        }
+    }
+    free(r);
+    return ok;
+}
+
 static bool open_source(struct pipeline *p, const struct engine_config *o)
 {
     struct pcap_source_config sc = {
@@ -187,6 +220,8 @@ static bool open_source(struct pipeline *p, const struct engine_config *o)
         sc.bpf = p->default_bpf;
     }
     p->bpf = sc.bpf;
+    if (p->clock.n)
+        sc.offsets_ns = p->offsets_ns;
     p->src = pcap_source_open(&sc, p->err, sizeof p->err);
     return p->src != NULL;
 }
@@ -250,6 +285,11 @@ struct pipeline *pipeline_new(const struct engine_config *o, const struct pipeli
     p->cfg = *o;
     p->filter = o->filter;
     p->max_packets = o->count;
+    if (!o->iface && o->nfiles >= 2 && !set_clocks(p, o)) {
+        snprintf(err, errlen, "%s", p->err);
+        free(p);
+        return NULL;
+    }
     if (!open_source(p, o)) {
         snprintf(err, errlen, "%s", p->err);
         free(p);
@@ -440,6 +480,16 @@ size_t pipeline_foreach_pending(struct pipeline *p, size_t max,
 const char *pipeline_filter(const struct pipeline *p)
 {
     return p->bpf ? p->bpf : "";
+}
+
+const struct pipeline_clock *pipeline_clock(const struct pipeline *p)
+{
+    return p->clock.n ? &p->clock : NULL;
+}
+
+const int64_t *pipeline_offsets_ns(const struct pipeline *p)
+{
+    return p->clock.n ? p->offsets_ns : NULL;
 }
 
 struct pcap_source *pipeline_source(struct pipeline *p)

@@ -24,6 +24,7 @@
 #include "dissect/correlate.h"
 #include "dissect/op.h"
 #include "dissect/stats.h"
+#include "engine/clock_sync.h"
 #include "engine/config.h"
 
 enum pipeline_status {
@@ -48,6 +49,19 @@ struct pipeline_sinks {
 
 struct pipeline;
 
+/* Several capture files are several nodes (docs/cluster.md): each one's name
+ * and the clock offset applied to its timestamps before the merge. */
+struct pipeline_node {
+    const char *name;                 /* --node-name, else the file's base name */
+    struct clock_sync_estimate clock; /* how its offset was had, and how sure it is */
+};
+struct pipeline_clock {
+    size_t n;
+    struct pipeline_node node[ENGINE_MAX_FILES];
+    bool estimated; /* false: inputs that cannot be read twice (pipes), only offsets by hand */
+    struct clock_sync_stats stats;
+};
+
 struct pipeline *pipeline_new(const struct engine_config *cfg, const struct pipeline_sinks *sinks,
                               char *err, size_t errlen);
 enum pipeline_status pipeline_step(struct pipeline *p, unsigned max_packets);
@@ -65,6 +79,10 @@ struct stats *pipeline_stats(struct pipeline *p);
 size_t pipeline_foreach_pending(struct pipeline *p, size_t max,
                                 void (*fn)(void *user, const struct op *op), void *user);
 struct pcap_source *pipeline_source(struct pipeline *p);
+/* The nodes and their clocks when there are several capture files, else NULL. */
+const struct pipeline_clock *pipeline_clock(const struct pipeline *p);
+/* Each file's offset in ns as applied (for a second read in the same order), else NULL. */
+const int64_t *pipeline_offsets_ns(const struct pipeline *p);
 /* The capture filter in use ("" when none): -f, or the default of a live capture. */
 const char *pipeline_filter(const struct pipeline *p);
 /* Async-signal-safe: makes the next step return DONE. */

@@ -48,6 +48,8 @@ enum long_only {
     OPT_TLS_KEYLOG,
     OPT_BROKER_EVENTS,
     OPT_COLOR,
+    OPT_CLOCK_OFFSET,
+    OPT_NODE_NAME,
 };
 
 static const struct option long_options[] = {
@@ -90,6 +92,8 @@ static const struct option long_options[] = {
     {"amqps-port", required_argument, NULL, OPT_AMQPS_PORT},
     {"tls-keylog", required_argument, NULL, OPT_TLS_KEYLOG},
     {"relinquish-privileges", required_argument, NULL, 'Z'},
+    {"clock-offset", required_argument, NULL, OPT_CLOCK_OFFSET},
+    {"node-name", required_argument, NULL, OPT_NODE_NAME},
     {NULL, 0, NULL, 0},
 };
 
@@ -119,6 +123,11 @@ void cli_usage(FILE *out)
           "  --tls-keylog FILE  NSS key log (SSLKEYLOGFILE) to decrypt TLS; repeatable,\n"
           "                     re-read as it grows when live (docs/tls.md)\n"
           "  -Z USER            drop privileges to USER after opening the device (default nobody)\n"
+          "Several captures (one per node, docs/cluster.md):\n"
+          "  --node-name NAME   after -r FILE: the node it was captured on (default: its base\n"
+          "                     name)\n"
+          "  --clock-offset NODE=SECONDS  add SECONDS to NODE's timestamps (a node name or -r\n"
+          "                     FILE; repeatable; default: estimated from the traffic)\n"
           "Output:\n"
           "  (default)          one text line per operation\n"
           "  -j, --json         NDJSON, one object per operation (or per method with --amqp)\n"
@@ -197,6 +206,44 @@ static bool parse_seconds(const char *s, double *out)
     return true;
 }
 
+static const char *node_name(const struct engine_config *e, size_t i)
+{
+    if (e->node_names[i])
+        return e->node_names[i];
+    const char *slash = strrchr(e->files[i], '/');
+    return slash ? slash + 1 : e->files[i];
+}
+
+/* --clock-offset NODE=SECONDS: NODE is a node name (--node-name or a file's
+ * base name) or a -r FILE as given; seconds may be negative. */
+static bool set_clock_offset(struct cli_options *o, const char *arg, FILE *err)
+{
+    struct engine_config *e = &o->engine;
+    const char *eq = strrchr(arg, '=');
+    char *end;
+    errno = 0;
+    double v = eq ? strtod(eq + 1, &end) : 0;
+    if (!eq || eq == arg || errno || end == eq + 1 || *end || !isfinite(v) || fabs(v) > 86400) {
+        usage_error(err, "--clock-offset %s: want NODE=SECONDS (at most a day either way)%s", arg,
+                    "");
+        return false;
+    }
+    size_t len = (size_t)(eq - arg), hit = SIZE_MAX;
+    for (size_t i = 0; i < e->nfiles && hit == SIZE_MAX; i++) {
+        const char *n = node_name(e, i);
+        if ((strlen(n) == len && strncmp(n, arg, len) == 0) ||
+            (strlen(e->files[i]) == len && strncmp(e->files[i], arg, len) == 0))
+            hit = i;
+    }
+    if (hit == SIZE_MAX) {
+        usage_error(err, "--clock-offset %s: no -r file or --node-name is called that%s", arg, "");
+        return false;
+    }
+    e->clock_fixed[hit] = true;
+    e->clock_offset_s[hit] = v;
+    return true;
+}
+
 static void print_version(FILE *out)
 {
     fprintf(out, "oslotrace %s\n%s\njansson %s\n", OSLOTRACE_VERSION, pcap_lib_version(),
@@ -221,6 +268,18 @@ enum cli_result cli_parse(struct cli_options *o, int argc, char **argv, FILE *ou
             break;
         case 'i':
             o->engine.iface = a;
+            break;
+        case OPT_NODE_NAME:
+            if (!o->engine.nfiles || o->engine.node_names[o->engine.nfiles - 1])
+                return usage_error(err, "--node-name %s must follow its own -r FILE%s", a, "");
+            if (!*a)
+                return usage_error(err, "--node-name needs a name%s%s", "", "");
+            o->engine.node_names[o->engine.nfiles - 1] = a;
+            break;
+        case OPT_CLOCK_OFFSET:
+            if (o->nclock_offsets == CLI_MAX_FILES)
+                return usage_error(err, "too many --clock-offset (at most %s)%s", "64", "");
+            o->clock_offsets[o->nclock_offsets++] = a;
             break;
         case 'f':
             o->engine.bpf = a;
@@ -399,6 +458,9 @@ enum cli_result cli_parse(struct cli_options *o, int argc, char **argv, FILE *ou
     /* --report-interval paces --metrics-file; it prints the report only when asked for too. */
     if (o->metrics_file && o->report_interval > 0 && !report_asked)
         o->report = false;
+    for (size_t i = 0; i < o->nclock_offsets; i++)
+        if (!set_clock_offset(o, o->clock_offsets[i], err))
+            return CLI_USAGE;
     size_t stdin_count = 0;
     for (size_t i = 0; i < o->engine.nfiles; i++)
         stdin_count += strcmp(o->engine.files[i], "-") == 0;

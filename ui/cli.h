@@ -40,6 +40,10 @@ struct cli_options {
     const char *metrics_file;    /* --metrics-file PATH */
     uint64_t metrics_max_series; /* --metrics-max-series */
     bool linger;                 /* --linger: keep serving metrics after the input ends */
+
+    /* --clock-offset NODE=SECONDS as given, resolved into engine.clock_* after parsing. */
+    const char *clock_offsets[CLI_MAX_FILES];
+    size_t nclock_offsets;
 };
 
 enum cli_result { CLI_RUN = 0, CLI_EXIT_OK = 1, CLI_USAGE = 2 };

@@ -312,7 +312,20 @@ static void write_field(struct jbuf *b, const struct field *f, const struct op *
     }
 }
 
-bool ndjson_format_op(const struct op *op, char **line, size_t *len)
+/* {"request_publish": "node-a", ...}: the node of every leg, null when not seen. */
+static void w_nodes(struct jbuf *b, const struct op *op, const char *const *names, size_t n)
+{
+    jb_lit(b, "{");
+    for (int l = 0; l < LEG_COUNT; l++) {
+        jb_key(b, op_leg_name((enum op_leg)l), l == 0);
+        bool seen = op->timeline[l] && op->leg_conn[l] && op->leg_source[l] < n;
+        jb_str(b, seen ? names[op->leg_source[l]] : NULL);
+    }
+    jb_lit(b, "}");
+}
+
+bool ndjson_format_op_nodes(const struct op *op, const char *const *names, size_t nnames,
+                            char **line, size_t *len)
 {
     struct jbuf b = {0};
     bool first = true;
@@ -323,16 +336,26 @@ bool ndjson_format_op(const struct op *op, char **line, size_t *len)
         jb_key(&b, fields[i].key, first);
         write_field(&b, &fields[i], op);
         first = false;
+        if (names && fields[i].write == w_timeline) {
+            jb_key(&b, "nodes", false);
+            w_nodes(&b, op, names, nnames);
+        }
     }
     jb_lit(&b, "}");
     return jb_finish(&b, line, len);
 }
 
-bool ndjson_write_op(FILE *out, const struct op *op, bool flush)
+bool ndjson_format_op(const struct op *op, char **line, size_t *len)
+{
+    return ndjson_format_op_nodes(op, NULL, 0, line, len);
+}
+
+static bool write_op(FILE *out, const struct op *op, const char *const *names, size_t nnames,
+                     bool flush)
 {
     char *line = NULL;
     size_t len;
-    if (!ndjson_format_op(op, &line, &len))
+    if (!ndjson_format_op_nodes(op, names, nnames, &line, &len))
         return false;
     line[len] = '\n'; /* over the NUL: one write for the whole line */
     bool ok = fwrite(line, 1, len + 1, out) == len + 1;
@@ -340,6 +363,11 @@ bool ndjson_write_op(FILE *out, const struct op *op, bool flush)
     if (flush && fflush(out) != 0)
         ok = false;
     return ok;
+}
+
+bool ndjson_write_op(FILE *out, const struct op *op, bool flush)
+{
+    return write_op(out, op, NULL, 0, flush);
 }
 
 bool ndjson_format_broker_event(const struct amqp_broker_event *ev, char **line, size_t *len)
@@ -393,19 +421,29 @@ bool ndjson_format_broker_event(const struct amqp_broker_event *ev, char **line,
 
 /* ---- the sink: -j ---- */
 
+struct ndjson_sink {
+    struct sink_env env;
+    const char *names[ENGINE_MAX_FILES]; /* several files: each one's node */
+    size_t nnames;
+};
+
 static void *sink_open(const struct sink_env *env, char *err, size_t errlen)
 {
     /* -q: no per-operation output of any kind (so -q --report -j leaves the
      * report as the one JSON document on stdout); --amqp -j: AMQP records only. */
     if (!env->o->json || env->o->quiet || env->o->amqp)
         return NULL;
-    return sink_state_new(sizeof *env, env, err, errlen);
+    struct ndjson_sink *st = sink_state_new(sizeof *st, env, err, errlen);
+    const struct pipeline_clock *pc = st && env->p ? pipeline_clock(env->p) : NULL;
+    for (size_t i = 0; pc && i < pc->n; i++)
+        st->names[st->nnames++] = pc->node[i].name;
+    return st;
 }
 
 static void sink_on_op(void *s, const struct op *op)
 {
-    const struct sink_env *env = s;
-    ndjson_write_op(env->out, op, env->flush_lines);
+    const struct ndjson_sink *st = s;
+    write_op(st->env.out, op, st->nnames ? st->names : NULL, st->nnames, st->env.flush_lines);
 }
 
 static void sink_on_broker_event(void *s, const struct amqp_broker_event *ev)

@@ -25,6 +25,10 @@ bool ndjson_format_op(const struct op *op, char **line, size_t *len);
 /* Writes the record and a newline; flushes when asked (live captures, pipes).
  * Returns false when the record could not be built or written. */
 bool ndjson_write_op(FILE *out, const struct op *op, bool flush);
+/* As ndjson_format_op, plus "nodes" after "timeline" when there are several
+ * capture files: the node (names[op.leg_source[leg]]) each leg was seen on. */
+bool ndjson_format_op_nodes(const struct op *op, const char *const *names, size_t nnames,
+                            char **line, size_t *len);
 /* A record of type "broker_event" (docs/json.md), as ndjson_format_op. */
 bool ndjson_format_broker_event(const struct amqp_broker_event *ev, char **line, size_t *len);
 

@@ -350,7 +350,8 @@ static void write_selected(struct tui *t, const char *path)
     tui_views_draw(&t->ui, t->store, t->agg, &t->st);
     uint64_t written = 0;
     char err[512];
-    if (writer_write(w, &t->o->engine, path, &written, err, sizeof err)) {
+    if (writer_write(w, &t->o->engine, pipeline_offsets_ns(t->p), path, &written, err,
+                     sizeof err)) {
         char msg[300];
         snprintf(msg, sizeof msg, "wrote %llu packets%s to ", (unsigned long long)written,
                  e->pkts_cut ? " (packet list was cut)" : "");

@@ -143,8 +143,9 @@ static void dump_close(struct writer_dump *wd)
 }
 
 /* The second pass into an open dump file. */
-static bool copy_marked(struct writer *w, const struct engine_config *o, struct writer_dump *wd,
-                        uint64_t *written, char *err, size_t errlen)
+static bool copy_marked(struct writer *w, const struct engine_config *o,
+                        const int64_t *offsets_ns, struct writer_dump *wd, uint64_t *written,
+                        char *err, size_t errlen)
 {
     *written = 0;
     for (size_t i = 0; i < o->nfiles; i++) {
@@ -153,8 +154,11 @@ static bool copy_marked(struct writer *w, const struct engine_config *o, struct 
             return false;
         }
     }
-    struct pcap_source_config sc = {
-        .files = o->files, .nfiles = o->nfiles, .bpf = o->bpf, .snaplen = 262144};
+    struct pcap_source_config sc = {.files = o->files,
+                                    .nfiles = o->nfiles,
+                                    .bpf = o->bpf,
+                                    .snaplen = 262144,
+                                    .offsets_ns = offsets_ns};
     struct pcap_source *src = pcap_source_open(&sc, err, errlen);
     if (!src)
         return false;
@@ -176,8 +180,8 @@ static bool copy_marked(struct writer *w, const struct engine_config *o, struct 
     return true;
 }
 
-bool writer_write(struct writer *w, const struct engine_config *o, const char *path,
-                  uint64_t *written, char *err, size_t errlen)
+bool writer_write(struct writer *w, const struct engine_config *o, const int64_t *offsets_ns,
+                  const char *path, uint64_t *written, char *err, size_t errlen)
 {
     *written = 0;
     struct pcap_source_config sc = {
@@ -190,7 +194,7 @@ bool writer_write(struct writer *w, const struct engine_config *o, const char *p
     struct writer_dump wd;
     if (!dump_open(&wd, linktype, path, err, errlen))
         return false;
-    bool ok = copy_marked(w, o, &wd, written, err, errlen);
+    bool ok = copy_marked(w, o, offsets_ns, &wd, written, err, errlen);
     dump_close(&wd);
     return ok;
 }
@@ -253,7 +257,8 @@ static bool sink_finish(void *s)
     const struct cli_options *o = st->env.o;
     uint64_t written;
     char err[512];
-    bool ok = copy_marked(st->w, &o->engine, &st->wd, &written, err, sizeof err);
+    bool ok = copy_marked(st->w, &o->engine, pipeline_offsets_ns(st->env.p), &st->wd, &written,
+                          err, sizeof err);
     dump_close(&st->wd);
     if (!ok) {
         fprintf(stderr, "oslotrace: %s\n", err);

@@ -26,10 +26,11 @@ struct writer *writer_new(void);
 /* Remembers a connection's handshake packets (from the AMQP stage's conn events). */
 void writer_note_conn(struct writer *w, const struct amqp_conn_info *info);
 void writer_mark_op(struct writer *w, const struct op *op);
-/* Second pass: re-reads opts' files and writes the marked packets to path.
- * Returns false with a one-line message in err. */
-bool writer_write(struct writer *w, const struct engine_config *input, const char *path,
-                  uint64_t *written, char *err, size_t errlen);
+/* Second pass: re-reads opts' files (merged with the clock offsets the
+ * first read applied, so the packet numbers agree; NULL = none) and writes
+ * the marked packets to path. Returns false with a one-line message in err. */
+bool writer_write(struct writer *w, const struct engine_config *input, const int64_t *offsets_ns,
+                  const char *path, uint64_t *written, char *err, size_t errlen);
 void writer_free(struct writer *w);
 
 
