@@ -250,6 +250,24 @@ static const struct counter_def engine_output_rows[] = {
                 "Operations the filter turned away."),
 };
 
+/* Several files only: the first pass's samples (engine/clock_sync.h). */
+static const struct counter_def clock_rows[] = {
+    COUNTER_ROW(struct clock_sync_stats, samples, "clock_samples", TOTAL, COUNTER_REPORT,
+                "Legs of the first pass over several files kept to estimate clock offsets."),
+    COUNTER_ROW(struct clock_sync_stats, dropped, "clock_samples_dropped", TOTAL, COUNTER_REPORT,
+                "Legs not kept for the clock offsets: the sample table was full."),
+    COUNTER_ROW(struct clock_sync_stats, pairs, "clock_bounding_pairs", TOTAL, COUNTER_REPORT,
+                "Pairs of legs on two files that bounded their clock offset."),
+    COUNTER_ROW(struct clock_sync_stats, big_groups, "clock_keys_capped", TOTAL, COUNTER_REPORT,
+                "Messages seen more often than the clock estimate looks at (the rest ignored)."),
+};
+
+static void read_clock_stats(const void *owner, void *out)
+{
+    const struct pipeline *p = owner;
+    memcpy(out, &p->clock.stats, sizeof p->clock.stats);
+}
+
 static void read_engine_stats(const void *owner, void *out)
 {
     const struct pipeline *p = owner;
@@ -263,6 +281,8 @@ static bool register_counters(struct pipeline *p)
     struct counters *c = p->counters;
     bool ok = counters_add(c, ROWS(engine_read_rows), read_engine_stats, p, sizeof p->n);
     ok = ok && pcap_source_register_counters(p->src, c);
+    if (p->clock.n)
+        ok = ok && counters_add(c, ROWS(clock_rows), read_clock_stats, p, sizeof p->clock.stats);
     ok = ok && counters_add(c, ROWS(engine_link_rows), read_engine_stats, p, sizeof p->n);
     ok = ok && tcp_stream_register_counters(p->tcp, c);
     ok = ok && tls_decoder_register_counters(p->tls, c);

@@ -13,6 +13,7 @@
 #include "common/clock.h"
 #include "dissect/stats.h"
 #include "ui/ndjson.h"
+#include "ui/report_clock.h"
 #include "ui/report_diag.h"
 #include "ui/text.h"
 
@@ -36,12 +37,14 @@ struct report {
     uint64_t noreply_total;
     uint64_t by_dialect[OP_DIALECT_COUNT]; /* operations seen, per RPC dialect */
     struct report_diag *diag;              /* verdicts, slow parts, processes */
+    struct report_clock *clock;            /* latencies across two nodes' clocks */
 };
 
 struct report *report_new(void)
 {
     struct report *r = calloc(1, sizeof(struct report));
-    if (r && !(r->diag = report_diag_new())) {
+    if (r && (!(r->diag = report_diag_new()) || !(r->clock = report_clock_new()))) {
+        report_diag_free(r->diag);
         free(r);
         return NULL;
     }
@@ -50,8 +53,10 @@ struct report *report_new(void)
 
 void report_free(struct report *r)
 {
-    if (r)
+    if (r) {
         report_diag_free(r->diag);
+        report_clock_free(r->clock);
+    }
     free(r);
 }
 
@@ -77,6 +82,7 @@ void report_add_op(struct report *r, const struct op *op)
 {
     r->by_dialect[op->dialect]++;
     report_diag_add_op(r->diag, op);
+    report_clock_add_op(r->clock, op);
     if (op->type != OP_CALL)
         return;
     if (op->status == OP_TIMEOUT || op->status == OP_OPEN || op->status == OP_EVICTED ||
@@ -339,6 +345,7 @@ static void print_text(FILE *out, const struct report *r, const struct report_in
     }
 
     report_diag_text(out, r->diag, s);
+    report_clock_text(out, r->clock, in->clock);
 
     size_t nc;
     struct counter_value *c = report_counters(in->counters, &nc);
@@ -454,6 +461,9 @@ static void print_json(FILE *out, const struct report *r, const struct report_in
     json_t *diag = report_diag_json(r->diag, s);
     if (diag)
         json_object_set_new(doc, "diagnosis", diag);
+    json_t *clocks = report_clock_json(r->clock, in->clock);
+    if (clocks)
+        json_object_set_new(doc, "clocks", clocks);
 
     size_t nc;
     struct counter_value *c = report_counters(in->counters, &nc);
@@ -494,7 +504,8 @@ struct report_sink_state {
 static void print_now(struct report_sink_state *st, FILE *out, bool json)
 {
     struct report_input in = {.stats = pipeline_stats(st->env.p),
-                              .counters = pipeline_counters(st->env.p)};
+                              .counters = pipeline_counters(st->env.p),
+                              .clock = pipeline_clock(st->env.p)};
     pipeline_time_span(st->env.p, &in.first_ns, &in.last_ns);
     report_print(out, st->r, &in, json);
 }

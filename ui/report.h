@@ -24,6 +24,7 @@ struct report_input {
     const struct stats_row *totals;
     unsigned interval;
     uint64_t start_ns; /* the capture's first packet, for the totals' rate (0: first_ns) */
+    const struct pipeline_clock *clock; /* several captures: nodes and offsets, else NULL */
 };
 
 struct report;
