@@ -22,10 +22,17 @@
  * A gzip'd file (found by its magic, whatever its name) is inflated through
  * zlib behind a stdio FILE that libpcap reads like any other: never in place,
  * no size (so no progress bar), and its pcapng DSBs are not pre-scanned.
+ *
+ * A named pipe (or a process substitution, -r <(ssh n tcpdump -U -w -)) is
+ * read by capture/pcap_stream.c without blocking: the merge waits for a pipe
+ * that has nothing yet, polling it, but at most merge_wait_ms while other
+ * inputs hold packets; then it goes on without it (a packet it sends later
+ * than that arrives out of order and is counted as such).
  */
 #include "capture/pcap_source.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <pcap/pcap.h>
 #include <poll.h>
 #include <signal.h>
@@ -34,8 +41,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 #include <zlib.h>
+
+#include "capture/pcap_stream.h"
 
 #define ERRLEN 512
 
@@ -73,6 +83,11 @@ struct input {
     uint8_t *rbuf;
     uint64_t map_off;
     size_t map_len;
+    /* A named pipe (see the top of the file). */
+    struct pcap_stream *stream;
+    struct bpf_program prog; /* the filter, run by pcap_offline_filter */
+    bool has_prog;
+    double wait_since; /* monotonic s since the merge waits for it, 0 = not waiting */
 };
 
 struct pcap_source {
@@ -80,7 +95,8 @@ struct pcap_source {
     size_t nin;
     bool live;
     int timeout_ms;             /* live: longest wait in next() before AGAIN */
-    int last;                   /* input whose packet was handed out last, -1 none */
+    double merge_wait_s;        /* pipes: longest wait for a silent one while others have packets */
+    int last; /* input whose packet was handed out last; -1 none yet, -2 already refilled */
     volatile sig_atomic_t stop; /* set by pcap_source_break */
     uint64_t index;
     struct pcap_source_stats st;
@@ -302,11 +318,46 @@ static bool check_start(struct input *in, FILE **fp, bool *gz, char *err, size_t
     return true;
 }
 
+static bool open_stream(struct input *in, const struct pcap_source_config *cfg, char *err,
+                        size_t errlen)
+{
+    int fd = open(in->name, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        fail(err, errlen, "%s: %s", in->name, strerror(errno));
+        return false;
+    }
+    in->stream = pcap_stream_open(fd, in->name, err, errlen);
+    if (!in->stream)
+        return false;
+    uint32_t snap = pcap_stream_snaplen(in->stream);
+    in->p = pcap_open_dead_with_tstamp_precision(pcap_stream_linktype(in->stream),
+                                                 snap && snap < 262144 ? (int)snap : 262144,
+                                                 PCAP_TSTAMP_PRECISION_NANO);
+    if (!in->p) {
+        fail(err, errlen, "%s: out of memory", in->name);
+        return false;
+    }
+    in->nano = true;
+    if (!check_linktype(in, err, errlen))
+        return false;
+    if (cfg->bpf && *cfg->bpf) {
+        if (pcap_compile(in->p, &in->prog, cfg->bpf, 1, PCAP_NETMASK_UNKNOWN) < 0) {
+            fail(err, errlen, "%s: bad filter: %s", in->name, pcap_geterr(in->p));
+            return false;
+        }
+        in->has_prog = true;
+    }
+    return true;
+}
+
 static bool open_file(struct input *in, const struct pcap_source_config *cfg, char *err,
                       size_t errlen)
 {
     char ebuf[PCAP_ERRBUF_SIZE] = "";
     bool is_stdin = strcmp(in->name, "-") == 0;
+    struct stat fsb;
+    if (!is_stdin && stat(in->name, &fsb) == 0 && S_ISFIFO(fsb.st_mode))
+        return open_stream(in, cfg, err, errlen);
     FILE *fp = is_stdin ? stdin : fopen(in->name, "rb");
     if (!fp) {
         fail(err, errlen, "%s: %s", in->name, strerror(errno));
@@ -429,6 +480,7 @@ struct pcap_source *pcap_source_open(const struct pcap_source_config *cfg, char 
     src->nin = n;
     src->live = live;
     src->timeout_ms = cfg->timeout_ms > 0 ? cfg->timeout_ms : 100;
+    src->merge_wait_s = (cfg->merge_wait_ms > 0 ? cfg->merge_wait_ms : 1000) / 1000.0;
     src->last = -1;
     for (size_t i = 0; i < n; i++) {
         struct input *in = &src->in[i];
@@ -457,12 +509,84 @@ __attribute__((format(printf, 2, 3))) static void set_error(struct pcap_source *
     va_end(ap);
 }
 
+static double mono_s(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
+}
+
+/* A pipe's next packet if it has one now; else it is left waiting. */
+static void refill_stream(struct pcap_source *src, struct input *in)
+{
+    for (;;) {
+        struct pcap_stream_record r;
+        enum pcap_stream_status st = pcap_stream_next(in->stream, &r);
+        if (st == PCAP_STREAM_AGAIN)
+            return;
+        if (st != PCAP_STREAM_PACKET) {
+            in->done = true;
+            if (st == PCAP_STREAM_ERROR)
+                set_error(src, "%s", pcap_stream_error(in->stream));
+            return;
+        }
+        in->hdr.ts.tv_sec = (time_t)(r.ts_ns / 1000000000u);
+        in->hdr.ts.tv_usec = (suseconds_t)(r.ts_ns % 1000000000u);
+        in->hdr.caplen = r.caplen;
+        in->hdr.len = r.wirelen;
+        if (in->has_prog && !pcap_offline_filter(&in->prog, &in->hdr, r.data))
+            continue;
+        in->data = r.data;
+        in->ts_ns = shifted(r.ts_ns, in->offset_ns);
+        in->has_pending = true;
+        in->wait_since = 0;
+        in->packets++;
+        return;
+    }
+}
+
+/* Pipes with nothing yet: polls them for up to timeout_ms. true when the
+ * merge may pick (every input has a packet or has ended, or the pipes still
+ * empty were waited for merge_wait_s while others had packets). */
+static bool merge_ready(struct pcap_source *src)
+{
+    struct pollfd fds[64];
+    size_t nf = 0;
+    bool any_pending = false;
+    for (size_t i = 0; i < src->nin; i++)
+        any_pending = any_pending || src->in[i].has_pending;
+    double now = mono_s();
+    for (size_t i = 0; i < src->nin && nf < 64; i++) {
+        struct input *in = &src->in[i];
+        if (!in->stream || in->done || in->has_pending)
+            continue;
+        if (!in->wait_since)
+            in->wait_since = now;
+        if (!any_pending || now - in->wait_since < src->merge_wait_s)
+            fds[nf++] = (struct pollfd){.fd = pcap_stream_fd(in->stream), .events = POLLIN};
+    }
+    if (!nf)
+        return true;
+    if (poll(fds, (nfds_t)nf, src->timeout_ms) <= 0)
+        return false;
+    for (size_t i = 0; i < src->nin; i++) {
+        struct input *in = &src->in[i];
+        if (in->stream && !in->done && !in->has_pending)
+            refill_stream(src, in);
+    }
+    return false; /* the caller comes back: the wait is judged again */
+}
+
 /* Reads the next packet of one file into its pending slot. */
 static void refill(struct pcap_source *src, struct input *in)
 {
     in->has_pending = false;
     if (in->done)
         return;
+    if (in->stream) {
+        refill_stream(src, in);
+        return;
+    }
     struct pcap_pkthdr *h;
     const u_char *d;
     if (in->in_place) {
@@ -549,12 +673,15 @@ enum pcap_source_status pcap_source_next(struct pcap_source *src, struct packet 
             return s;
         pick = 0;
     } else {
-        if (src->last < 0) { /* first call: prime every file */
+        if (src->last == -1) { /* first call: prime every file */
             for (size_t i = 0; i < src->nin; i++)
                 refill(src, &src->in[i]);
-        } else {
+        } else if (src->last >= 0) {
             refill(src, &src->in[src->last]);
         }
+        src->last = -2; /* refilled: a call after AGAIN reads nothing again */
+        if (!merge_ready(src))
+            return src->stop ? PCAP_SOURCE_END : PCAP_SOURCE_AGAIN;
         /* Earliest first; equal timestamps keep the order of the files given. */
         for (size_t i = 0; i < src->nin; i++) {
             const struct input *in = &src->in[i];
@@ -653,6 +780,9 @@ void pcap_source_close(struct pcap_source *src)
         return;
     for (size_t i = 0; i < src->nin; i++) {
         free(src->in[i].rbuf);
+        pcap_stream_close(src->in[i].stream);
+        if (src->in[i].has_prog)
+            pcap_freecode(&src->in[i].prog);
         if (src->in[i].p)
             pcap_close(src->in[i].p); /* closes the FILE, so its buffer goes after */
         free(src->in[i].iobuf);

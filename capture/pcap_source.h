@@ -28,6 +28,9 @@ struct pcap_source_config {
     /* offline: ns added to each file's timestamps before the merge (its
      * clock's offset, engine/clock_sync.h); NULL = none. */
     const int64_t *offsets_ns;
+    /* offline, named pipes: how long the merge waits for a pipe with nothing
+     * while others have packets, default 1000 ms (see pcap_source.c) */
+    int merge_wait_ms;
 };
 
 enum pcap_source_status {

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "capture/tls_crypto.h"
 #include "common/rd.h"
@@ -28,6 +29,10 @@ static uint32_t u32(const uint8_t *p, bool swap)
 int pcapng_dsb_scan(const char *path, pcapng_dsb_fn fn, void *user, char *err, size_t errlen)
 {
     if (!path || !strcmp(path, "-"))
+        return 0;
+    /* A pipe cannot be read twice: what this read would be lost to the capture reader. */
+    struct stat sb;
+    if (stat(path, &sb) != 0 || !S_ISREG(sb.st_mode))
         return 0;
     FILE *f = fopen(path, "rb");
     if (!f)

@@ -124,21 +124,28 @@ class Cluster:
 
 
 def run_traffic(work, urls_servers, urls_clients):
-    """Servers and clients of the oslo lab, each on its own node's URL; the
-    captures must be running. Returns after every client ended."""
+    """Servers and clients of the oslo lab, each on its own node's URL
+    ((node, url) pairs); the captures must be running. Returns after every
+    client ended, with where each process was: {"server.py:PID": node, ...}."""
     procs = run.Procs(work)
+    where = {}
     try:
         ready = []
-        for name, flag, url in urls_servers:
+        for name, flag, (node, url) in urls_servers:
             r = os.path.join(work, name + ".ready")
-            procs.start(name, [run.PY, os.path.join(HERE, "server.py"), flag, name, "--url", url,
-                               "--events", os.path.join(work, "events-%s.jsonl" % name),
-                               "--ready", r])
+            p = procs.start(name, [run.PY, os.path.join(HERE, "server.py"), flag, name,
+                                   "--url", url,
+                                   "--events", os.path.join(work, "events-%s.jsonl" % name),
+                                   "--ready", r])
+            where["server.py:%d" % p.pid] = node
             ready.append(r)
         run.wait_files(ready, procs=procs)
-        cl = [procs.start("client-%d" % i,
-                          run.client_argv(work, "handful", "cluster", url, None, i))
-              for i, url in enumerate(urls_clients)]
+        cl = []
+        for i, (node, url) in enumerate(urls_clients):
+            p = procs.start("client-%d" % i,
+                            run.client_argv(work, "handful", "cluster", url, None, i))
+            where["client.py:%d" % p.pid] = node
+            cl.append(p)
         for p in cl:
             if p.wait() != 0:
                 raise RuntimeError("a client failed; see %s" % work)
@@ -146,6 +153,7 @@ def run_traffic(work, urls_servers, urls_clients):
     finally:
         procs.stop_all()
     time.sleep(0.5)
+    return where
 
 
 def captured(work, ports, names, urls_servers, urls_clients):
@@ -155,13 +163,13 @@ def captured(work, ports, names, urls_servers, urls_clients):
         for td in tds:
             td.start()
         time.sleep(0.2)
-        run_traffic(work, urls_servers, urls_clients)
+        where = run_traffic(work, urls_servers, urls_clients)
     finally:
         infos = [td.stop() for td in tds]
     evs = run.load_events(work)
     truth, _ = run.build_truth(evs, max(i["t_listen"] for i in infos),
                                min(i["t_stop"] for i in infos))
-    return truth, infos
+    return truth, infos, where
 
 
 def main():
@@ -181,9 +189,9 @@ def main():
             meta["ports"] = c.ports
             work = os.path.join(base, "work")
             os.makedirs(work)
-            u = [URL % p for p in c.ports]
             names = ["node-a", "node-b", "node-c"]
-            truth, infos = captured(work, c.ports, names,
+            u = [(n, URL % p) for n, p in zip(names, c.ports)]
+            truth, infos, meta["placement"] = captured(work, c.ports, names,
                                     [("host-a", "--name", u[1]), ("host-b", "--name", u[2]),
                                      ("listener-1", "--listener", u[2])],
                                     [u[0], u[2]])
@@ -196,7 +204,7 @@ def main():
             if args.one_sided:
                 w1 = os.path.join(base, "work1")
                 os.makedirs(w1)
-                t1, i1 = captured(w1, [c.ports[0]], ["one"],
+                t1, _, _ = captured(w1, [c.ports[0]], ["one"],
                                   [("host-a", "--name", u[0]), ("host-b", "--name", u[0]),
                                    ("listener-1", "--listener", u[0])], [u[0]])
                 one = os.path.join(w1, "one.pcap")
