@@ -318,6 +318,82 @@ static bool check_start(struct input *in, FILE **fp, bool *gz, char *err, size_t
     return true;
 }
 
+/* ---- named pipes ---- */
+
+/* A pipe whose header is not classic pcap (pcapng) goes to libpcap, blocking,
+ * through a FILE that first gives back the header bytes already read. */
+struct head_cookie {
+    int fd;
+    uint8_t head[PCAP_STREAM_HEADER];
+    size_t off;
+};
+
+static ssize_t head_read(void *cookie, char *buf, size_t n)
+{
+    struct head_cookie *c = cookie;
+    if (c->off < sizeof c->head) {
+        size_t k = sizeof c->head - c->off < n ? sizeof c->head - c->off : n;
+        memcpy(buf, c->head + c->off, k);
+        c->off += k;
+        return (ssize_t)k;
+    }
+    ssize_t r;
+    while ((r = read(c->fd, buf, n)) < 0 && errno == EINTR)
+        ;
+    return r;
+}
+
+static int head_close(void *cookie)
+{
+    struct head_cookie *c = cookie;
+    int rc = close(c->fd);
+    free(c);
+    return rc;
+}
+
+static bool read_head(int fd, uint8_t *p, size_t n)
+{
+    size_t got = 0;
+    while (got < n) {
+        ssize_t r = read(fd, p + got, n - got);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r <= 0)
+            return false;
+        got += (size_t)r;
+    }
+    return true;
+}
+
+static bool open_pcapng_pipe(struct input *in, int fd, const uint8_t *head, char *err,
+                             size_t errlen)
+{
+    struct head_cookie *c = malloc(sizeof *c);
+    FILE *f = NULL;
+    if (c) {
+        c->fd = fd;
+        memcpy(c->head, head, sizeof c->head);
+        c->off = 0;
+        cookie_io_functions_t io = {.read = head_read, .close = head_close};
+        f = fopencookie(c, "rb", io);
+    }
+    if (!f) {
+        free(c);
+        close(fd);
+        fail(err, errlen, "%s: out of memory", in->name);
+        return false;
+    }
+    char ebuf[PCAP_ERRBUF_SIZE] = "";
+    in->p = pcap_fopen_offline_with_tstamp_precision(f, PCAP_TSTAMP_PRECISION_NANO, ebuf);
+    if (!in->p) {
+        fclose(f);
+        fail(err, errlen, "%s: not a pcap or pcapng capture (%s)", in->name, ebuf);
+        return false;
+    }
+    in->nano = pcap_get_tstamp_precision(in->p) == PCAP_TSTAMP_PRECISION_NANO;
+    return check_linktype(in, err, errlen);
+}
+
 static bool open_stream(struct input *in, const struct pcap_source_config *cfg, char *err,
                         size_t errlen)
 {
@@ -326,7 +402,16 @@ static bool open_stream(struct input *in, const struct pcap_source_config *cfg, 
         fail(err, errlen, "%s: %s", in->name, strerror(errno));
         return false;
     }
-    in->stream = pcap_stream_open(fd, in->name, err, errlen);
+    uint8_t head[PCAP_STREAM_HEADER];
+    if (!read_head(fd, head, sizeof head)) {
+        close(fd);
+        fail(err, errlen, "%s: the pipe ended before a capture header", in->name);
+        return false;
+    }
+    if (!pcap_stream_is_classic(head))
+        return open_pcapng_pipe(in, fd, head, err, errlen) &&
+               apply_filter(in->p, in->name, cfg->bpf, err, errlen);
+    in->stream = pcap_stream_open(fd, head, in->name, err, errlen);
     if (!in->stream)
         return false;
     uint32_t snap = pcap_stream_snaplen(in->stream);

@@ -38,29 +38,17 @@ static uint32_t u32(const struct pcap_stream *s, const uint8_t *p)
     return s->swapped ? __builtin_bswap32(v) : v;
 }
 
-/* Blocking: the whole header, before the stream goes non-blocking. */
-static bool read_full(int fd, uint8_t *p, size_t n)
+bool pcap_stream_is_classic(const uint8_t head[PCAP_STREAM_HEADER])
 {
-    size_t got = 0;
-    while (got < n) {
-        ssize_t r = read(fd, p + got, n - got);
-        if (r < 0 && errno == EINTR)
-            continue;
-        if (r <= 0)
-            return false;
-        got += (size_t)r;
-    }
-    return true;
+    uint32_t m;
+    memcpy(&m, head, 4);
+    return m == 0xa1b2c3d4u || m == 0xa1b23c4du || m == 0xd4c3b2a1u || m == 0x4d3cb2a1u;
 }
 
-struct pcap_stream *pcap_stream_open(int fd, const char *name, char *err, size_t errlen)
+struct pcap_stream *pcap_stream_open(int fd, const uint8_t head[PCAP_STREAM_HEADER],
+                                     const char *name, char *err, size_t errlen)
 {
-    uint8_t h[24];
-    if (!read_full(fd, h, sizeof h)) {
-        snprintf(err, errlen, "%s: the pipe ended before a pcap header", name);
-        close(fd);
-        return NULL;
-    }
+    const uint8_t *h = head;
     uint32_t magic;
     memcpy(&magic, h, 4);
     bool swapped = false, nano = false;
@@ -70,10 +58,7 @@ struct pcap_stream *pcap_stream_open(int fd, const char *name, char *err, size_t
         swapped = true;
         nano = magic == 0x4d3cb2a1u;
     } else {
-        snprintf(err, errlen,
-                 "%s: not a classic pcap stream (pcapng cannot be read from a pipe: "
-                 "tcpdump -w - writes pcap)",
-                 name);
+        snprintf(err, errlen, "%s: not a classic pcap stream", name);
         close(fd);
         return NULL;
     }
@@ -90,7 +75,7 @@ struct pcap_stream *pcap_stream_open(int fd, const char *name, char *err, size_t
     s->nano = nano;
     s->snaplen = u32(s, h + 16);
     s->linktype = (int)(u32(s, h + 20) & 0x0FFFFFFFu);
-    s->consumed = sizeof h;
+    s->consumed = PCAP_STREAM_HEADER;
     int fl = fcntl(fd, F_GETFL);
     if (fl < 0 || fcntl(fd, F_SETFL, fl | O_NONBLOCK) < 0) {
         snprintf(err, errlen, "%s: %s", name, strerror(errno));

@@ -6,8 +6,9 @@
  * inputs by time means waiting for the slowest one, but never for ever: so a
  * pipe is read here, not through libpcap's blocking stdio, with its own
  * buffer and non-blocking read(); next() answers "a packet", "nothing yet"
- * (poll the descriptor), "end" or "error". The global header (µs or ns, either
- * byte order) is read, blocking, at open. pcapng is not read from a pipe.
+ * (poll the descriptor), "end" or "error". The caller reads the 24-byte global
+ * header (blocking) and asks pcap_stream_is_classic() whether this module
+ * takes the pipe; pcapng goes to libpcap instead (capture/pcap_source.c).
  */
 #ifndef OSLOTRACE_CAPTURE_PCAP_STREAM_H
 #define OSLOTRACE_CAPTURE_PCAP_STREAM_H
@@ -31,8 +32,14 @@ struct pcap_stream_record {
 
 struct pcap_stream;
 
-/* Takes fd (closed by pcap_stream_close). NULL with a one-line message in err. */
-struct pcap_stream *pcap_stream_open(int fd, const char *name, char *err, size_t errlen);
+#define PCAP_STREAM_HEADER 24
+
+/* The header is classic pcap (µs or ns, either byte order). */
+bool pcap_stream_is_classic(const uint8_t head[PCAP_STREAM_HEADER]);
+/* Takes fd (closed by pcap_stream_close) after its header was read into head.
+ * NULL with a one-line message in err. */
+struct pcap_stream *pcap_stream_open(int fd, const uint8_t head[PCAP_STREAM_HEADER],
+                                     const char *name, char *err, size_t errlen);
 enum pcap_stream_status pcap_stream_next(struct pcap_stream *s, struct pcap_stream_record *out);
 int pcap_stream_fd(const struct pcap_stream *s);
 int pcap_stream_linktype(const struct pcap_stream *s);
