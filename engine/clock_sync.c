@@ -136,6 +136,8 @@ static void bound(struct clock_sync *cs, const struct sample *a, const struct sa
 
 static void collect_bounds(struct clock_sync *cs)
 {
+    if (!cs->ns)
+        return;
     qsort(cs->s, cs->ns, sizeof *cs->s, cmp_sample);
     for (size_t i = 0; i < cs->ns;) {
         size_t j = i;

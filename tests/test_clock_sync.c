@@ -158,6 +158,25 @@ static void test_same_source_and_rank_ignored(void **state)
     clock_sync_free(cs);
 }
 
+static void test_no_samples(void **state)
+{
+    (void)state;
+    /* Every offset given by hand: no first pass, nothing to sort (ASan found a qsort(NULL)). */
+    struct clock_sync *cs = clock_sync_new(2, 0);
+    assert_true(clock_sync_fix(cs, 1, -4 * MS));
+    struct clock_sync_estimate e[2];
+    clock_sync_solve(cs, e);
+    assert_int_equal(e[0].how, CLOCK_SYNC_REFERENCE);
+    assert_int_equal(e[1].how, CLOCK_SYNC_FIXED);
+    assert_int_equal(e[1].offset_ns, -4 * MS);
+    assert_false(e[1].inconsistent);
+    clock_sync_free(cs);
+    cs = clock_sync_new(2, 0);
+    clock_sync_solve(cs, e);
+    assert_int_equal(e[1].how, CLOCK_SYNC_UNKNOWN);
+    clock_sync_free(cs);
+}
+
 static void test_bounded(void **state)
 {
     (void)state;
@@ -190,6 +209,7 @@ int main(void)
         cmocka_unit_test(test_fixed_and_one_sided),
         cmocka_unit_test(test_inconsistent),
         cmocka_unit_test(test_same_source_and_rank_ignored),
+        cmocka_unit_test(test_no_samples),
         cmocka_unit_test(test_bounded),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
