@@ -68,9 +68,9 @@ struct input {
     bool has_pending; /* hdr/data hold its next packet */
     struct pcap_pkthdr hdr;
     const u_char *data; /* in p's buffer, valid until p is read again */
-    uint64_t ts_ns;    /* with offset_ns applied */
-    int64_t offset_ns; /* the file's clock offset */
-    uint64_t packets;  /* read from this file */
+    uint64_t ts_ns;     /* with offset_ns applied */
+    int64_t offset_ns;  /* the file's clock offset */
+    uint64_t packets;   /* read from this file */
     uint64_t size;    /* file size, 0 when unknown (stdin, pipe) */
     char *iobuf;      /* the FILE's read buffer (offline), freed after pcap_close */
     /* Read in place (see the top of the file). */

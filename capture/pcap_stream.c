@@ -123,9 +123,8 @@ enum pcap_stream_status pcap_stream_next(struct pcap_stream *s, struct pcap_stre
             uint32_t caplen = u32(s, r + 8);
             uint32_t limit = s->snaplen > MAX_RECORD ? s->snaplen : MAX_RECORD;
             if (caplen > limit || caplen > MAX_RECORD) {
-                snprintf(s->err, sizeof s->err,
-                         "%s: damaged record after packet %llu (caplen %u)", s->name,
-                         (unsigned long long)s->records, caplen);
+                snprintf(s->err, sizeof s->err, "%s: damaged record after packet %llu (caplen %u)",
+                         s->name, (unsigned long long)s->records, caplen);
                 return PCAP_STREAM_ERROR;
             }
             if (s->len >= 16u + caplen) {

@@ -25,10 +25,10 @@ struct pass_ctx {
 
 static uint64_t op_key(const struct op *op)
 {
-    const char *id = op->type == OP_CALL           ? op->msg_id
-                     : op->type == OP_NOTIFICATION ? (op->message_id ? op->message_id
-                                                                     : op->unique_id)
-                                                   : op->unique_id;
+    const char *id = op->type == OP_CALL ? op->msg_id
+                     : op->type == OP_NOTIFICATION
+                         ? (op->message_id ? op->message_id : op->unique_id)
+                         : op->unique_id;
     if (!id || !*id)
         return 0;
     uint8_t t = (uint8_t)op->type;

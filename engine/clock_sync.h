@@ -36,17 +36,17 @@ enum clock_sync_how {
 
 struct clock_sync_estimate {
     enum clock_sync_how how;
-    int64_t offset_ns;    /* added to the source's timestamps */
+    int64_t offset_ns;     /* added to the source's timestamps */
     int64_t half_width_ns; /* uncertainty (±), -1 when unknown (one-sided, unknown) */
     bool inconsistent;     /* the bounds contradict each other (drift, or a wrong fixed value) */
     uint64_t pairs;        /* sample pairs that bounded this source directly */
 };
 
 struct clock_sync_stats {
-    uint64_t samples;       /* kept */
-    uint64_t dropped;       /* not kept: the sample array was full */
-    uint64_t pairs;         /* bounding pairs found */
-    uint64_t big_groups;    /* keys seen more than CLOCK_SYNC_MAX_GROUP times: the rest ignored */
+    uint64_t samples;    /* kept */
+    uint64_t dropped;    /* not kept: the sample array was full */
+    uint64_t pairs;      /* bounding pairs found */
+    uint64_t big_groups; /* keys seen more than CLOCK_SYNC_MAX_GROUP times: the rest ignored */
 };
 
 #define CLOCK_SYNC_MAX_GROUP 32

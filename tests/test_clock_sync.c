@@ -143,9 +143,9 @@ static void test_same_source_and_rank_ignored(void **state)
     (void)state;
     struct clock_sync *cs = clock_sync_new(2, 0);
     clock_sync_add(cs, 0, 1, 0, 1000 * MS);
-    clock_sync_add(cs, 0, 1, 1, 900 * MS);  /* same source: no bound */
-    clock_sync_add(cs, 1, 1, 0, 500 * MS);  /* same rank as source 0's: no bound */
-    clock_sync_add(cs, 7, 1, 0, 500 * MS);  /* no such source: ignored */
+    clock_sync_add(cs, 0, 1, 1, 900 * MS);   /* same source: no bound */
+    clock_sync_add(cs, 1, 1, 0, 500 * MS);   /* same rank as source 0's: no bound */
+    clock_sync_add(cs, 7, 1, 0, 500 * MS);   /* no such source: ignored */
     clock_sync_add(cs, 1, 1, 300, 500 * MS); /* rank out of range: ignored */
     struct clock_sync_estimate e[2];
     clock_sync_solve(cs, e);

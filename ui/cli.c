@@ -474,8 +474,10 @@ enum cli_result cli_parse(struct cli_options *o, int argc, char **argv, FILE *ou
     for (size_t i = 0; o->write_file && i < o->engine.nfiles; i++) {
         struct stat sb;
         if (stat(o->engine.files[i], &sb) == 0 && S_ISFIFO(sb.st_mode))
-            return usage_error(err, "-w reads its input twice; %s is a pipe: save it to a file "
-                               "first%s", o->engine.files[i], "");
+            return usage_error(err,
+                               "-w reads its input twice; %s is a pipe: save it to a file "
+                               "first%s",
+                               o->engine.files[i], "");
     }
     for (size_t i = 0; o->write_file && i < o->engine.nfiles; i++)
         if (same_file(o->write_file, o->engine.files[i]))

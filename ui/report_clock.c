@@ -109,9 +109,9 @@ json_t *report_clock_json(const struct report_clock *rc, const struct pipeline_c
         json_object_set_new(j, "node", json_string(pc->node[i].name));
         json_object_set_new(j, "how", json_string(clock_sync_how_name(e->how)));
         json_object_set_new(j, "offset_ms", json_real((double)e->offset_ns / 1e6));
-        json_object_set_new(j, "uncertainty_ms", e->half_width_ns >= 0
-                                                     ? json_real((double)e->half_width_ns / 1e6)
-                                                     : json_null());
+        json_object_set_new(j, "uncertainty_ms",
+                            e->half_width_ns >= 0 ? json_real((double)e->half_width_ns / 1e6)
+                                                  : json_null());
         json_object_set_new(j, "inconsistent", json_boolean(e->inconsistent));
         json_object_set_new(j, "pairs", json_integer((json_int_t)e->pairs));
         json_object_set_new(j, "cross_node_latencies", json_integer((json_int_t)h->count));

@@ -143,9 +143,8 @@ static void dump_close(struct writer_dump *wd)
 }
 
 /* The second pass into an open dump file. */
-static bool copy_marked(struct writer *w, const struct engine_config *o,
-                        const int64_t *offsets_ns, struct writer_dump *wd, uint64_t *written,
-                        char *err, size_t errlen)
+static bool copy_marked(struct writer *w, const struct engine_config *o, const int64_t *offsets_ns,
+                        struct writer_dump *wd, uint64_t *written, char *err, size_t errlen)
 {
     *written = 0;
     for (size_t i = 0; i < o->nfiles; i++) {
@@ -257,8 +256,8 @@ static bool sink_finish(void *s)
     const struct cli_options *o = st->env.o;
     uint64_t written;
     char err[512];
-    bool ok = copy_marked(st->w, &o->engine, pipeline_offsets_ns(st->env.p), &st->wd, &written,
-                          err, sizeof err);
+    bool ok = copy_marked(st->w, &o->engine, pipeline_offsets_ns(st->env.p), &st->wd, &written, err,
+                          sizeof err);
     dump_close(&st->wd);
     if (!ok) {
         fprintf(stderr, "oslotrace: %s\n", err);
