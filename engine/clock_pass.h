@@ -23,7 +23,7 @@ struct clock_pass_result {
     bool estimated; /* false: inputs that cannot be read twice, only fixed offsets */
 };
 
-/* cfg->nfiles >= 2. false with a one-line message in err when a file cannot be read. */
+/* cfg->nfiles >= 1. false with a one-line message in err when a file cannot be read. */
 bool clock_pass_run(const struct engine_config *cfg, struct clock_pass_result *out, char *err,
                     size_t errlen);
 

@@ -305,7 +305,7 @@ struct pipeline *pipeline_new(const struct engine_config *o, const struct pipeli
     p->cfg = *o;
     p->filter = o->filter;
     p->max_packets = o->count;
-    if (!o->iface && o->nfiles >= 2 && !set_clocks(p, o)) {
+    if (!o->iface && (o->nfiles >= 2 || o->clock_fixed[0]) && !set_clocks(p, o)) {
         snprintf(err, errlen, "%s", p->err);
         free(p);
         return NULL;
