@@ -88,6 +88,18 @@ def main():
     check_times(c, "one-sided", recs)
     rep = json.loads(run(NAMED + ["-q", "--report", "-j"]).stdout)
     check_offsets(c, "one-sided", rep, {"clients": 0.0, "servers": 0.004}, "clients")
+    for k in rep["clocks"]:
+        if k["how"] != "estimated":
+            continue
+        big = k["uncertainty_ms"] > 0.25 * k["cross_node_p50_ms"]
+        c.check((k["warning"] is not None) == big, "%s: warning %r for ±%r ms vs median %r ms"
+                % (k["node"], k["warning"], k["uncertainty_ms"], k["cross_node_p50_ms"]))
+    # A capture that shares no message with the other: its clock is unknown, said so.
+    other = json.loads(run(["-r", CLIENTS, "-r", os.path.join(PCAPS, "basic.pcap"), "-q",
+                            "--report", "-j"]).stdout)
+    k = other["clocks"][1]
+    c.check(k["how"] == "unknown" and k["uncertainty_ms"] is None and k["offset_ms"] == 0
+            and k["cross_node_latencies"] == 0, "unrelated capture's clock %r" % k)
 
     # By hand, and by a wrong hand.
     by_hand = run(NAMED + HAND + ["-j"]).stdout.decode().splitlines()
