@@ -48,6 +48,8 @@ enum long_only {
     OPT_TLS_KEYLOG,
     OPT_BROKER_EVENTS,
     OPT_COLOR,
+    OPT_EVENT_TYPE,
+    OPT_PRIORITY,
 };
 
 static const struct option long_options[] = {
@@ -79,6 +81,9 @@ static const struct option long_options[] = {
     {"type", required_argument, NULL, OPT_TYPE},
     {"min-latency", required_argument, NULL, OPT_MIN_LATENCY},
     {"request-id", required_argument, NULL, OPT_REQUEST_ID},
+    {"event-type", required_argument, NULL, OPT_EVENT_TYPE},
+    {"priority", required_argument, NULL, OPT_PRIORITY},
+    {"display-filter", required_argument, NULL, 'Y'},
     {"tui-history", required_argument, NULL, OPT_TUI_HISTORY},
     {"immediate-mode", no_argument, NULL, OPT_IMMEDIATE},
     {"dialect", required_argument, NULL, OPT_DIALECT},
@@ -138,7 +143,10 @@ void cli_usage(FILE *out)
           "  -q                 no per-operation lines, no progress bar\n"
           "  -n                 accepted for tcpdump habits (addresses are always numeric)\n"
           "Filters (every output):\n"
+          "  -Y EXPR            display filter: topic==compute* and (status==error,timeout\n"
+          "                     or latency>500ms); fields as in -j (man oslotrace)\n"
           "  --topic GLOB --method GLOB --server GLOB --request-id ID\n"
+          "  --event-type GLOB --priority GLOB   (notifications)\n"
           "  --status LIST      ok,error,timeout,open,unroutable,evicted\n"
           "  --type LIST        call,cast,fanout,notification\n"
           "  --dialect LIST     oslo,amqp (amqp: plain AMQP RPC, reply_to + correlation_id)\n"
@@ -211,7 +219,7 @@ enum cli_result cli_parse(struct cli_options *o, int argc, char **argv, FILE *ou
     opterr = 0;
     int c;
     bool report_asked = false;
-    while ((c = getopt_long(argc, argv, ":r:i:f:c:w:qjB:hnZ:", long_options, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, ":r:i:f:c:w:qjB:hnZ:Y:", long_options, NULL)) != -1) {
         const char *a = optarg;
         switch (c) {
         case 'r':
@@ -345,15 +353,34 @@ enum cli_result cli_parse(struct cli_options *o, int argc, char **argv, FILE *ou
         case OPT_TOPIC:
         case OPT_METHOD:
         case OPT_SERVER:
-        case OPT_REQUEST_ID: {
-            char *dst = c == OPT_TOPIC    ? o->engine.filter.topic
-                        : c == OPT_METHOD ? o->engine.filter.method
-                        : c == OPT_SERVER ? o->engine.filter.server
-                                          : o->engine.filter.request_id;
+        case OPT_REQUEST_ID:
+        case OPT_EVENT_TYPE:
+        case OPT_PRIORITY: {
+            struct op_filter *f = &o->engine.filter;
+            char *dst = c == OPT_TOPIC        ? f->topic
+                        : c == OPT_METHOD     ? f->method
+                        : c == OPT_SERVER     ? f->server
+                        : c == OPT_EVENT_TYPE ? f->event_type
+                        : c == OPT_PRIORITY   ? f->priority
+                                              : f->request_id;
+            const char *name = c == OPT_TOPIC        ? "--topic"
+                               : c == OPT_METHOD     ? "--method"
+                               : c == OPT_SERVER     ? "--server"
+                               : c == OPT_EVENT_TYPE ? "--event-type"
+                               : c == OPT_PRIORITY   ? "--priority"
+                                                     : "--request-id";
             if (!op_filter_set_glob(dst, a, msg, sizeof msg))
-                return usage_error(err, "%s%s", msg, "");
+                return usage_error(err, "bad %s: %s", name, msg);
             break;
         }
+        case 'Y':
+            if (!dfilter_is_empty(&o->engine.filter.expr))
+                return usage_error(err, "-Y given twice; join them with 'and'%s%s", "", "");
+            if (!dfilter_compile(&o->engine.filter.expr, a, msg, sizeof msg))
+                return usage_error(err, "-Y: %s%s", msg, "");
+            if (dfilter_is_empty(&o->engine.filter.expr))
+                return usage_error(err, "-Y needs an expression%s%s", "", "");
+            break;
         case OPT_STATUS:
             if (!op_filter_parse_status(a, &o->engine.filter.status_mask, msg, sizeof msg))
                 return usage_error(err, "bad --status: %s%s", msg, "");

@@ -173,7 +173,7 @@ static void draw_bottom(const struct tui_ui *ui, int y, int w)
     char line[512];
     if (ui->prompt != TUI_PROMPT_NONE) {
         const char *label = ui->prompt == TUI_PROMPT_FILTER
-                                ? "filter (topic= method= server= status= type= req= latency>MS): "
+                                ? "filter (e.g. topic==comp* and latency>100ms): "
                                 : "write packets to: ";
         snprintf(line, sizeof line, "%s%s", label, ui->input);
         put(y, 0, w, line, A_BOLD);
