@@ -3,7 +3,8 @@
  *   time type topic[.server] method status latency client > server request_id [error]
  * The first six columns fit in 80 columns (a notification's event type is
  * never cut: its column grows); addresses and ids follow. Colour
- * marks the status only, and only on a terminal without NO_COLOR.
+ * marks the status only, and only on a terminal without NO_COLOR. With
+ * --args, indented lines after it carry the arguments and the result.
  */
 #include "ui/text.h"
 
@@ -148,6 +149,31 @@ void text_write_op(FILE *out, const struct op *op, bool color)
     fputc('\n', out);
 }
 
+/* One indented continuation line, like tcpdump -v's: "    args: {...}". The
+ * JSON text is already redacted (dissect/redact.c); it is one line, but a
+ * newline would break the one-line-per-item shape, so it becomes a blank. */
+static void put_body(FILE *out, const char *label, const char *json)
+{
+    fprintf(out, "    %s: ", label);
+    for (const char *c = json; *c; c++)
+        fputc(*c == '\n' || *c == '\r' ? ' ' : *c, out);
+    fputc('\n', out);
+}
+
+void text_write_bodies(FILE *out, const struct op *op)
+{
+    const char *args_label = op->type == OP_NOTIFICATION ? "payload" : "args";
+    if (op->body_truncated && !op->args_json && !op->result_json) {
+        fprintf(out, "    %s: (not kept: the body is longer than --max-body)\n", args_label);
+        return;
+    }
+    if (op->args_json)
+        put_body(out, args_label, op->args_json);
+    /* An answered call always has a result, JSON null included. */
+    if (op->result_json || (op->type == OP_CALL && op->status == OP_OK))
+        put_body(out, "result", op->result_json ? op->result_json : "null");
+}
+
 /* ---- the sink: the default output ---- */
 
 static void *sink_open(const struct sink_env *env, char *err, size_t errlen)
@@ -162,6 +188,8 @@ static void sink_on_op(void *s, const struct op *op)
 {
     const struct sink_env *env = s;
     text_write_op(env->out, op, env->color);
+    if (env->o->args)
+        text_write_bodies(env->out, op);
     if (env->flush_lines)
         fflush(env->out);
 }

@@ -24,6 +24,9 @@ bool text_use_color(FILE *f);
 /* The same, decided by --color first: always and never win over the terminal and NO_COLOR. */
 bool text_color_wanted(int mode, FILE *f);
 void text_write_op(FILE *out, const struct op *op, bool color);
+/* --args: "    args: JSON" and "    result: JSON" (a notification's "payload"),
+ * redacted, one line each, after the operation's line. */
+void text_write_bodies(FILE *out, const struct op *op);
 
 /* One text line per operation on stdout (the default output). */
 extern const struct sink text_sink;
