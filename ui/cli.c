@@ -142,6 +142,8 @@ void cli_usage(FILE *out)
           "                     always or never\n"
           "  -q                 no per-operation lines, no progress bar\n"
           "  -n                 accepted for tcpdump habits (addresses are always numeric)\n"
+          "  -t, -tt, -ttt, -tttt, -ttttt  text time stamps as tcpdump: none, epoch seconds,\n"
+          "                     since the previous line, date and time, since the first line\n"
           "Filters (every output):\n"
           "  -Y EXPR            display filter: topic==compute* and (status==error,timeout\n"
           "                     or latency>500ms); fields as in -j (man oslotrace)\n"
@@ -219,7 +221,7 @@ enum cli_result cli_parse(struct cli_options *o, int argc, char **argv, FILE *ou
     opterr = 0;
     int c;
     bool report_asked = false;
-    while ((c = getopt_long(argc, argv, ":r:i:f:c:w:qjB:hnZ:Y:", long_options, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, ":r:i:f:c:w:qjB:hnZ:Y:t", long_options, NULL)) != -1) {
         const char *a = optarg;
         switch (c) {
         case 'r':
@@ -247,6 +249,10 @@ enum cli_result cli_parse(struct cli_options *o, int argc, char **argv, FILE *ou
             o->json = true;
             break;
         case 'n':
+            break;
+        case 't': /* -t none, -tt epoch, -ttt delta, -tttt date, -ttttt since the first */
+            if (++o->time_format >= TEXT_TIME_COUNT)
+                return usage_error(err, "too many -t (-t to -ttttt)%s%s", "", "");
             break;
         case 'B':
             if (!parse_u64(a, 1, 4u << 20, &v))

@@ -101,8 +101,16 @@ static void put_fit(FILE *out, const char *s, int width)
 
 void text_write_op(FILE *out, const struct op *op, bool color)
 {
-    char when[32], target[256], lat[32], client[NETADDR_STRLEN], server[NETADDR_STRLEN];
-    text_format_time(op->ts_ns, when, sizeof when);
+    struct text_clock clock;
+    char stamp[TEXT_STAMP_MAX];
+    text_clock_init(&clock, TEXT_TIME_DEFAULT);
+    text_clock_stamp(&clock, op->ts_ns, stamp, sizeof stamp);
+    text_write_op_stamped(out, op, color, stamp);
+}
+
+void text_write_op_stamped(FILE *out, const struct op *op, bool color, const char *stamp)
+{
+    char target[256], lat[32], client[NETADDR_STRLEN], server[NETADDR_STRLEN];
     text_format_target(op, target, sizeof target);
     text_format_latency(op, lat, sizeof lat);
     format_peer(&op->client, client, sizeof client);
@@ -110,7 +118,7 @@ void text_write_op(FILE *out, const struct op *op, bool color)
     const char *method = op->type == OP_NOTIFICATION ? op->event_type : op->method;
     const char *status = op_status_name(op->status);
 
-    fprintf(out, "%s %-6s ", when, short_type(op->type));
+    fprintf(out, "%s%-6s ", stamp, short_type(op->type));
     put_fit(out, target, 18);
     fputc(' ', out);
     /* An event type is the one name a user greps for whole: its column grows. */
@@ -176,18 +184,29 @@ void text_write_bodies(FILE *out, const struct op *op)
 
 /* ---- the sink: the default output ---- */
 
+struct text_sink_state {
+    struct sink_env env;
+    struct text_clock clock; /* -t ... -ttttt */
+};
+
 static void *sink_open(const struct sink_env *env, char *err, size_t errlen)
 {
     const struct cli_options *o = env->o;
     if (o->json || o->quiet || o->report || o->amqp || o->tui)
         return NULL;
-    return sink_state_new(sizeof *env, env, err, errlen);
+    struct text_sink_state *st = sink_state_new(sizeof *st, env, err, errlen);
+    if (st)
+        text_clock_init(&st->clock, (enum text_time_mode)o->time_format);
+    return st;
 }
 
 static void sink_on_op(void *s, const struct op *op)
 {
-    const struct sink_env *env = s;
-    text_write_op(env->out, op, env->color);
+    struct text_sink_state *st = s;
+    const struct sink_env *env = &st->env;
+    char stamp[TEXT_STAMP_MAX];
+    text_clock_stamp(&st->clock, op->ts_ns, stamp, sizeof stamp);
+    text_write_op_stamped(env->out, op, env->color, stamp);
     if (env->o->args)
         text_write_bodies(env->out, op);
     if (env->flush_lines)
