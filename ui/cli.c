@@ -50,6 +50,8 @@ enum long_only {
     OPT_COLOR,
     OPT_EVENT_TYPE,
     OPT_PRIORITY,
+    OPT_COUNT_OPS,
+    OPT_DURATION,
 };
 
 static const struct option long_options[] = {
@@ -84,6 +86,10 @@ static const struct option long_options[] = {
     {"event-type", required_argument, NULL, OPT_EVENT_TYPE},
     {"priority", required_argument, NULL, OPT_PRIORITY},
     {"display-filter", required_argument, NULL, 'Y'},
+    {"count-ops", required_argument, NULL, OPT_COUNT_OPS},
+    {"duration", required_argument, NULL, OPT_DURATION},
+    {"autostop", required_argument, NULL, 'a'},
+    {"list-interfaces", no_argument, NULL, 'D'},
     {"tui-history", required_argument, NULL, OPT_TUI_HISTORY},
     {"immediate-mode", no_argument, NULL, OPT_IMMEDIATE},
     {"dialect", required_argument, NULL, OPT_DIALECT},
@@ -117,6 +123,10 @@ void cli_usage(FILE *out)
           "  -f EXPR            BPF capture filter (default: tcp ports 5672, 5671, --amqp-port,\n"
           "                     --amqps-port)\n"
           "  -c N               stop after N packets\n"
+          "  --count-ops N      stop after N operations (those the filters let through)\n"
+          "  --duration S, -a duration:S  stop after S seconds (packet time; live: also\n"
+          "                     wall time)\n"
+          "  -D                 list the interfaces to capture on\n"
           "  -B KiB             kernel capture buffer (default 8192)\n"
           "  --immediate-mode   hand over each packet at once (default: in blocks, <= 100 ms)\n"
           "  --amqp-port N      another broker port (repeatable)\n"
@@ -221,7 +231,7 @@ enum cli_result cli_parse(struct cli_options *o, int argc, char **argv, FILE *ou
     opterr = 0;
     int c;
     bool report_asked = false;
-    while ((c = getopt_long(argc, argv, ":r:i:f:c:w:qjB:hnZ:Y:t", long_options, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, ":r:i:f:c:w:qjB:hnZ:Y:ta:D", long_options, NULL)) != -1) {
         const char *a = optarg;
         switch (c) {
         case 'r':
@@ -250,6 +260,29 @@ enum cli_result cli_parse(struct cli_options *o, int argc, char **argv, FILE *ou
             break;
         case 'n':
             break;
+        case 'D':
+            o->list_ifaces = true;
+            break;
+        case OPT_COUNT_OPS:
+            if (!parse_u64(a, 1, UINT64_MAX, &o->engine.count_ops))
+                return usage_error(err, "bad --count-ops: '%s' (operations, 1 or more)%s", a, "");
+            break;
+        case 'a':
+        case OPT_DURATION: {
+            /* tshark's -a duration:SEC; the other autostop conditions have their own options */
+            const char *secs = a;
+            if (c == 'a') {
+                if (strncmp(a, "duration:", 9) != 0)
+                    return usage_error(err,
+                                       "bad -a: '%s' (duration:SEC; for packets -c, for "
+                                       "operations --count-ops)%s",
+                                       a, "");
+                secs = a + 9;
+            }
+            if (!parse_seconds(secs, &o->engine.duration_s) || o->engine.duration_s <= 0)
+                return usage_error(err, "bad duration: '%s' (seconds, more than 0)%s", secs, "");
+            break;
+        }
         case 't': /* -t none, -tt epoch, -ttt delta, -tttt date, -ttttt since the first */
             if (++o->time_format >= TEXT_TIME_COUNT)
                 return usage_error(err, "too many -t (-t to -ttttt)%s%s", "", "");
@@ -417,6 +450,8 @@ enum cli_result cli_parse(struct cli_options *o, int argc, char **argv, FILE *ou
     }
     if (optind < argc)
         return usage_error(err, "unexpected argument '%s'%s", argv[optind], "");
+    if (o->list_ifaces)
+        return CLI_RUN; /* -D alone: main lists and exits */
     if (!o->engine.nfiles && !o->engine.iface)
         return usage_error(err, "nothing to read: give -r FILE or -i IFACE%s%s", "", "");
     if (o->engine.nfiles && o->engine.iface)

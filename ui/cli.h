@@ -33,6 +33,7 @@ struct cli_options {
     bool broker_events;     /* --broker-events: -j also writes broker_event records */
     int color;              /* --color: enum text_color_mode (ui/text.h), default auto */
     int time_format;        /* -t, -tt ... -ttttt: enum text_time_mode (ui/text_time.h) */
+    bool list_ifaces;       /* -D: list the interfaces and exit */
     const char *user;       /* -Z: user to drop privileges to */
     uint64_t tui_history;   /* --tui-history */
 
