@@ -142,6 +142,10 @@ void cli_usage(FILE *out)
           "  --report-interval S  print the report (or write --metrics-file) every S s\n"
           "  --tui              interactive view\n"
           "  -w FILE            write the packets of the selected operations to a pcap\n"
+          "  -F pcap|pcapng     -w's format (default pcap; pcapng for a .pcapng name), pcapng\n"
+          "                     with a comment naming the filters\n"
+          "  -C MB, -G SEC, -W N  -w rotates files as tcpdump: every MB million bytes,\n"
+          "                     every SEC seconds of packet time; at most N files, reused\n"
           "  --metrics-listen HOST:PORT  serve Prometheus /metrics (:PORT = all IPv4)\n"
           "  --metrics-file F   write the metrics to F at the end, atomically\n"
           "  --linger           when the input ends, serve metrics until SIGINT/SIGTERM\n"
@@ -231,7 +235,7 @@ enum cli_result cli_parse(struct cli_options *o, int argc, char **argv, FILE *ou
     opterr = 0;
     int c;
     bool report_asked = false;
-    while ((c = getopt_long(argc, argv, ":r:i:f:c:w:qjB:hnZ:Y:ta:D", long_options, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, ":r:i:f:c:w:qjB:hnZ:Y:ta:DC:G:W:F:", long_options, NULL)) != -1) {
         const char *a = optarg;
         switch (c) {
         case 'r':
@@ -262,6 +266,26 @@ enum cli_result cli_parse(struct cli_options *o, int argc, char **argv, FILE *ou
             break;
         case 'D':
             o->list_ifaces = true;
+            break;
+        case 'F':
+            if (strcmp(a, "pcap") != 0 && strcmp(a, "pcapng") != 0)
+                return usage_error(err, "bad -F: '%s' (pcap or pcapng)%s", a, "");
+            o->write_pcapng = strcmp(a, "pcapng") == 0;
+            o->write_format_given = true;
+            break;
+        case 'C':
+            if (!parse_u64(a, 1, 1000000, &v))
+                return usage_error(err, "bad -C: '%s' (millions of bytes, 1 to 1000000)%s", a, "");
+            o->rotate_bytes = v * 1000000u;
+            break;
+        case 'G':
+            if (!parse_seconds(a, &o->rotate_s) || o->rotate_s < 1)
+                return usage_error(err, "bad -G: '%s' (seconds, 1 or more)%s", a, "");
+            break;
+        case 'W':
+            if (!parse_u64(a, 1, 100000, &v))
+                return usage_error(err, "bad -W: '%s' (files, 1 to 100000)%s", a, "");
+            o->max_files = (unsigned)v;
             break;
         case OPT_COUNT_OPS:
             if (!parse_u64(a, 1, UINT64_MAX, &o->engine.count_ops))
@@ -462,6 +486,11 @@ enum cli_result cli_parse(struct cli_options *o, int argc, char **argv, FILE *ou
     if (o->write_file && o->amqp)
         return usage_error(err, "-w selects operations; it cannot be combined with --amqp%s%s", "",
                            "");
+    if (!o->write_file && (o->rotate_bytes || o->rotate_s > 0 || o->max_files ||
+                           o->write_format_given))
+        return usage_error(err, "-C, -G, -W and -F shape -w's files; give -w too%s%s", "", "");
+    if (o->max_files && !o->rotate_bytes && o->rotate_s <= 0)
+        return usage_error(err, "-W counts rotated files; give -C or -G too%s%s", "", "");
     if (o->linger && !o->metrics_listen)
         return usage_error(err, "--linger keeps serving --metrics-listen; give it too%s%s", "", "");
     /* --report-interval paces --metrics-file; it prints the report only when asked for too. */
