@@ -271,7 +271,7 @@ static void draw_calls(struct tui_ui *ui, const struct tui_store *s, const struc
         if (!e)
             continue;
         tui_calls_row(e, st->now_ts, w, buf, sizeof buf);
-        attr_t attr = e->op.status == OP_OK ? 0 : style_attr(ui, tui_status_style(e->op.status));
+        attr_t attr = style_attr(ui, tui_status_style(e->op.status)); /* ok rows green too */
         if (idx == ui->calls.sel)
             attr |= A_REVERSE;
         put(top + 1 + i, 0, w, buf, attr);

@@ -102,6 +102,35 @@ def main():
         s = t.wait_for(lambda x: exit_code(x) is not None, 20, "the TUI to end")
         c.check(exit_code(s) == 1, "exit 1 like the batch run:\n" + s)
         c.check(whole(err, s), "the whole message %r on stderr after the TUI" % err)
+
+        # 4. (point 15) a call without a reply says why in its Detail; ok rows are green
+        errors = os.path.join(PCAPS, "errors.pcap")
+        t.keys("clear", "Enter")
+        t.start(["-r", errors], pidfile)
+        t.wait_for(lambda x: "(end)" in x, 30, "errors.pcap read")
+        colored = t.tmux("capture-pane", "-p", "-e", "-t", t.name)
+        ok_rows = [l for l in colored.splitlines() if re.search(r" ok +\d", re.sub(r"\x1b\[[0-9;]*m", "", l))]
+        c.check(ok_rows and all("\x1b[32m" in l or "\x1b[38;5;2m" in l for l in ok_rows),
+                "ok rows are green: %r" % ok_rows[:2])
+        for expr, why in (("verdict==not_delivered",
+                           "(no reply: published, but no consumer received it before the call ended)"),
+                          ("status==error", "(none: the server answered with an exception, above)")):
+            t.keys("/", "C-u")
+            t.literal(expr)
+            t.keys("Enter")
+            t.wait_for(lambda x, e=expr: ("filter: " + e) in x, 10, "the filter " + expr)
+            t.keys("Enter")
+            s = t.wait_for(lambda x: "Result" in x or "Timeline" in x, 10, "the Detail")
+            for _ in range(8):
+                if "Result" in s:
+                    break
+                t.keys("PgDn")
+                s = t.wait_for(lambda x: True, 2, "a page down")
+            c.check(whole(why, s) and "(not captured)" not in s,
+                    "%s: the Result says %r:\n%s" % (expr, why, s))
+            t.keys("Escape")
+        t.keys("q")
+        t.wait_for(lambda x: exit_code(x) is not None, 20, "the TUI to end")
     finally:
         t.close()
         shutil.rmtree(tmp, ignore_errors=True)
