@@ -255,11 +255,26 @@ static bool b_body_truncated(const struct op *op)
     return op->body_truncated;
 }
 
-#define F_STR(n, fn) {n, K_STR, fn, NULL, NULL, 0, NULL, 0, NULL}
-#define F_ENUM(n, fn, name, count) {n, K_ENUM, NULL, fn, name, count, NULL, 0, NULL}
-#define F_DUR(n, fn, unit) {n, K_DUR, NULL, NULL, NULL, 0, fn, unit, NULL}
-#define F_NUM(n, fn) {n, K_NUM, NULL, NULL, NULL, 0, fn, 1, NULL}
-#define F_BOOL(n, fn) {n, K_BOOL, NULL, NULL, NULL, 0, NULL, 0, fn}
+#define F_STR(n, fn)                                                                               \
+    {                                                                                              \
+        n, K_STR, fn, NULL, NULL, 0, NULL, 0, NULL                                                 \
+    }
+#define F_ENUM(n, fn, name, count)                                                                 \
+    {                                                                                              \
+        n, K_ENUM, NULL, fn, name, count, NULL, 0, NULL                                            \
+    }
+#define F_DUR(n, fn, unit)                                                                         \
+    {                                                                                              \
+        n, K_DUR, NULL, NULL, NULL, 0, fn, unit, NULL                                              \
+    }
+#define F_NUM(n, fn)                                                                               \
+    {                                                                                              \
+        n, K_NUM, NULL, NULL, NULL, 0, fn, 1, NULL                                                 \
+    }
+#define F_BOOL(n, fn)                                                                              \
+    {                                                                                              \
+        n, K_BOOL, NULL, NULL, NULL, 0, NULL, 0, fn                                                \
+    }
 
 /* Names are docs/json.md's where a record field exists; aliases follow their field. */
 static const struct field_def fields[] = {
@@ -505,8 +520,8 @@ static const char *cmp_text(enum cmp_op c)
     return t[c];
 }
 
-static bool parse_enum_list(struct parser *p, const struct field_def *f, const char *v,
-                            size_t pos, uint32_t *mask)
+static bool parse_enum_list(struct parser *p, const struct field_def *f, const char *v, size_t pos,
+                            uint32_t *mask)
 {
     *mask = 0;
     const char *w = v;
@@ -664,8 +679,8 @@ static int parse_primary(struct parser *p)
             size_t n = bare_value_len(p->s + t.pos);
             snprintf(v, sizeof v, "%.*s", (int)(n < 60 ? n : 60), p->s + t.pos);
             if (n > t.len) /* "a==1": a comparison on an unknown field */
-                return fail(p, t.pos, "unknown field '%.*s' (man oslotrace lists them)",
-                            (int)t.len, p->s + t.pos),
+                return fail(p, t.pos, "unknown field '%.*s' (man oslotrace lists them)", (int)t.len,
+                            p->s + t.pos),
                        -1;
             return fail(p, t.pos, "unknown field '%.*s' (a topic glob is topic==%s)", (int)t.len,
                         p->s + t.pos, v),
@@ -770,9 +785,10 @@ bool dfilter_compile(struct dfilter *df, const char *text, char *err, size_t err
     if (p.t.kind != T_END) {
         int root = parse_or(&p);
         if (root >= 0 && p.t.kind != T_END)
-            fail(&p, p.t.pos, p.t.kind == T_RP    ? "unexpected ')'"
-                              : p.t.kind == T_BAD ? "unexpected character"
-                                                  : "expected 'and', 'or' or the end");
+            fail(&p, p.t.pos,
+                 p.t.kind == T_RP    ? "unexpected ')'"
+                 : p.t.kind == T_BAD ? "unexpected character"
+                                     : "expected 'and', 'or' or the end");
         ok = !p.failed;
         nf->root = (uint16_t)(root >= 0 ? root : 0);
         /* trimmed text, for status lines and describe */

@@ -16,10 +16,10 @@
 
 #include "dissect/op.h"
 
-#define DFILTER_MAX_NODES 64   /* comparisons and operators in one expression */
-#define DFILTER_TEXT_MAX 512   /* bytes of expression text */
-#define DFILTER_STRS_MAX 1024  /* bytes of the values it compares with */
-#define DFILTER_MAX_DEPTH 32   /* nesting of parentheses and not */
+#define DFILTER_MAX_NODES 64  /* comparisons and operators in one expression */
+#define DFILTER_TEXT_MAX 512  /* bytes of expression text */
+#define DFILTER_STRS_MAX 1024 /* bytes of the values it compares with */
+#define DFILTER_MAX_DEPTH 32  /* nesting of parentheses and not */
 
 struct dfilter_node {
     uint8_t kind;  /* enum in display_filter.c: and, or, not, compare, present */

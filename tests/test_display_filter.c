@@ -304,8 +304,8 @@ static void test_op_filter(void **state)
     assert_false(op_filter_is_empty(&f));
 
     /* The TUI's line: replaces the whole filter, or nothing. */
-    assert_true(op_filter_parse_expr(&f, "topic=compute status=ok,error latency>100", err,
-                                     sizeof err));
+    assert_true(
+        op_filter_parse_expr(&f, "topic=compute status=ok,error latency>100", err, sizeof err));
     assert_true(op_filter_match(&f, &op));
     assert_false(op_filter_match(&f, &nop));
     assert_false(op_filter_parse_expr(&f, "latency<<2", err, sizeof err));
@@ -338,11 +338,16 @@ static void test_op_filter(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_strings),        cmocka_unit_test(test_notifications),
-        cmocka_unit_test(test_enums_and_bools), cmocka_unit_test(test_numbers_and_units),
-        cmocka_unit_test(test_timed_out_latency), cmocka_unit_test(test_precedence),
-        cmocka_unit_test(test_quoting),        cmocka_unit_test(test_errors),
-        cmocka_unit_test(test_bounds),         cmocka_unit_test(test_op_filter),
+        cmocka_unit_test(test_strings),
+        cmocka_unit_test(test_notifications),
+        cmocka_unit_test(test_enums_and_bools),
+        cmocka_unit_test(test_numbers_and_units),
+        cmocka_unit_test(test_timed_out_latency),
+        cmocka_unit_test(test_precedence),
+        cmocka_unit_test(test_quoting),
+        cmocka_unit_test(test_errors),
+        cmocka_unit_test(test_bounds),
+        cmocka_unit_test(test_op_filter),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

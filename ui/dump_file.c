@@ -30,9 +30,9 @@ struct dump_file {
     pcap_t *dead;
     pcap_dumper_t *pd;
     FILE *ng;
-    uint64_t bytes;      /* written to the current file */
-    uint64_t file_start; /* ts of the current file's first packet, 0 = none yet */
-    unsigned nfiles;     /* files opened so far */
+    uint64_t bytes;            /* written to the current file */
+    uint64_t file_start;       /* ts of the current file's first packet, 0 = none yet */
+    unsigned nfiles;           /* files opened so far */
     char first[DUMP_NAME_MAX]; /* the first file's name, for messages */
     bool failed;
 };
@@ -308,8 +308,8 @@ void dump_file_config_from(const struct cli_options *o, int linktype, const char
     c->path = o->write_file;
     c->linktype = linktype;
     size_t pl = strlen(o->write_file);
-    c->pcapng = o->write_pcapng ||
-                (!o->write_format_given && pl > 7 && strcmp(o->write_file + pl - 7, ".pcapng") == 0);
+    c->pcapng = o->write_pcapng || (!o->write_format_given && pl > 7 &&
+                                    strcmp(o->write_file + pl - 7, ".pcapng") == 0);
     c->rotate_bytes = o->rotate_bytes;
     c->rotate_s = o->rotate_s;
     c->max_files = o->max_files;

@@ -13,10 +13,10 @@
 #include <stdint.h>
 
 struct dump_file_config {
-    const char *path;     /* -w; with -C/-G the first file's name, the next get a number */
-    int linktype;         /* the capture's DLT */
-    bool pcapng;          /* -F pcapng, or a path ending in .pcapng */
-    const char *comment;  /* pcapng: the section's comment; NULL = none */
+    const char *path;      /* -w; with -C/-G the first file's name, the next get a number */
+    int linktype;          /* the capture's DLT */
+    bool pcapng;           /* -F pcapng, or a path ending in .pcapng */
+    const char *comment;   /* pcapng: the section's comment; NULL = none */
     uint64_t rotate_bytes; /* -C: a new file once this many bytes are written, 0 = never */
     double rotate_s;       /* -G: a new file this many seconds of packet time after the
                               file's first packet, 0 = never */

@@ -52,8 +52,8 @@ void text_clock_stamp(struct text_clock *c, uint64_t ts_ns, char *buf, size_t le
         break;
     case TEXT_TIME_DATE:
         localtime_r(&sec, &tm);
-        snprintf(buf, len, "%04d-%02d-%02d %02d:%02d:%02d.%06u ", tm.tm_year + 1900,
-                 tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, usec);
+        snprintf(buf, len, "%04d-%02d-%02d %02d:%02d:%02d.%06u ", tm.tm_year + 1900, tm.tm_mon + 1,
+                 tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, usec);
         break;
     default:
         localtime_r(&sec, &tm);
