@@ -27,7 +27,9 @@ struct engine_config {
     size_t nfiles;
     const char *iface;
     const char *bpf; /* capture filter; NULL = none for files, the broker ports when live */
-    uint64_t count;  /* stop after this many packets, 0 = no limit */
+    uint64_t count;     /* stop after this many packets, 0 = no limit */
+    uint64_t count_ops; /* stop after this many operations reach the outputs, 0 = no limit */
+    double duration_s;  /* stop after this long (packet time; live, wall time too), 0 = none */
     int buffer_kib;  /* live: kernel buffer, 0 = libpcap's default */
     bool immediate;  /* live: deliver each packet at once (libpcap immediate mode) */
 

@@ -1,7 +1,10 @@
 /*
  * filter.c: matching operations against an op_filter, and parsing the
- * filter from command-line values or the TUI's one-line expression.
- * Globs are fnmatch(3) patterns so "compute*" and "*.host-a" work as in a shell.
+ * filter from command-line values or the TUI's one-line expression (a
+ * display filter, engine/display_filter.c, which also holds -Y's).
+ * Globs are fnmatch(3) patterns so "compute*" and "*.host-a" work as in a shell;
+ * text fields match what the text lines show (topic.server, a notification's
+ * event type in the method column).
  */
 #include "engine/filter.h"
 
@@ -17,8 +20,9 @@ void op_filter_init(struct op_filter *f)
 
 bool op_filter_is_empty(const struct op_filter *f)
 {
-    return !f->topic[0] && !f->method[0] && !f->server[0] && !f->request_id[0] && !f->status_mask &&
-           !f->type_mask && !f->dialect_mask && f->min_latency_ms <= 0;
+    return !f->topic[0] && !f->method[0] && !f->server[0] && !f->request_id[0] &&
+           !f->event_type[0] && !f->priority[0] && !f->status_mask && !f->type_mask &&
+           !f->dialect_mask && f->min_latency_ms <= 0 && dfilter_is_empty(&f->expr);
 }
 
 static bool glob_match(const char *glob, const char *value)
@@ -26,6 +30,14 @@ static bool glob_match(const char *glob, const char *value)
     if (!glob[0])
         return true;
     return fnmatch(glob, value ? value : "", 0) == 0;
+}
+
+/* A timed-out call has no measured latency but lasted at least its timeout. */
+static bool latency_at_least(const struct op *op, double ms)
+{
+    if (op->has_latency)
+        return op->latency_ms >= ms;
+    return op->status == OP_TIMEOUT && op->timeout_s > 0 && op->timeout_s * 1000.0 >= ms;
 }
 
 bool op_filter_match(const struct op_filter *f, const struct op *op)
@@ -36,10 +48,18 @@ bool op_filter_match(const struct op_filter *f, const struct op *op)
         return false;
     if (f->dialect_mask && !(f->dialect_mask & (1u << op->dialect)))
         return false;
-    if (!glob_match(f->topic, op->topic) || !glob_match(f->method, op->method) ||
-        !glob_match(f->server, op->server))
+    if (f->topic[0] && !glob_match(f->topic, op->topic)) {
+        char shown[2 * FILTER_STR_MAX + 512];
+        dfilter_shown_target(op, shown, sizeof shown);
+        if (!op->server || !glob_match(f->topic, shown))
+            return false;
+    }
+    const char *method =
+        op->type == OP_NOTIFICATION ? op->event_type : op->method;
+    if (!glob_match(f->method, method) || !glob_match(f->server, op->server) ||
+        !glob_match(f->event_type, op->event_type) || !glob_match(f->priority, op->priority))
         return false;
-    if (f->min_latency_ms > 0 && (!op->has_latency || op->latency_ms < f->min_latency_ms))
+    if (f->min_latency_ms > 0 && !latency_at_least(op, f->min_latency_ms))
         return false;
     if (f->request_id[0]) {
         bool rid = op->request_id && strcmp(op->request_id, f->request_id) == 0;
@@ -47,7 +67,7 @@ bool op_filter_match(const struct op_filter *f, const struct op *op)
         if (!rid && !grid)
             return false;
     }
-    return true;
+    return dfilter_match(&f->expr, op);
 }
 
 /* Splits a comma list and maps each word through names[]; any unknown word fails. */
@@ -113,6 +133,10 @@ bool op_filter_parse_type(const char *list, uint32_t *mask, char *err, size_t er
 
 bool op_filter_set_glob(char *dst, const char *value, char *err, size_t errlen)
 {
+    if (!value[0]) {
+        snprintf(err, errlen, "empty pattern ('*' matches any)");
+        return false;
+    }
     if (strlen(value) >= FILTER_STR_MAX) {
         snprintf(err, errlen, "pattern too long: '%.40s...'", value);
         return false;
@@ -121,71 +145,34 @@ bool op_filter_set_glob(char *dst, const char *value, char *err, size_t errlen)
     return true;
 }
 
-static bool parse_latency(const char *v, double *out, char *err, size_t errlen)
-{
-    char *end;
-    double d = strtod(v, &end);
-    if (end == v || *end || d < 0) {
-        snprintf(err, errlen, "bad latency '%s' (milliseconds)", v);
-        return false;
-    }
-    *out = d;
-    return true;
-}
-
-static bool apply_word(struct op_filter *f, char *w, char *err, size_t errlen)
-{
-    char *gt = strstr(w, ">");
-    if (gt && strncmp(w, "latency", (size_t)(gt - w)) == 0 && gt != w) {
-        const char *v = gt[1] == '=' ? gt + 2 : gt + 1;
-        return parse_latency(v, &f->min_latency_ms, err, errlen);
-    }
-    char *eq = strchr(w, '=');
-    if (!eq)
-        return op_filter_set_glob(f->topic, w, err, errlen);
-    *eq = '\0';
-    const char *k = w, *v = eq + 1;
-    if (!strcmp(k, "topic"))
-        return op_filter_set_glob(f->topic, v, err, errlen);
-    if (!strcmp(k, "method"))
-        return op_filter_set_glob(f->method, v, err, errlen);
-    if (!strcmp(k, "server"))
-        return op_filter_set_glob(f->server, v, err, errlen);
-    if (!strcmp(k, "req") || !strcmp(k, "request_id"))
-        return op_filter_set_glob(f->request_id, v, err, errlen);
-    if (!strcmp(k, "status"))
-        return op_filter_parse_status(v, &f->status_mask, err, errlen);
-    if (!strcmp(k, "type"))
-        return op_filter_parse_type(v, &f->type_mask, err, errlen);
-    if (!strcmp(k, "dialect"))
-        return op_filter_parse_dialect(v, &f->dialect_mask, err, errlen);
-    if (!strcmp(k, "latency") || !strcmp(k, "min-latency"))
-        return parse_latency(v, &f->min_latency_ms, err, errlen);
-    snprintf(err, errlen, "unknown filter key '%s'", k);
-    return false;
-}
-
 bool op_filter_parse_expr(struct op_filter *f, const char *expr, char *err, size_t errlen)
 {
-    char buf[1024];
-    if (strlen(expr) >= sizeof buf) {
-        snprintf(err, errlen, "filter too long");
-        return false;
-    }
-    strcpy(buf, expr);
     struct op_filter nf;
     op_filter_init(&nf);
-    char *save = NULL;
-    for (char *w = strtok_r(buf, " \t", &save); w; w = strtok_r(NULL, " \t", &save))
-        if (!apply_word(&nf, w, err, errlen))
-            return false;
+    if (!dfilter_compile(&nf.expr, expr, err, errlen))
+        return false;
     *f = nf;
     return true;
 }
 
+/* Appends key=value, the value quoted when the expression language would
+ * otherwise split it, so the description parses back to the same filter. */
 static void append(char *buf, size_t len, const char *fmt, const char *v)
 {
     size_t used = strlen(buf);
+    char q[2 * FILTER_STR_MAX + 3];
+    if (strpbrk(v, " \t\"()&|")) {
+        size_t o = 0;
+        q[o++] = '"';
+        for (const char *c = v; *c && o + 3 < sizeof q; c++) {
+            if (*c == '"' || *c == '\\')
+                q[o++] = '\\';
+            q[o++] = *c;
+        }
+        q[o++] = '"';
+        q[o] = '\0';
+        v = q;
+    }
     if (used < len)
         snprintf(buf + used, len - used, fmt, used ? " " : "", v);
 }
@@ -222,11 +209,20 @@ void op_filter_describe(const struct op_filter *f, char *buf, size_t len)
         append_mask(buf, len, "type", f->type_mask, type_name, OP_TYPE_COUNT);
     if (f->dialect_mask)
         append_mask(buf, len, "dialect", f->dialect_mask, dialect_name, OP_DIALECT_COUNT);
+    if (f->event_type[0])
+        append(buf, len, "%sevent_type=%s", f->event_type);
+    if (f->priority[0])
+        append(buf, len, "%spriority=%s", f->priority);
     if (f->min_latency_ms > 0) {
         char v[32];
-        snprintf(v, sizeof v, "%g", f->min_latency_ms);
-        append(buf, len, "%slatency>%s", v);
+        snprintf(v, sizeof v, "%gms", f->min_latency_ms);
+        append(buf, len, "%slatency>=%s", v);
     }
     if (f->request_id[0])
         append(buf, len, "%sreq=%s", f->request_id);
+    if (!dfilter_is_empty(&f->expr)) {
+        size_t used = strlen(buf);
+        if (used < len)
+            snprintf(buf + used, len - used, used ? " (%s)" : "%s", f->expr.text);
+    }
 }

@@ -2,9 +2,13 @@
  * filter.h: which operations an operator wants to see.
  *
  * One filter serves every sink (text, NDJSON, report, -w, the TUI): the
- * command line's --topic/--method/--server/--status/--type/--min-latency/
- * --request-id/--dialect fill it, and the TUI's `/` prompt parses the same words
- * ("topic=compute status=error,timeout latency>100").
+ * command line's shorthands (--topic/--method/--server/--status/--type/
+ * --min-latency/--request-id/--dialect/--event-type/--priority) fill its
+ * fields, -Y its display filter expression (engine/display_filter.h); the
+ * TUI's `/` prompt compiles the same expression language
+ * ("topic=compute status=error,timeout latency>100" is one). Text fields
+ * match what the text lines show: a topic also as topic.server, a
+ * notification's method as its event type.
  */
 #ifndef OSLOTRACE_ENGINE_FILTER_H
 #define OSLOTRACE_ENGINE_FILTER_H
@@ -14,6 +18,7 @@
 #include <stdint.h>
 
 #include "dissect/op.h"
+#include "engine/display_filter.h"
 
 #define FILTER_STR_MAX 128
 
@@ -22,10 +27,13 @@ struct op_filter {
     char method[FILTER_STR_MAX];     /* glob on method */
     char server[FILTER_STR_MAX];     /* glob on server */
     char request_id[FILTER_STR_MAX]; /* exact request_id or global_request_id */
+    char event_type[FILTER_STR_MAX]; /* glob on a notification's event type */
+    char priority[FILTER_STR_MAX];   /* glob on a notification's priority */
     uint32_t status_mask;            /* bit per enum op_status, 0 = any */
     uint32_t type_mask;              /* bit per enum op_type, 0 = any */
     uint32_t dialect_mask;           /* bit per enum op_dialect, 0 = any */
-    double min_latency_ms;           /* 0 = any */
+    double min_latency_ms;           /* 0 = any; a timed-out call counts as its timeout */
+    struct dfilter expr;             /* -Y / the TUI's `/`; empty = any */
 };
 
 void op_filter_init(struct op_filter *f);
@@ -36,14 +44,14 @@ bool op_filter_match(const struct op_filter *f, const struct op *op);
 bool op_filter_parse_status(const char *list, uint32_t *mask, char *err, size_t errlen);
 bool op_filter_parse_type(const char *list, uint32_t *mask, char *err, size_t errlen);
 bool op_filter_parse_dialect(const char *list, uint32_t *mask, char *err, size_t errlen);
-bool op_filter_parse_dialect(const char *list, uint32_t *mask, char *err, size_t errlen);
+/* A glob; "" is refused (it would match nothing shown: '*' matches any). */
 bool op_filter_set_glob(char *dst, const char *value, char *err, size_t errlen);
 
-/* The TUI's one-line syntax: space-separated `key=value` or `latency>MS`
- * (keys: topic, method, server, status, type, dialect, req|request_id). A bare word is a
- * topic glob. Replaces *f only when the whole line parses. */
+/* The TUI's `/` line: a display filter expression (engine/display_filter.h)
+ * that replaces the whole filter; "" clears it. Replaces *f only when the
+ * whole line parses; err then says what and at which column. */
 bool op_filter_parse_expr(struct op_filter *f, const char *expr, char *err, size_t errlen);
-/* The filter in that same syntax, for status lines; "" when empty. */
+/* The filter as an expression of that language, for status lines; "" when empty. */
 void op_filter_describe(const struct op_filter *f, char *buf, size_t len);
 
 #endif

@@ -53,6 +53,8 @@ struct pipeline {
     uint64_t now_ns, last_tick_ns; /* packet time, driving every timeout */
     uint64_t newest_pkt_ns;
     double wall_at_packet; /* live: monotonic seconds when now_ns was last set by a packet */
+    double wall_start;     /* monotonic seconds at pipeline_new, for a live --duration */
+    bool duration_over;    /* a packet past --duration was met */
     volatile sig_atomic_t stop;
     bool finished;
     char err[512];
@@ -169,6 +171,10 @@ static void on_op(void *user, const struct op *op)
         p->n.ops_filtered_out++;
         return;
     }
+    /* --count-ops: the first N to end; the engine stops reading at N, and what
+     * ends after (calls still open when it stops) is not shown. */
+    if (p->cfg.count_ops && p->n.ops_emitted >= p->cfg.count_ops)
+        return;
     p->n.ops_emitted++;
     stats_add(p->stats, op);
     if (p->sinks.on_op)
@@ -305,6 +311,7 @@ struct pipeline *pipeline_new(const struct engine_config *o, const struct pipeli
     p->cfg = *o;
     p->filter = o->filter;
     p->max_packets = o->count;
+    p->wall_start = clock_mono_s();
     if (!o->iface && (o->nfiles >= 2 || o->clock_fixed[0]) && !set_clocks(p, o)) {
         snprintf(err, errlen, "%s", p->err);
         free(p);
@@ -427,14 +434,38 @@ static void handle_packet(struct pipeline *p, const struct packet *pkt)
     tick(p);
 }
 
+/* --count-ops and --duration (packet time since the first packet; a live
+ * capture also stops on wall time, for a quiet network). */
+static bool limit_reached(const struct pipeline *p)
+{
+    if (p->cfg.count_ops && p->n.ops_emitted >= p->cfg.count_ops)
+        return true;
+    if (p->cfg.duration_s <= 0)
+        return false;
+    if (p->duration_over)
+        return true;
+    return pcap_source_is_live(p->src) && clock_mono_s() - p->wall_start >= p->cfg.duration_s;
+}
+
+/* The first packet past --duration ends the input, unread. */
+static bool past_duration(const struct pipeline *p, const struct packet *pkt)
+{
+    return p->cfg.duration_s > 0 && p->first_ts && pkt->ts_ns > p->first_ts &&
+           (double)(pkt->ts_ns - p->first_ts) > p->cfg.duration_s * 1e9;
+}
+
 enum pipeline_status pipeline_step(struct pipeline *p, unsigned max_packets)
 {
     for (unsigned i = 0; i < max_packets; i++) {
-        if (p->stop || (p->max_packets && p->n.packets >= p->max_packets))
+        if (p->stop || (p->max_packets && p->n.packets >= p->max_packets) || limit_reached(p))
             return PIPELINE_DONE;
         struct packet pkt;
         switch (pcap_source_next(p->src, &pkt)) {
         case PCAP_SOURCE_PACKET:
+            if (past_duration(p, &pkt)) {
+                p->duration_over = true;
+                return PIPELINE_DONE;
+            }
             handle_packet(p, &pkt);
             break;
         case PCAP_SOURCE_AGAIN:

@@ -3,8 +3,8 @@
 #
 #   bash tools/fuzz.sh [TARGET|all] [SECONDS]     default: all, 15 s each
 #
-# TARGET is fuzz_amqp_stream, fuzz_amqp_table, fuzz_oslo or fuzz_pcap (the
-# "fuzz_" may be left out). Builds build/fuzz with clang (OSLOTRACE_FUZZ=ON),
+# TARGET is fuzz_amqp_stream, fuzz_amqp_table, fuzz_oslo, fuzz_pcap, fuzz_tls or
+# fuzz_display_filter (the "fuzz_" may be left out). Builds build/fuzz with clang (OSLOTRACE_FUZZ=ON),
 # cuts seeds from pcaps/ once (tests/fuzz/make_seeds.py), and keeps each
 # target's growing corpus in $FUZZ_WORK/corpus/TARGET (default build/fuzz, not
 # in git). Crash inputs land in $FUZZ_WORK/artifacts/TARGET/. Exit status is
@@ -22,7 +22,7 @@ SECONDS_EACH=${2:-15}
 BUILD=${FUZZ_BUILD:-$SRC/build/fuzz}
 WORK=${FUZZ_WORK:-$BUILD}
 JOBS=${FUZZ_JOBS:-0}
-ALL="fuzz_amqp_stream fuzz_amqp_table fuzz_oslo fuzz_pcap fuzz_tls"
+ALL="fuzz_amqp_stream fuzz_amqp_table fuzz_oslo fuzz_pcap fuzz_tls fuzz_display_filter"
 
 if ! command -v clang >/dev/null; then
     echo "fuzz.sh: clang is needed for libFuzzer" >&2
@@ -43,6 +43,7 @@ cat "$SRC"/tests/fuzz/dict/*.dict > "$BUILD/all.dict"
 dict_for() {
     case $1 in
         fuzz_oslo) echo "$SRC/tests/fuzz/dict/oslo.dict" ;;
+        fuzz_display_filter) echo "$SRC/tests/fuzz/dict/display_filter.dict" ;;
         fuzz_pcap) echo "$BUILD/all.dict" ;;
         *) echo "$SRC/tests/fuzz/dict/amqp.dict" ;;
     esac
@@ -51,6 +52,7 @@ dict_for() {
 maxlen_for() {
     case $1 in
         fuzz_amqp_table) echo 16384 ;;
+        fuzz_display_filter) echo 1024 ;;
         *) echo 65536 ;;
     esac
 }

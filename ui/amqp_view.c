@@ -100,10 +100,18 @@ static void endpoints(const struct amqp_method_event *ev, char *src, char *dst)
 
 void amqp_view_text(FILE *out, const struct amqp_method_event *ev)
 {
-    char ts[32], src[NETADDR_STRLEN], dst[NETADDR_STRLEN];
-    text_format_time(ev->ts_ns, ts, sizeof ts);
+    struct text_clock clock;
+    char stamp[TEXT_STAMP_MAX];
+    text_clock_init(&clock, TEXT_TIME_DEFAULT);
+    text_clock_stamp(&clock, ev->ts_ns, stamp, sizeof stamp);
+    amqp_view_text_stamped(out, ev, stamp);
+}
+
+void amqp_view_text_stamped(FILE *out, const struct amqp_method_event *ev, const char *stamp)
+{
+    char src[NETADDR_STRLEN], dst[NETADDR_STRLEN];
     endpoints(ev, src, dst);
-    fprintf(out, "%s %s > %s ch %u ", ts, src, dst, ev->channel);
+    fprintf(out, "%s%s > %s ch %u ", stamp, src, dst, ev->channel);
     if (!ev->method) {
         fprintf(out, "unknown-method %u.%u\n", ev->class_id, ev->method_id);
         return;
@@ -598,6 +606,7 @@ void amqp_view_json_write(struct jbuf *b, const struct amqp_method_event *ev, bo
 struct amqp_view_sink_state {
     struct sink_env env;
     bool json;
+    struct text_clock clock; /* -t ... -ttttt */
     struct jbuf line; /* reused for every JSON object */
 };
 
@@ -609,6 +618,7 @@ static void *sink_open(const struct sink_env *env, char *err, size_t errlen)
     if (!st)
         return NULL;
     st->json = env->o->json;
+    text_clock_init(&st->clock, (enum text_time_mode)env->o->time_format);
     return st;
 }
 
@@ -624,7 +634,9 @@ static void sink_on_method(void *s, const struct amqp_method_event *ev)
             fwrite(st->line.p, 1, st->line.len, out);
         st->line.failed = false;
     } else if (!st->env.o->quiet) {
-        amqp_view_text(out, ev);
+        char stamp[TEXT_STAMP_MAX];
+        text_clock_stamp(&st->clock, ev->ts_ns, stamp, sizeof stamp);
+        amqp_view_text_stamped(out, ev, stamp);
     }
     if (st->env.flush_lines)
         fflush(out);

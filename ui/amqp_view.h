@@ -16,6 +16,8 @@
 /* One line, newline included:
  * "HH:MM:SS.uuuuuu 127.0.0.1:40522 > 127.0.0.1:5672 ch 1 basic.publish exchange=... body=742" */
 void amqp_view_text(FILE *out, const struct amqp_method_event *ev);
+/* The same after a stamp from text_clock_stamp (ui/text_time.h; -t ... -ttttt). */
+void amqp_view_text_stamped(FILE *out, const struct amqp_method_event *ev, const char *stamp);
 /* The caller dumps and decrefs. Secrets (the SASL response, update-secret's
  * new_secret) are always "***": the AMQP stage never keeps them. */
 json_t *amqp_view_json(const struct amqp_method_event *ev, bool show_secrets);

@@ -50,6 +50,10 @@ enum long_only {
     OPT_COLOR,
     OPT_CLOCK_OFFSET,
     OPT_NODE_NAME,
+    OPT_EVENT_TYPE,
+    OPT_PRIORITY,
+    OPT_COUNT_OPS,
+    OPT_DURATION,
 };
 
 static const struct option long_options[] = {
@@ -81,6 +85,13 @@ static const struct option long_options[] = {
     {"type", required_argument, NULL, OPT_TYPE},
     {"min-latency", required_argument, NULL, OPT_MIN_LATENCY},
     {"request-id", required_argument, NULL, OPT_REQUEST_ID},
+    {"event-type", required_argument, NULL, OPT_EVENT_TYPE},
+    {"priority", required_argument, NULL, OPT_PRIORITY},
+    {"display-filter", required_argument, NULL, 'Y'},
+    {"count-ops", required_argument, NULL, OPT_COUNT_OPS},
+    {"duration", required_argument, NULL, OPT_DURATION},
+    {"autostop", required_argument, NULL, 'a'},
+    {"list-interfaces", no_argument, NULL, 'D'},
     {"tui-history", required_argument, NULL, OPT_TUI_HISTORY},
     {"immediate-mode", no_argument, NULL, OPT_IMMEDIATE},
     {"dialect", required_argument, NULL, OPT_DIALECT},
@@ -116,6 +127,10 @@ void cli_usage(FILE *out)
           "  -f EXPR            BPF capture filter (default: tcp ports 5672, 5671, --amqp-port,\n"
           "                     --amqps-port)\n"
           "  -c N               stop after N packets\n"
+          "  --count-ops N      stop after N operations (those the filters let through)\n"
+          "  --duration S, -a duration:S  stop after S seconds (packet time; live: also\n"
+          "                     wall time)\n"
+          "  -D                 list the interfaces to capture on\n"
           "  -B KiB             kernel capture buffer (default 8192)\n"
           "  --immediate-mode   hand over each packet at once (default: in blocks, <= 100 ms)\n"
           "  --amqp-port N      another broker port (repeatable)\n"
@@ -136,6 +151,10 @@ void cli_usage(FILE *out)
           "  --report-interval S  print the report (or write --metrics-file) every S s\n"
           "  --tui              interactive view\n"
           "  -w FILE            write the packets of the selected operations to a pcap\n"
+          "  -F pcap|pcapng     -w's format (default pcap; pcapng for a .pcapng name), pcapng\n"
+          "                     with a comment naming the filters\n"
+          "  -C MB, -G SEC, -W N  -w rotates files as tcpdump: every MB million bytes,\n"
+          "                     every SEC seconds of packet time; at most N files, reused\n"
           "  --metrics-listen HOST:PORT  serve Prometheus /metrics (:PORT = all IPv4)\n"
           "  --metrics-file F   write the metrics to F at the end, atomically\n"
           "  --linger           when the input ends, serve metrics until SIGINT/SIGTERM\n"
@@ -146,8 +165,13 @@ void cli_usage(FILE *out)
           "                     always or never\n"
           "  -q                 no per-operation lines, no progress bar\n"
           "  -n                 accepted for tcpdump habits (addresses are always numeric)\n"
+          "  -t, -tt, -ttt, -tttt, -ttttt  text time stamps as tcpdump: none, epoch seconds,\n"
+          "                     since the previous line, date and time, since the first line\n"
           "Filters (every output):\n"
+          "  -Y EXPR            display filter: topic==compute* and (status==error,timeout\n"
+          "                     or latency>500ms); fields as in -j (man oslotrace)\n"
           "  --topic GLOB --method GLOB --server GLOB --request-id ID\n"
+          "  --event-type GLOB --priority GLOB   (notifications)\n"
           "  --status LIST      ok,error,timeout,open,unroutable,evicted\n"
           "  --type LIST        call,cast,fanout,notification\n"
           "  --dialect LIST     oslo,amqp (amqp: plain AMQP RPC, reply_to + correlation_id)\n"
@@ -258,7 +282,7 @@ enum cli_result cli_parse(struct cli_options *o, int argc, char **argv, FILE *ou
     opterr = 0;
     int c;
     bool report_asked = false;
-    while ((c = getopt_long(argc, argv, ":r:i:f:c:w:qjB:hnZ:", long_options, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, ":r:i:f:c:w:qjB:hnZ:Y:ta:DC:G:W:F:", long_options, NULL)) != -1) {
         const char *a = optarg;
         switch (c) {
         case 'r':
@@ -298,6 +322,53 @@ enum cli_result cli_parse(struct cli_options *o, int argc, char **argv, FILE *ou
             o->json = true;
             break;
         case 'n':
+            break;
+        case 'D':
+            o->list_ifaces = true;
+            break;
+        case 'F':
+            if (strcmp(a, "pcap") != 0 && strcmp(a, "pcapng") != 0)
+                return usage_error(err, "bad -F: '%s' (pcap or pcapng)%s", a, "");
+            o->write_pcapng = strcmp(a, "pcapng") == 0;
+            o->write_format_given = true;
+            break;
+        case 'C':
+            if (!parse_u64(a, 1, 1000000, &v))
+                return usage_error(err, "bad -C: '%s' (millions of bytes, 1 to 1000000)%s", a, "");
+            o->rotate_bytes = v * 1000000u;
+            break;
+        case 'G':
+            if (!parse_seconds(a, &o->rotate_s) || o->rotate_s < 1)
+                return usage_error(err, "bad -G: '%s' (seconds, 1 or more)%s", a, "");
+            break;
+        case 'W':
+            if (!parse_u64(a, 1, 100000, &v))
+                return usage_error(err, "bad -W: '%s' (files, 1 to 100000)%s", a, "");
+            o->max_files = (unsigned)v;
+            break;
+        case OPT_COUNT_OPS:
+            if (!parse_u64(a, 1, UINT64_MAX, &o->engine.count_ops))
+                return usage_error(err, "bad --count-ops: '%s' (operations, 1 or more)%s", a, "");
+            break;
+        case 'a':
+        case OPT_DURATION: {
+            /* tshark's -a duration:SEC; the other autostop conditions have their own options */
+            const char *secs = a;
+            if (c == 'a') {
+                if (strncmp(a, "duration:", 9) != 0)
+                    return usage_error(err,
+                                       "bad -a: '%s' (duration:SEC; for packets -c, for "
+                                       "operations --count-ops)%s",
+                                       a, "");
+                secs = a + 9;
+            }
+            if (!parse_seconds(secs, &o->engine.duration_s) || o->engine.duration_s <= 0)
+                return usage_error(err, "bad duration: '%s' (seconds, more than 0)%s", secs, "");
+            break;
+        }
+        case 't': /* -t none, -tt epoch, -ttt delta, -tttt date, -ttttt since the first */
+            if (++o->time_format >= TEXT_TIME_COUNT)
+                return usage_error(err, "too many -t (-t to -ttttt)%s%s", "", "");
             break;
         case 'B':
             if (!parse_u64(a, 1, 4u << 20, &v))
@@ -404,15 +475,34 @@ enum cli_result cli_parse(struct cli_options *o, int argc, char **argv, FILE *ou
         case OPT_TOPIC:
         case OPT_METHOD:
         case OPT_SERVER:
-        case OPT_REQUEST_ID: {
-            char *dst = c == OPT_TOPIC    ? o->engine.filter.topic
-                        : c == OPT_METHOD ? o->engine.filter.method
-                        : c == OPT_SERVER ? o->engine.filter.server
-                                          : o->engine.filter.request_id;
+        case OPT_REQUEST_ID:
+        case OPT_EVENT_TYPE:
+        case OPT_PRIORITY: {
+            struct op_filter *f = &o->engine.filter;
+            char *dst = c == OPT_TOPIC        ? f->topic
+                        : c == OPT_METHOD     ? f->method
+                        : c == OPT_SERVER     ? f->server
+                        : c == OPT_EVENT_TYPE ? f->event_type
+                        : c == OPT_PRIORITY   ? f->priority
+                                              : f->request_id;
+            const char *name = c == OPT_TOPIC        ? "--topic"
+                               : c == OPT_METHOD     ? "--method"
+                               : c == OPT_SERVER     ? "--server"
+                               : c == OPT_EVENT_TYPE ? "--event-type"
+                               : c == OPT_PRIORITY   ? "--priority"
+                                                     : "--request-id";
             if (!op_filter_set_glob(dst, a, msg, sizeof msg))
-                return usage_error(err, "%s%s", msg, "");
+                return usage_error(err, "bad %s: %s", name, msg);
             break;
         }
+        case 'Y':
+            if (!dfilter_is_empty(&o->engine.filter.expr))
+                return usage_error(err, "-Y given twice; join them with 'and'%s%s", "", "");
+            if (!dfilter_compile(&o->engine.filter.expr, a, msg, sizeof msg))
+                return usage_error(err, "-Y: %s%s", msg, "");
+            if (dfilter_is_empty(&o->engine.filter.expr))
+                return usage_error(err, "-Y needs an expression%s%s", "", "");
+            break;
         case OPT_STATUS:
             if (!op_filter_parse_status(a, &o->engine.filter.status_mask, msg, sizeof msg))
                 return usage_error(err, "bad --status: %s%s", msg, "");
@@ -443,6 +533,8 @@ enum cli_result cli_parse(struct cli_options *o, int argc, char **argv, FILE *ou
     }
     if (optind < argc)
         return usage_error(err, "unexpected argument '%s'%s", argv[optind], "");
+    if (o->list_ifaces)
+        return CLI_RUN; /* -D alone: main lists and exits */
     if (!o->engine.nfiles && !o->engine.iface)
         return usage_error(err, "nothing to read: give -r FILE or -i IFACE%s%s", "", "");
     if (o->engine.nfiles && o->engine.iface)
@@ -453,6 +545,11 @@ enum cli_result cli_parse(struct cli_options *o, int argc, char **argv, FILE *ou
     if (o->write_file && o->amqp)
         return usage_error(err, "-w selects operations; it cannot be combined with --amqp%s%s", "",
                            "");
+    if (!o->write_file && (o->rotate_bytes || o->rotate_s > 0 || o->max_files ||
+                           o->write_format_given))
+        return usage_error(err, "-C, -G, -W and -F shape -w's files; give -w too%s%s", "", "");
+    if (o->max_files && !o->rotate_bytes && o->rotate_s <= 0)
+        return usage_error(err, "-W counts rotated files; give -C or -G too%s%s", "", "");
     if (o->linger && !o->metrics_listen)
         return usage_error(err, "--linger keeps serving --metrics-listen; give it too%s%s", "", "");
     /* --report-interval paces --metrics-file; it prints the report only when asked for too. */

@@ -23,6 +23,11 @@ struct cli_options {
      * --max-pending, --show-secrets and the filters: what the engine reads. */
     struct engine_config engine;
     const char *write_file; /* -w */
+    bool write_pcapng;      /* -F pcapng (default: pcap, or pcapng for a .pcapng name) */
+    bool write_format_given; /* -F was given */
+    uint64_t rotate_bytes;  /* -C MB: a new -w file every this many bytes, 0 = never */
+    double rotate_s;        /* -G SEC: a new -w file every SEC of packet time, 0 = never */
+    unsigned max_files;     /* -W N: at most N files, reused in turn */
     bool quiet;             /* -q: no progress bar, no per-operation text lines */
     bool json;              /* -j / --json */
     bool amqp;              /* --amqp: AMQP method frames instead of oslo operations */
@@ -32,6 +37,8 @@ struct cli_options {
     bool args;              /* --args: include arguments and results */
     bool broker_events;     /* --broker-events: -j also writes broker_event records */
     int color;              /* --color: enum text_color_mode (ui/text.h), default auto */
+    int time_format;        /* -t, -tt ... -ttttt: enum text_time_mode (ui/text_time.h) */
+    bool list_ifaces;       /* -D: list the interfaces and exit */
     const char *user;       /* -Z: user to drop privileges to */
     uint64_t tui_history;   /* --tui-history */
 

@@ -1,6 +1,6 @@
 /*
  * live_writer.c: a ring of recent packets (ui/packet_ring.c) in front of a
- * pcap dumper: a packet leaving the ring is written if an operation marked
+ * -w's file(s) (ui/dump_file.c): a packet leaving the ring is written if an operation marked
  * it. Handshake packets are remembered per connection (as numbers, like
  * ui/writer.c) and marked with the connection's first selected operation,
  * which usually finds them still in the ring only for young connections.
@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ui/dump_file.h"
 #include "ui/packet_ring.h"
 
 #define HANDSHAKE_MAX AMQP_CONN_SETUP_PKTS_MAX
@@ -25,16 +26,15 @@ struct conn_handshake {
 };
 
 struct live_writer {
-    pcap_t *dead;
-    pcap_dumper_t *dumper;
+    struct dump_file *out;
     struct packet_ring *ring;
     struct conn_handshake conns[CONNS_MAX];
     size_t nconns; /* ring of remembered handshakes */
     struct live_writer_stats st;
 };
 
-struct live_writer *live_writer_open(const char *path, int linktype, size_t ring_bytes, char *err,
-                                     size_t errlen)
+struct live_writer *live_writer_open(const struct dump_file_config *out, size_t ring_bytes,
+                                     char *err, size_t errlen)
 {
     struct live_writer *w = calloc(1, sizeof *w);
     if (!w) {
@@ -42,16 +42,13 @@ struct live_writer *live_writer_open(const char *path, int linktype, size_t ring
         return NULL;
     }
     w->ring = packet_ring_new(ring_bytes);
-    w->dead = pcap_open_dead_with_tstamp_precision(linktype, 262144, PCAP_TSTAMP_PRECISION_NANO);
-    w->dumper = w->dead ? pcap_dump_open(w->dead, path) : NULL;
-    if (!w->ring || !w->dumper) {
-        if (w->dead && !w->dumper)
-            snprintf(err, errlen, "%s", pcap_geterr(w->dead)); /* "PATH: reason" */
-        else
-            snprintf(err, errlen, "%s: out of memory", path);
+    if (!w->ring) {
+        snprintf(err, errlen, "%s: out of memory", out->path);
+        free(w);
+        return NULL;
+    }
+    if (!(w->out = dump_file_open(out, err, errlen))) { /* "PATH: reason" */
         packet_ring_free(w->ring);
-        if (w->dead)
-            pcap_close(w->dead);
         free(w);
         return NULL;
     }
@@ -64,8 +61,12 @@ static void on_leave(void *user, const struct packet_ring_item *p)
     struct live_writer *w = user;
     if (!p->marked)
         return;
-    packet_ring_dump_item(w->dumper, p);
-    w->st.written++;
+    char err[256];
+    if (dump_file_write(w->out, p->ts_ns, p->caplen, p->wirelen, p->data, err, sizeof err)) {
+        w->st.written++;
+    } else if (!w->st.write_errors++) {
+        snprintf(w->st.first_error, sizeof w->st.first_error, "%s", err);
+    }
 }
 
 void live_writer_packet(struct live_writer *w, const struct packet *pkt)
@@ -120,6 +121,7 @@ void live_writer_get_stats(const struct live_writer *w, struct live_writer_stats
 {
     *out = w->st;
     out->ring_packets = packet_ring_count(w->ring);
+    dump_file_describe(w->out, out->files, sizeof out->files);
 }
 
 void live_writer_close(struct live_writer *w, struct live_writer_stats *final)
@@ -128,8 +130,9 @@ void live_writer_close(struct live_writer *w, struct live_writer_stats *final)
         return;
     packet_ring_drain(w->ring, on_leave, w);
     live_writer_get_stats(w, final);
-    pcap_dump_close(w->dumper);
-    pcap_close(w->dead);
+    char err[256];
+    if (!dump_file_close(w->out, err, sizeof err) && !final->write_errors++)
+        snprintf(final->first_error, sizeof final->first_error, "%s", err);
     packet_ring_free(w->ring);
     free(w);
 }
@@ -151,8 +154,11 @@ static void *sink_open(const struct sink_env *env, char *err, size_t errlen)
     struct live_writer_sink_state *st = sink_state_new(sizeof *st, env, err, errlen);
     if (!st)
         return NULL;
-    st->w = live_writer_open(env->o->write_file, pcap_source_linktype(pipeline_source(env->p)),
-                             LIVE_WRITE_RING_BYTES, err, errlen);
+    struct dump_file_config dc;
+    char comment[1536];
+    dump_file_config_from(env->o, pcap_source_linktype(pipeline_source(env->p)),
+                          pipeline_filter(env->p), &dc, comment, sizeof comment);
+    st->w = live_writer_open(&dc, LIVE_WRITE_RING_BYTES, err, errlen);
     if (!st->w) {
         free(st);
         return NULL;
@@ -189,8 +195,12 @@ static bool sink_finish(void *s)
         fprintf(stderr,
                 "oslotrace: wrote %llu packets to %s (%llu left the buffer before "
                 "their operation ended)\n",
-                (unsigned long long)ws.written, st->env.o->write_file,
-                (unsigned long long)ws.missed);
+                (unsigned long long)ws.written, ws.files, (unsigned long long)ws.missed);
+    if (ws.write_errors) {
+        fprintf(stderr, "oslotrace: %s (%llu packets not written)\n", ws.first_error,
+                (unsigned long long)ws.write_errors);
+        return false;
+    }
     return true;
 }
 

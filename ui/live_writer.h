@@ -25,11 +25,15 @@ struct live_writer_stats {
     uint64_t written;       /* packets written to the file */
     uint64_t missed;        /* marked after they had left the ring */
     uint64_t ring_packets;  /* held now */
+    uint64_t write_errors;  /* packets a file could not take (err of the first in first_error) */
+    char first_error[256];
+    char files[1024]; /* dump_file_describe: the file(s) written */
 };
 
 /* ring_bytes bounds the memory held (packet data + bookkeeping). */
-struct live_writer *live_writer_open(const char *path, int linktype, size_t ring_bytes, char *err,
-                                     size_t errlen);
+struct dump_file_config;
+struct live_writer *live_writer_open(const struct dump_file_config *out, size_t ring_bytes,
+                                     char *err, size_t errlen);
 void live_writer_packet(struct live_writer *w, const struct packet *pkt);
 void live_writer_note_conn(struct live_writer *w, const struct amqp_conn_info *info);
 void live_writer_mark_op(struct live_writer *w, const struct op *op);

@@ -12,6 +12,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "capture/pcap_ifaces.h"
 #include "common/clock.h"
 #include "engine/pipeline.h"
 #include "ui/cli.h"
@@ -145,6 +146,10 @@ static int run_batch(const struct cli_options *o)
         return 1;
     }
     int status = run_loop(o, p, &sinks, live);
+    if (o->engine.count_ops && !o->quiet &&
+        counters_value(pipeline_counters(p), "ops_reported") >= o->engine.count_ops)
+        fprintf(stderr, "oslotrace: stopped after %llu operations (--count-ops)\n",
+                (unsigned long long)o->engine.count_ops);
     pipeline_finish(p);
     const char *advice = pipeline_tls_advice(p);
     if (advice)
@@ -173,6 +178,14 @@ int main(int argc, char **argv)
         return 2;
     case CLI_RUN:
         break;
+    }
+    if (o.list_ifaces) {
+        char err[512];
+        if (!pcap_ifaces_list(stdout, err, sizeof err)) {
+            fprintf(stderr, "oslotrace: %s\n", err);
+            return 1;
+        }
+        return 0;
     }
     install_signals();
     if (o.tui)

@@ -3,7 +3,8 @@
  *   time type topic[.server] method status latency client > server request_id [error]
  * The first six columns fit in 80 columns (a notification's event type is
  * never cut: its column grows); addresses and ids follow. Colour
- * marks the status only, and only on a terminal without NO_COLOR.
+ * marks the status only, and only on a terminal without NO_COLOR. With
+ * --args, indented lines after it carry the arguments and the result.
  */
 #include "ui/text.h"
 
@@ -100,8 +101,16 @@ static void put_fit(FILE *out, const char *s, int width)
 
 void text_write_op(FILE *out, const struct op *op, bool color)
 {
-    char when[32], target[256], lat[32], client[NETADDR_STRLEN], server[NETADDR_STRLEN];
-    text_format_time(op->ts_ns, when, sizeof when);
+    struct text_clock clock;
+    char stamp[TEXT_STAMP_MAX];
+    text_clock_init(&clock, TEXT_TIME_DEFAULT);
+    text_clock_stamp(&clock, op->ts_ns, stamp, sizeof stamp);
+    text_write_op_stamped(out, op, color, stamp);
+}
+
+void text_write_op_stamped(FILE *out, const struct op *op, bool color, const char *stamp)
+{
+    char target[256], lat[32], client[NETADDR_STRLEN], server[NETADDR_STRLEN];
     text_format_target(op, target, sizeof target);
     text_format_latency(op, lat, sizeof lat);
     format_peer(&op->client, client, sizeof client);
@@ -109,7 +118,7 @@ void text_write_op(FILE *out, const struct op *op, bool color)
     const char *method = op->type == OP_NOTIFICATION ? op->event_type : op->method;
     const char *status = op_status_name(op->status);
 
-    fprintf(out, "%s %-6s ", when, short_type(op->type));
+    fprintf(out, "%s%-6s ", stamp, short_type(op->type));
     put_fit(out, target, 18);
     fputc(' ', out);
     /* An event type is the one name a user greps for whole: its column grows. */
@@ -148,20 +157,58 @@ void text_write_op(FILE *out, const struct op *op, bool color)
     fputc('\n', out);
 }
 
+/* One indented continuation line, like tcpdump -v's: "    args: {...}". The
+ * JSON text is already redacted (dissect/redact.c); it is one line, but a
+ * newline would break the one-line-per-item shape, so it becomes a blank. */
+static void put_body(FILE *out, const char *label, const char *json)
+{
+    fprintf(out, "    %s: ", label);
+    for (const char *c = json; *c; c++)
+        fputc(*c == '\n' || *c == '\r' ? ' ' : *c, out);
+    fputc('\n', out);
+}
+
+void text_write_bodies(FILE *out, const struct op *op)
+{
+    const char *args_label = op->type == OP_NOTIFICATION ? "payload" : "args";
+    if (op->body_truncated && !op->args_json && !op->result_json) {
+        fprintf(out, "    %s: (not kept: the body is longer than --max-body)\n", args_label);
+        return;
+    }
+    if (op->args_json)
+        put_body(out, args_label, op->args_json);
+    /* An answered call always has a result, JSON null included. */
+    if (op->result_json || (op->type == OP_CALL && op->status == OP_OK))
+        put_body(out, "result", op->result_json ? op->result_json : "null");
+}
+
 /* ---- the sink: the default output ---- */
+
+struct text_sink_state {
+    struct sink_env env;
+    struct text_clock clock; /* -t ... -ttttt */
+};
 
 static void *sink_open(const struct sink_env *env, char *err, size_t errlen)
 {
     const struct cli_options *o = env->o;
     if (o->json || o->quiet || o->report || o->amqp || o->tui)
         return NULL;
-    return sink_state_new(sizeof *env, env, err, errlen);
+    struct text_sink_state *st = sink_state_new(sizeof *st, env, err, errlen);
+    if (st)
+        text_clock_init(&st->clock, (enum text_time_mode)o->time_format);
+    return st;
 }
 
 static void sink_on_op(void *s, const struct op *op)
 {
-    const struct sink_env *env = s;
-    text_write_op(env->out, op, env->color);
+    struct text_sink_state *st = s;
+    const struct sink_env *env = &st->env;
+    char stamp[TEXT_STAMP_MAX];
+    text_clock_stamp(&st->clock, op->ts_ns, stamp, sizeof stamp);
+    text_write_op_stamped(env->out, op, env->color, stamp);
+    if (env->o->args)
+        text_write_bodies(env->out, op);
     if (env->flush_lines)
         fflush(env->out);
 }

@@ -25,6 +25,7 @@
 
 #include "common/clock.h"
 #include "engine/pipeline.h"
+#include "ui/empty_run.h"
 #include "ui/packet_ring.h"
 #include "ui/sink.h"
 #include "ui/text.h"
@@ -55,7 +56,8 @@ struct tui {
     struct tui_status st;
     bool live, done, quit;
     SCREEN *screen; /* non-NULL while curses owns the terminal */
-    bool pipeline_failed;
+    bool pipeline_failed;  /* the input failed before any packet: exit 1, as a batch run */
+    bool pipeline_warned;  /* it failed after some (a cut file): a warning, as a batch run */
     char pipeline_err[512];
     double last_draw, last_step;
     double rate_t;
@@ -617,6 +619,39 @@ static bool read_keys(struct tui *t)
 
 /* ---- the loop ---- */
 
+/* At the end of the input: the note the Calls and Topics views show whole,
+ * the input's error or warning, or when nothing was reported what was seen
+ * instead, in the words of a batch run's end (ui/empty_run.c). */
+static void set_note(struct tui *t)
+{
+    struct tui_status *st = &t->st;
+    st->note[0] = '\0';
+    st->note_always = t->pipeline_failed || t->pipeline_warned;
+    if (st->note_always) {
+        snprintf(st->note, sizeof st->note, "%s: %s", t->pipeline_failed ? "ERROR" : "warning",
+                 t->pipeline_err);
+        return;
+    }
+    char *text = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&text, &len);
+    if (!f)
+        return;
+    bool said = empty_run_explain(f, pipeline_counters(t->p), false);
+    fclose(f);
+    if (said && text) {
+        /* "oslotrace: " starts each line: drop it, join the lines */
+        size_t o = 0;
+        for (char *line = strtok(text, "\n"); line && o + 2 < sizeof st->note;
+             line = strtok(NULL, "\n")) {
+            if (strncmp(line, "oslotrace: ", 11) == 0)
+                line += 11;
+            o += (size_t)snprintf(st->note + o, sizeof st->note - o, "%s%s", o ? " " : "", line);
+        }
+    }
+    free(text);
+}
+
 static void step(struct tui *t, bool fd_ready, double now)
 {
     if (t->done)
@@ -638,13 +673,20 @@ static void step(struct tui *t, bool fd_ready, double now)
         s = pipeline_step(t->p, STEP_PACKETS_OFFLINE);
     }
     if (s == PIPELINE_ERROR) {
-        t->pipeline_failed = true;
+        /* As main's run_loop: a damaged tail after good packets is a warning. */
+        if (counters_value(pipeline_counters(t->p), "packets") > 0)
+            t->pipeline_warned = true;
+        else
+            t->pipeline_failed = true;
         snprintf(t->pipeline_err, sizeof t->pipeline_err, "%s", pipeline_error(t->p));
     }
     if (s == PIPELINE_DONE || s == PIPELINE_ERROR) {
         pipeline_finish(t->p); /* the calls still pending end as open or timeout */
         t->done = true;
-        if (!t->pipeline_failed)
+        set_note(t);
+        if (t->pipeline_warned)
+            set_message(t, true, "warning: %s; q quits", t->pipeline_err);
+        else if (!t->pipeline_failed)
             set_message(t, false, "%s",
                         t->live ? "capture stopped; q quits" : "end of capture; q quits");
     }
@@ -823,9 +865,12 @@ int tui_run(const struct cli_options *o, volatile sig_atomic_t *stop_requests)
     } else {
         status = 1;
     }
+    /* After the terminal is back, whole, as a batch run says it. */
     if (t.pipeline_failed) {
         fprintf(stderr, "oslotrace: %s\n", t.pipeline_err);
         status = 1;
+    } else if (t.pipeline_warned) {
+        fprintf(stderr, "oslotrace: warning: %s\n", t.pipeline_err);
     }
     if (t.live && status == 0) {
         const struct counters *reg = pipeline_counters(t.p);

@@ -615,14 +615,14 @@ static void add_kv(struct tui_lines *l, int wrap, const char *key, const char *v
         tui_lines_add(l, TUI_STYLE_NORMAL, wrap, "  %-18s %s", key, value);
 }
 
+/* why: what to say when there is no text (why there is none). */
 static void add_json_block(struct tui_lines *l, int wrap, const char *title, const char *text,
-                           bool cut, bool dropped)
+                           bool cut, bool dropped, const char *why)
 {
     tui_lines_add(l, TUI_STYLE_HEADING, wrap, "%s", title);
     if (!text) {
         tui_lines_add(l, TUI_STYLE_DIM, wrap, "  %s",
-                      dropped ? "(dropped: the TUI's body memory budget was reached)"
-                              : "(not captured)");
+                      dropped ? "(dropped: the TUI's body memory budget was reached)" : why);
         return;
     }
     json_error_t jerr;
@@ -776,6 +776,33 @@ static const char *verdict_text(enum op_verdict v)
     }
 }
 
+/* Why a call's Arguments are not shown. */
+static const char *args_missing(const struct op *op)
+{
+    if (op->body_truncated)
+        return "(not kept: the body is longer than --max-body)";
+    if (!op->timeline[LEG_REQUEST_PUBLISH] && !op->timeline[LEG_REQUEST_DELIVER])
+        return "(not in the capture: the request was sent before it started)";
+    return "(none: the message carries no arguments)";
+}
+
+/* Why a call has no Result to show: its reply said something else, or never came. */
+static void result_missing(const struct op *op, char *buf, size_t len)
+{
+    if (op->body_truncated)
+        snprintf(buf, len, "(not kept: the body is longer than --max-body)");
+    else if (op->status == OP_OK)
+        snprintf(buf, len, "null");
+    else if (op->status == OP_ERROR)
+        snprintf(buf, len, "(none: the server answered with an exception, above)");
+    else if (op_verdict_name(op->verdict) && op->verdict != OP_VERDICT_UNKNOWN)
+        snprintf(buf, len, "(no reply: %s)", verdict_text(op->verdict));
+    else if (op->status == OP_OPEN)
+        snprintf(buf, len, "(no reply yet: the capture ended within the call's timeout)");
+    else
+        snprintf(buf, len, "(no reply in the capture: %s)", op_status_name(op->status));
+}
+
 static void add_diagnosis(struct tui_lines *out, int wrap, const struct op *op)
 {
     tui_lines_add(out, TUI_STYLE_HEADING, wrap, "Diagnosis");
@@ -863,11 +890,17 @@ void tui_detail_build(struct tui_lines *out, const struct tui_entry *e, const st
     add_context(out, wrap, e);
     tui_lines_add(out, TUI_STYLE_NORMAL, wrap, "%s", "");
     add_json_block(out, wrap, "Arguments", op->args_json, e->body_cut[TUI_BODY_ARGS],
-                   e->bodies_dropped);
+                   e->bodies_dropped, args_missing(op));
     if (op->type == OP_CALL) {
+        char why[256];
+        result_missing(op, why, sizeof why);
         tui_lines_add(out, TUI_STYLE_NORMAL, wrap, "%s", "");
-        add_json_block(out, wrap, "Result", op->result_json, e->body_cut[TUI_BODY_RESULT],
-                       e->bodies_dropped);
+        /* a failure's reply carries "result": null beside the exception: say why instead */
+        const char *result = op->result_json;
+        if (op->status == OP_ERROR && result && strcmp(result, "null") == 0)
+            result = NULL;
+        add_json_block(out, wrap, "Result", result, e->body_cut[TUI_BODY_RESULT],
+                       e->bodies_dropped, why);
     }
     tui_lines_add(out, TUI_STYLE_NORMAL, wrap, "%s", "");
     tui_lines_add(out, TUI_STYLE_HEADING, wrap, "Packets");

@@ -80,6 +80,34 @@ static void put(int y, int x, int width, const char *s, attr_t attr)
     attroff(attr);
 }
 
+/* text over as many rows as it needs (at most maxrows), broken at blanks;
+ * returns the rows used. A word longer than the width is cut, never lost
+ * mid-line: the next row goes on from where it stopped. */
+static int put_wrapped(int y, int w, int maxrows, const char *text, attr_t attr)
+{
+    int used = 0;
+    const char *p = text;
+    int width = w - 2;
+    while (*p && used < maxrows && width > 8) {
+        size_t len = strlen(p), take = len;
+        if ((int)len > width) {
+            take = (size_t)width;
+            while (take > 0 && p[take] != ' ')
+                take--;
+            if (take == 0)
+                take = (size_t)width;
+        }
+        char line[4096];
+        snprintf(line, sizeof line, "  %.*s", (int)take, p);
+        put(y + used, 0, w, line, attr);
+        used++;
+        p += take;
+        while (*p == ' ')
+            p++;
+    }
+    return used;
+}
+
 size_t tui_views_calls_count(const struct tui_ui *ui, const struct tui_store *s)
 {
     return ui->paused ? tui_store_visible_upto(s, ui->pause_seq) : tui_store_visible(s);
@@ -173,7 +201,7 @@ static void draw_bottom(const struct tui_ui *ui, int y, int w)
     char line[512];
     if (ui->prompt != TUI_PROMPT_NONE) {
         const char *label = ui->prompt == TUI_PROMPT_FILTER
-                                ? "filter (topic= method= server= status= type= req= latency>MS): "
+                                ? "filter (e.g. topic==comp* and latency>100ms): "
                                 : "write packets to: ";
         snprintf(line, sizeof line, "%s%s", label, ui->input);
         put(y, 0, w, line, A_BOLD);
@@ -199,6 +227,11 @@ static void draw_calls(struct tui_ui *ui, const struct tui_store *s, const struc
     tui_calls_header(w, buf, sizeof buf);
     put(top, 0, w, buf, A_BOLD | A_UNDERLINE);
     rows--;
+    if (st->note_always && st->note[0] && rows > 4) { /* the input's error, whole */
+        int used = put_wrapped(top + 1, w, 3, st->note, style_attr(ui, TUI_STYLE_ERROR));
+        top += used;
+        rows -= used;
+    }
     /* In follow mode the calls still waiting for their reply sit under the
      * list (up to a third of it), their age growing: the view shows what is
      * stuck now, not only what has ended. */
@@ -219,10 +252,15 @@ static void draw_calls(struct tui_ui *ui, const struct tui_store *s, const struc
     ui->calls.sel = tui_views_calls_selected(ui, s);
     scroll_to(&ui->calls, n, rows);
     if (n == 0) {
-        put(top + 1, 0, w,
-            op_filter_is_empty(tui_store_filter(s)) ? "  (no operations yet)"
-                                                    : "  (no operation matches the filter)",
-            A_DIM);
+        if (st->note_always && st->note[0])
+            return; /* already above */
+        if (st->note[0] && op_filter_is_empty(tui_store_filter(s)))
+            put_wrapped(top + 1, w, rows, st->note, A_BOLD);
+        else
+            put(top + 1, 0, w,
+                op_filter_is_empty(tui_store_filter(s)) ? "  (no operations yet)"
+                                                        : "  (no operation matches the filter)",
+                A_DIM);
         return;
     }
     for (int i = 0; i < rows; i++) {
@@ -233,7 +271,7 @@ static void draw_calls(struct tui_ui *ui, const struct tui_store *s, const struc
         if (!e)
             continue;
         tui_calls_row(e, st->now_ts, w, buf, sizeof buf);
-        attr_t attr = e->op.status == OP_OK ? 0 : style_attr(ui, tui_status_style(e->op.status));
+        attr_t attr = style_attr(ui, tui_status_style(e->op.status)); /* ok rows green too */
         if (idx == ui->calls.sel)
             attr |= A_REVERSE;
         put(top + 1 + i, 0, w, buf, attr);
@@ -295,7 +333,10 @@ static void draw_topics(struct tui_ui *ui, struct tui_agg *a, const struct tui_s
     size_t n = tui_agg_count(a);
     scroll_to(&ui->topics, n, rows);
     if (n == 0) {
-        put(top + 1, 0, w, "  (no operations yet)", A_DIM);
+        if (st->note[0])
+            put_wrapped(top + 1, w, rows, st->note, A_BOLD);
+        else
+            put(top + 1, 0, w, "  (no operations yet)", A_DIM);
         return;
     }
     for (int i = 0; i < rows; i++) {

@@ -39,6 +39,11 @@ struct tui_status {
     uint64_t now_ts;       /* newest packet time */
     const struct tui_store *waiting; /* calls still waiting for a reply, drawn under the list */
     const char *error;     /* the pipeline's error, NULL when none */
+    /* Shown whole (wrapped) at the top of the Calls and Topics views: the
+     * input's error or warning, and at the end of an input with no operation,
+     * what it held instead (ui/empty_run.c). "" when none. */
+    char note[1024];
+    bool note_always; /* an error or warning: shown above the list too, not only when empty */
     uint64_t broker_events; /* what the broker did to clients (dissect/amqp_conn.h) */
     char broker_last[96];  /* the newest of them, "basic.cancel queue=q" */
 };

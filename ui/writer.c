@@ -1,7 +1,8 @@
 /*
  * writer.c: marks packet numbers in a bitmap (one bit per packet of the
  * capture, so memory follows the file, 1 MiB per 8 million packets) and
- * copies the marked packets with pcap_dump in a second pass.
+ * copies the marked packets in a second pass into -w's file(s) (ui/dump_file.c:
+ * pcap or pcapng, rotated by -C/-G/-W).
  */
 #include "ui/writer.h"
 
@@ -11,6 +12,7 @@
 #include <string.h>
 
 #include "capture/pcap_source.h"
+#include "ui/dump_file.h"
 
 #define HANDSHAKE_MAX AMQP_CONN_SETUP_PKTS_MAX
 
@@ -109,42 +111,9 @@ void writer_mark_op(struct writer *w, const struct op *op)
     }
 }
 
-struct writer_dump {
-    pcap_t *dead;
-    pcap_dumper_t *d;
-};
-
-/* Creates path for packets of this link type; false with "PATH: reason". */
-static bool dump_open(struct writer_dump *wd, int linktype, const char *path, char *err,
-                      size_t errlen)
-{
-    wd->dead = pcap_open_dead_with_tstamp_precision(linktype, 262144, PCAP_TSTAMP_PRECISION_NANO);
-    wd->d = wd->dead ? pcap_dump_open(wd->dead, path) : NULL;
-    if (wd->d)
-        return true;
-    if (wd->dead) {
-        snprintf(err, errlen, "%s", pcap_geterr(wd->dead)); /* libpcap names the file */
-        pcap_close(wd->dead);
-    } else {
-        snprintf(err, errlen, "%s: out of memory", path);
-    }
-    wd->dead = NULL;
-    return false;
-}
-
-static void dump_close(struct writer_dump *wd)
-{
-    if (wd->d)
-        pcap_dump_close(wd->d);
-    if (wd->dead)
-        pcap_close(wd->dead);
-    wd->d = NULL;
-    wd->dead = NULL;
-}
-
 /* The second pass into an open dump file. */
 static bool copy_marked(struct writer *w, const struct engine_config *o, const int64_t *offsets_ns,
-                        struct writer_dump *wd, uint64_t *written, char *err, size_t errlen)
+                        struct dump_file *df, uint64_t *written, char *err, size_t errlen)
 {
     *written = 0;
     for (size_t i = 0; i < o->nfiles; i++) {
@@ -161,22 +130,17 @@ static bool copy_marked(struct writer *w, const struct engine_config *o, const i
     struct pcap_source *src = pcap_source_open(&sc, err, errlen);
     if (!src)
         return false;
-    pcap_dumper_t *d = wd->d;
     struct packet pkt;
     enum pcap_source_status st;
-    while ((st = pcap_source_next(src, &pkt)) == PCAP_SOURCE_PACKET) {
+    bool ok = true;
+    while (ok && (st = pcap_source_next(src, &pkt)) == PCAP_SOURCE_PACKET) {
         if (!marked(w, pkt.index))
             continue;
-        struct pcap_pkthdr h;
-        h.ts.tv_sec = (time_t)(pkt.ts_ns / 1000000000u);
-        h.ts.tv_usec = (suseconds_t)(pkt.ts_ns % 1000000000u); /* ns: the dumper is nano */
-        h.caplen = pkt.caplen;
-        h.len = pkt.wirelen;
-        pcap_dump((u_char *)d, &h, pkt.data);
-        (*written)++;
+        ok = dump_file_write(df, pkt.ts_ns, pkt.caplen, pkt.wirelen, pkt.data, err, errlen);
+        *written += ok;
     }
     pcap_source_close(src);
-    return true;
+    return ok;
 }
 
 bool writer_write(struct writer *w, const struct engine_config *o, const int64_t *offsets_ns,
@@ -190,11 +154,16 @@ bool writer_write(struct writer *w, const struct engine_config *o, const int64_t
         return false;
     int linktype = pcap_source_linktype(src);
     pcap_source_close(src);
-    struct writer_dump wd;
-    if (!dump_open(&wd, linktype, path, err, errlen))
+    struct dump_file_config dc = {.path = path, .linktype = linktype};
+    struct dump_file *df = dump_file_open(&dc, err, errlen);
+    if (!df)
         return false;
-    bool ok = copy_marked(w, o, offsets_ns, &wd, written, err, errlen);
-    dump_close(&wd);
+    bool ok = copy_marked(w, o, offsets_ns, df, written, err, errlen);
+    char cerr[256];
+    if (!dump_file_close(df, cerr, sizeof cerr) && ok) {
+        snprintf(err, errlen, "%s", cerr);
+        ok = false;
+    }
     return ok;
 }
 
@@ -212,7 +181,7 @@ void writer_free(struct writer *w)
 struct writer_sink_state {
     struct sink_env env;
     struct writer *w;
-    struct writer_dump wd; /* created when the sink opens, before any packet is read */
+    struct dump_file *df; /* created when the sink opens, before any packet is read */
 };
 
 static void *sink_open(const struct sink_env *env, char *err, size_t errlen)
@@ -228,8 +197,11 @@ static void *sink_open(const struct sink_env *env, char *err, size_t errlen)
         return NULL;
     }
     /* Created now, so an unwritable path fails before the first pass. */
-    if (!dump_open(&st->wd, pcap_source_linktype(pipeline_source(env->p)), env->o->write_file, err,
-                   errlen)) {
+    struct dump_file_config dc;
+    char comment[1536];
+    dump_file_config_from(env->o, pcap_source_linktype(pipeline_source(env->p)),
+                          pipeline_filter(env->p), &dc, comment, sizeof comment);
+    if (!(st->df = dump_file_open(&dc, err, errlen))) {
         writer_free(st->w);
         free(st);
         return NULL;
@@ -256,23 +228,31 @@ static bool sink_finish(void *s)
     const struct cli_options *o = st->env.o;
     uint64_t written;
     char err[512];
-    bool ok = copy_marked(st->w, &o->engine, pipeline_offsets_ns(st->env.p), &st->wd, &written, err,
-                          sizeof err);
-    dump_close(&st->wd);
+    bool ok = copy_marked(st->w, &o->engine, pipeline_offsets_ns(st->env.p), st->df, &written,
+                          err, sizeof err);
+    char files[1024];
+    dump_file_describe(st->df, files, sizeof files);
+    char cerr[256];
+    if (!dump_file_close(st->df, cerr, sizeof cerr) && ok) {
+        snprintf(err, sizeof err, "%s", cerr);
+        ok = false;
+    }
+    st->df = NULL;
     if (!ok) {
         fprintf(stderr, "oslotrace: %s\n", err);
         return false;
     }
     if (!o->quiet)
         fprintf(stderr, "oslotrace: wrote %llu packets to %s\n", (unsigned long long)written,
-                o->write_file);
+                files);
     return true;
 }
 
 static void sink_close(void *s)
 {
     struct writer_sink_state *st = s;
-    dump_close(&st->wd);
+    char err[256];
+    dump_file_close(st->df, err, sizeof err);
     writer_free(st->w);
     free(st);
 }
