@@ -23,6 +23,9 @@ struct pcap_source_config {
     int snaplen;       /* default 262144 */
     int timeout_ms;    /* live read timeout so the caller can poll, default 100 */
     bool immediate;    /* live: immediate mode (else packets come in blocks, see open_live) */
+    /* live: when the interface goes away (a veth deleted, a bond re-created),
+     * wait for it to come back and capture again, instead of ending. */
+    bool wait_iface;
 };
 
 enum pcap_source_status {
@@ -39,6 +42,9 @@ struct pcap_source_stats {
     uint64_t truncated;                   /* caplen < wirelen */
     uint64_t ps_recv, ps_drop, ps_ifdrop; /* live: libpcap's counters */
     uint64_t bad_records;                 /* damaged records skipped */
+    uint64_t iface_lost;                  /* live: times the interface went away */
+    uint64_t iface_down;                  /* live: 1 while it is away (--wait-iface) */
+    uint64_t iface_down_ms;               /* live: time it was away, blind, in all */
 };
 
 /* Returns NULL and writes a one-line message into err on failure. */

@@ -178,6 +178,7 @@ static bool open_source(struct pipeline *p, const struct engine_config *o)
         .bpf = o->bpf,
         .buffer_kib = o->buffer_kib,
         .immediate = o->immediate,
+        .wait_iface = o->wait_iface,
         .snaplen = 262144,
         .timeout_ms = 100,
     };

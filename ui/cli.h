@@ -23,6 +23,7 @@ struct cli_options {
      * --max-pending, --show-secrets and the filters: what the engine reads. */
     struct engine_config engine;
     const char *write_file; /* -w */
+    const char *output_file; /* --output: the records go here, not stdout (ui/output.h) */
     bool quiet;             /* -q: no progress bar, no per-operation text lines */
     bool json;              /* -j / --json */
     bool amqp;              /* --amqp: AMQP method frames instead of oslo operations */

@@ -25,6 +25,8 @@ struct live_writer_stats {
     uint64_t written;       /* packets written to the file */
     uint64_t missed;        /* marked after they had left the ring */
     uint64_t ring_packets;  /* held now */
+    uint64_t write_failures; /* packets that could not be written (disk full) */
+    uint64_t reopens;        /* SIGHUP reopens of the file (log rotation) */
 };
 
 /* ring_bytes bounds the memory held (packet data + bookkeeping). */
@@ -34,6 +36,10 @@ void live_writer_packet(struct live_writer *w, const struct packet *pkt);
 void live_writer_note_conn(struct live_writer *w, const struct amqp_conn_info *info);
 void live_writer_mark_op(struct live_writer *w, const struct op *op);
 void live_writer_get_stats(const struct live_writer *w, struct live_writer_stats *out);
+/* SIGHUP: a new file by the same name (the old one was renamed by log
+ * rotation); packets still in the ring go to the new one. False (and the old
+ * file kept) when it cannot be created, with why in err. */
+bool live_writer_reopen(struct live_writer *w, const char *path, char *err, size_t errlen);
 /* Writes what is marked and still held, closes the file, and gives the final counts. */
 void live_writer_close(struct live_writer *w, struct live_writer_stats *final);
 

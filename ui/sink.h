@@ -53,6 +53,8 @@ struct sink {
     void (*close)(void *s);
     /* What the broker did to a client (dissect/amqp_conn.h); not filtered. */
     void (*on_broker_event)(void *s, const struct amqp_broker_event *ev);
+    /* SIGHUP: reopen output files by their names (log rotation). */
+    void (*reopen)(void *s);
 };
 
 /* A sink's state: `size` zeroed bytes that begin with a copy of *env (so a
@@ -82,6 +84,8 @@ struct pipeline_sinks sink_set_callbacks(struct sink_set *set);
 bool sink_set_open(struct sink_set *set, const struct sink_env *env, const struct sink *extra,
                    char *err, size_t errlen);
 void sink_set_tick(struct sink_set *set, double now);
+/* SIGHUP: every sink that writes a file reopens it by its name. */
+void sink_set_reopen(struct sink_set *set);
 /* Finishes every sink, last row first; false when any failed. */
 bool sink_set_finish(struct sink_set *set);
 void sink_set_close(struct sink_set *set);
