@@ -700,6 +700,7 @@ void pcap_source_get_stats(struct pcap_source *src, struct pcap_source_stats *ou
     *out = src->st;
     if (src->down_since_ms) /* away now: the blind time so far counts */
         out->iface_down_ms += mono_ms() - src->down_since_ms;
+    out->iface_down_s = (out->iface_down_ms + 999) / 1000;
 }
 
 void pcap_source_break(struct pcap_source *src)
@@ -743,8 +744,9 @@ static const struct counter_def source_rows[] = {
                 COUNTER_REPORT | COUNTER_ERROR, "Times the capture interface went away."),
     COUNTER_ROW(struct pcap_source_stats, iface_down, "iface_down", GAUGE, 0,
                 "1 while the capture interface is away and --wait-iface waits for it."),
-    COUNTER_ROW(struct pcap_source_stats, iface_down_ms, "iface_down_ms", TOTAL, COUNTER_REPORT,
-                "Milliseconds the capture interface was away: time the capture was blind."),
+    COUNTER_ROW(struct pcap_source_stats, iface_down_s, "iface_down_seconds", TOTAL,
+                COUNTER_REPORT,
+                "Seconds (rounded up) the capture interface was away: time the capture was blind."),
 };
 
 static void read_source_stats(const void *owner, void *out)

@@ -45,6 +45,7 @@ struct pcap_source_stats {
     uint64_t iface_lost;                  /* live: times the interface went away */
     uint64_t iface_down;                  /* live: 1 while it is away (--wait-iface) */
     uint64_t iface_down_ms;               /* live: time it was away, blind, in all */
+    uint64_t iface_down_s;                /* the same in whole seconds, rounded up */
 };
 
 /* Returns NULL and writes a one-line message into err on failure. */
