@@ -62,6 +62,9 @@ struct sink {
  * in err when it cannot be had. Freed with free(). */
 void *sink_state_new(size_t size, const struct sink_env *env, char *err, size_t errlen);
 
+/* One line on stderr the first time each bounded table evicts (ui/limit_warn.c). */
+extern const struct sink limit_warn_sink;
+
 /* The outputs every front-end may open, in event order (ui/sinks.c). */
 extern const struct sink *const sink_table[];
 

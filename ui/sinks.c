@@ -24,6 +24,7 @@ const struct sink *const sink_table[] = {
     &writer_sink,      /* -w, reading a file: written in a second pass at the end */
     &live_writer_sink, /* -w, live: a ring of recent packets */
     &status_line_sink, /* live: the counters line at the end */
+    &limit_warn_sink,  /* the first eviction of each table, once on stderr */
     &report_sink,      /* --report, --report-interval */
     &metrics_sink,     /* --metrics-listen, --metrics-file */
     &ndjson_sink,      /* -j */

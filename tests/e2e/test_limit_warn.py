@@ -1,0 +1,35 @@
+"""Every bounded table says so once when it is full: a run that evicts
+(--max-pending 3 on a capture with more calls in flight) prints exactly one
+warning line for that table, naming its counter, however many evictions
+follow, and the counter in the JSON report is the number of calls the truth
+evicted at most the truth's operations; a run within its limits prints none.
+Oracle: the capture's truth file (its calls) and the documented conventions."""
+import json
+import os
+
+from common import PCAPS, Checker, run, truth
+
+
+def main():
+    c = Checker("limit-warn")
+    pcap = os.path.join(PCAPS, "concurrency.pcap")
+    p = run(["-r", pcap, "-q", "--max-pending", "3", "--report", "-j"])
+    err = p.stderr.decode()
+    lines = [l for l in err.splitlines() if "a limit was reached" in l]
+    c.check(len(lines) == 1, "want one warning line, got %d: %r" % (len(lines), err[-400:]))
+    c.check(lines and "calls_evicted" in lines[0] and "--max-pending" in lines[0],
+            "the warning names the counter and the option: %r" % lines[:1])
+    rep = json.loads(p.stdout)
+    evicted = rep["counters"]["calls_evicted"]
+    # "Operations pushed out": calls and the casts held for their deliveries.
+    ops = len(truth(os.path.join(PCAPS, "concurrency.truth.jsonl")))
+    c.check(evicted > 1, "calls_evicted %d: the limit did not bite" % evicted)
+    c.check(evicted <= ops, "calls_evicted %d > %d operations in the truth" % (evicted, ops))
+    p = run(["-r", pcap, "-q", "--report"])
+    c.check("a limit was reached" not in p.stderr.decode(),
+            "a warning without a limit reached: %r" % p.stderr.decode()[-300:])
+    c.finish()
+
+
+if __name__ == "__main__":
+    main()
