@@ -30,6 +30,7 @@
  * than that arrives out of order and is counted as such).
  */
 #include "capture/pcap_source.h"
+#include "capture/iface.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -102,7 +103,20 @@ struct pcap_source {
     struct pcap_source_stats st;
     char err[ERRLEN]; /* first error; the source keeps going after it offline */
     bool failed;
+    /* Live, --wait-iface: what reopening the interface needs, and since when
+     * it is away. libpcap's counters restart with each handle: the ones of
+     * the handles closed are kept in stats_base. */
+    struct pcap_source_config cfg;
+    uint64_t down_since_ms; /* monotonic; 0 = the interface is there */
+    struct pcap_source_stats stats_base;
 };
+
+static uint64_t mono_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
 
 __attribute__((format(printf, 3, 4))) static void fail(char *err, size_t errlen, const char *fmt,
                                                        ...)
@@ -564,6 +578,7 @@ struct pcap_source *pcap_source_open(const struct pcap_source_config *cfg, char 
     }
     src->nin = n;
     src->live = live;
+    src->cfg = *cfg;
     src->timeout_ms = cfg->timeout_ms > 0 ? cfg->timeout_ms : 100;
     src->merge_wait_s = (cfg->merge_wait_ms > 0 ? cfg->merge_wait_ms : 1000) / 1000.0;
     src->last = -1;
@@ -724,9 +739,51 @@ static int read_live(struct pcap_source *src, struct input *in, struct pcap_pkth
     return pcap_next_ex(in->p, h, d);
 }
 
+/* libpcap's counters of the live handle, added to those of the handles before it. */
+static void live_stats(struct pcap_source *src)
+{
+    struct pcap_stat ps;
+    if (src->in[0].p && pcap_stats(src->in[0].p, &ps) == 0) {
+        src->st.ps_recv = src->stats_base.ps_recv + ps.ps_recv;
+        src->st.ps_drop = src->stats_base.ps_drop + ps.ps_drop;
+        src->st.ps_ifdrop = src->stats_base.ps_ifdrop + ps.ps_ifdrop;
+    }
+}
+
+/* --wait-iface, the interface away: a bounded wait, then a try to open it again. */
+static enum pcap_source_status wait_for_iface(struct pcap_source *src)
+{
+    struct input *in = &src->in[0];
+    struct timespec ts = {0, (long)src->timeout_ms * 1000000L};
+    nanosleep(&ts, NULL); /* a signal cuts it short: the caller sees stop */
+    if (src->stop)
+        return PCAP_SOURCE_END;
+    if (!iface_ready(in->name))
+        return PCAP_SOURCE_AGAIN;
+    char err[ERRLEN];
+    int linktype = in->linktype;
+    if (!open_live(in, &src->cfg, err, sizeof err)) {
+        if (in->p)
+            pcap_close(in->p);
+        in->p = NULL; /* not ready yet (down, or renamed again): try at the next turn */
+        return PCAP_SOURCE_AGAIN;
+    }
+    if (in->linktype != linktype) {
+        snprintf(src->err, sizeof src->err, "%s: came back with another link type", in->name);
+        src->failed = true;
+        return PCAP_SOURCE_ERROR;
+    }
+    src->st.iface_down_ms += mono_ms() - src->down_since_ms;
+    src->st.iface_down = 0;
+    src->down_since_ms = 0;
+    return PCAP_SOURCE_AGAIN;
+}
+
 static enum pcap_source_status next_live(struct pcap_source *src, struct packet *out)
 {
     struct input *in = &src->in[0];
+    if (!in->p)
+        return wait_for_iface(src);
     struct pcap_pkthdr *h;
     const u_char *d;
     int rc = read_live(src, in, &h, &d);
@@ -735,7 +792,25 @@ static enum pcap_source_status next_live(struct pcap_source *src, struct packet 
     if (rc == 0)
         return PCAP_SOURCE_AGAIN;
     if (rc != 1) {
-        snprintf(src->err, sizeof src->err, "%s: %s", in->name, pcap_geterr(in->p));
+        /* libpcap says "The interface disappeared", or an error on a device
+         * that no longer exists; "any" never goes. */
+        if (!iface_exists(in->name)) {
+            src->st.iface_lost++;
+            if (src->cfg.wait_iface) {
+                live_stats(src);
+                src->stats_base = src->st;
+                pcap_close(in->p);
+                in->p = NULL;
+                src->st.iface_down = 1;
+                src->down_since_ms = mono_ms();
+                return PCAP_SOURCE_AGAIN;
+            }
+            snprintf(src->err, sizeof src->err,
+                     "%s: the interface went away; the capture ends (--wait-iface waits for it)",
+                     in->name);
+        } else {
+            snprintf(src->err, sizeof src->err, "%s: %s", in->name, pcap_geterr(in->p));
+        }
         src->failed = true;
         return PCAP_SOURCE_ERROR;
     }
@@ -802,7 +877,7 @@ const char *pcap_source_error(const struct pcap_source *src)
 
 int pcap_source_fd(const struct pcap_source *src)
 {
-    return src->live ? pcap_get_selectable_fd(src->in[0].p) : -1;
+    return src->live && src->in[0].p ? pcap_get_selectable_fd(src->in[0].p) : -1;
 }
 
 bool pcap_source_is_live(const struct pcap_source *src)
@@ -817,18 +892,13 @@ int pcap_source_linktype(const struct pcap_source *src)
 
 int pcap_source_snaplen(const struct pcap_source *src)
 {
-    return pcap_snapshot(src->in[0].p);
+    return src->in[0].p ? pcap_snapshot(src->in[0].p) : 262144;
 }
 
 void pcap_source_get_stats(struct pcap_source *src, struct pcap_source_stats *out)
 {
     if (src->live) {
-        struct pcap_stat ps;
-        if (pcap_stats(src->in[0].p, &ps) == 0) {
-            src->st.ps_recv = ps.ps_recv;
-            src->st.ps_drop = ps.ps_drop;
-            src->st.ps_ifdrop = ps.ps_ifdrop;
-        }
+        live_stats(src);
     } else {
         /* ftell costs a system call, so progress is computed here, not per packet. */
         uint64_t read = 0;
@@ -850,6 +920,9 @@ void pcap_source_get_stats(struct pcap_source *src, struct pcap_source_stats *ou
         src->st.bytes_read = read;
     }
     *out = src->st;
+    if (src->down_since_ms) /* away now: the blind time so far counts */
+        out->iface_down_ms += mono_ms() - src->down_since_ms;
+    out->iface_down_s = (out->iface_down_ms + 999) / 1000;
 }
 
 void pcap_source_break(struct pcap_source *src)
@@ -892,6 +965,13 @@ static const struct counter_def source_rows[] = {
                 COUNTER_REPORT | COUNTER_ERROR, "Damaged capture file records skipped."),
     COUNTER_ROW(struct pcap_source_stats, ps_recv, "pcap_received", TOTAL, 0,
                 "Packets the kernel handed to the capture (libpcap ps_recv)."),
+    COUNTER_ROW(struct pcap_source_stats, iface_lost, "iface_lost", TOTAL,
+                COUNTER_REPORT | COUNTER_ERROR, "Times the capture interface went away."),
+    COUNTER_ROW(struct pcap_source_stats, iface_down, "iface_down", GAUGE, 0,
+                "1 while the capture interface is away and --wait-iface waits for it."),
+    COUNTER_ROW(struct pcap_source_stats, iface_down_s, "iface_down_seconds", TOTAL,
+                COUNTER_REPORT,
+                "Seconds (rounded up) the capture interface was away: time the capture was blind."),
 };
 
 static void read_source_stats(const void *owner, void *out)

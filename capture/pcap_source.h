@@ -31,6 +31,9 @@ struct pcap_source_config {
     /* offline, named pipes: how long the merge waits for a pipe with nothing
      * while others have packets, default 1000 ms (see pcap_source.c) */
     int merge_wait_ms;
+    /* live: when the interface goes away (a veth deleted, a bond re-created),
+     * wait for it to come back and capture again, instead of ending. */
+    bool wait_iface;
 };
 
 enum pcap_source_status {
@@ -47,6 +50,10 @@ struct pcap_source_stats {
     uint64_t truncated;                   /* caplen < wirelen */
     uint64_t ps_recv, ps_drop, ps_ifdrop; /* live: libpcap's counters */
     uint64_t bad_records;                 /* damaged records skipped */
+    uint64_t iface_lost;                  /* live: times the interface went away */
+    uint64_t iface_down;                  /* live: 1 while it is away (--wait-iface) */
+    uint64_t iface_down_ms;               /* live: time it was away, blind, in all */
+    uint64_t iface_down_s;                /* the same in whole seconds, rounded up */
 };
 
 /* Returns NULL and writes a one-line message into err on failure. */

@@ -219,8 +219,8 @@ enum op_verdict corr_call_verdict(const struct corr *c, const struct corr_entry 
         return OP_VERDICT_NONE;
     if (s == OP_UNROUTABLE)
         return OP_VERDICT_NOT_ROUTED;
-    if (s == OP_OPEN || s == OP_EVICTED)
-        return OP_VERDICT_UNKNOWN; /* the call had not ended when the capture did */
+    if (s == OP_OPEN || s == OP_EVICTED || s == OP_UNKNOWN)
+        return OP_VERDICT_UNKNOWN; /* not ended when the capture did, or the capture was blind */
     unsigned seen = c->legs_seen[e->dialect];
     if (e->flags & CORR_F_FINAL_DEL)
         return s == OP_TIMEOUT ? OP_VERDICT_LATE_REPLY

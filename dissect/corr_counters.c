@@ -30,6 +30,10 @@ static const struct counter_def corr_rows[] = {
                 "Calls whose final reply came after their timeout."),
     COUNTER_ROW(struct corr_stats, timeouts, "timeouts", TOTAL, COUNTER_REPORT,
                 "Calls that timed out (late reply or none)."),
+    COUNTER_ROW(struct corr_stats, unknown_loss, "calls_unknown_capture_loss", TOTAL,
+                COUNTER_REPORT,
+                "Calls without a reply seen that were pending while the capture lost packets "
+                "(status unknown, not timeout)."),
     COUNTER_ROW(struct corr_stats, open, "open_calls", TOTAL, COUNTER_REPORT,
                 "Calls still within their timeout when the capture ended."),
     COUNTER_ROW(struct corr_stats, evicted, "calls_evicted", TOTAL,

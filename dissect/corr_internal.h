@@ -24,8 +24,18 @@
 #define CORR_FANOUT_RX 32 /* distinct fanout receivers remembered */
 #define CORR_STR_MAX 4096 /* longer pooled strings are cut */
 
+/* Windows of packet time in which the capture lost packets (corr_note_loss):
+ * the newest few; when full, the two oldest merge into one that covers both
+ * (a call then may be called unknown too readily, never too confidently). */
+#define CORR_LOSS_MAX 16
+struct corr_loss {
+    uint64_t from, to;
+};
+
 struct corr {
     struct corr_config cfg;
+    struct corr_loss loss[CORR_LOSS_MAX]; /* oldest first */
+    unsigned nloss;
     void (*on_op)(void *user, const struct op *op);
     void *user;
     struct dialects dialects;

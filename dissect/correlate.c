@@ -73,6 +73,46 @@ void corr_emit(struct corr *c, struct corr_entry *e, enum op_status status)
         corr_set_deadline(c, e, c->now + corr_linger_ns(c));
 }
 
+void corr_note_loss(struct corr *c, uint64_t from_ns, uint64_t to_ns)
+{
+    if (to_ns < from_ns)
+        to_ns = from_ns;
+    struct corr_loss *last = c->nloss ? &c->loss[c->nloss - 1] : NULL;
+    if (last && from_ns <= last->to && to_ns >= last->from) { /* overlaps the newest: widen it */
+        last->from = from_ns < last->from ? from_ns : last->from;
+        last->to = to_ns > last->to ? to_ns : last->to;
+        return;
+    }
+    if (c->nloss == CORR_LOSS_MAX) {
+        c->loss[0].to = c->loss[1].to > c->loss[0].to ? c->loss[1].to : c->loss[0].to;
+        memmove(&c->loss[1], &c->loss[2], (CORR_LOSS_MAX - 2) * sizeof c->loss[0]);
+        c->nloss--;
+    }
+    c->loss[c->nloss++] = (struct corr_loss){from_ns, to_ns};
+}
+
+/* Whether the capture lost packets while the call was pending. */
+static bool pending_during_loss(const struct corr *c, const struct corr_entry *e, uint64_t until)
+{
+    uint64_t from = e->timeline[LEG_REQUEST_PUBLISH] ? e->timeline[LEG_REQUEST_PUBLISH]
+                                                    : e->timeline[LEG_REQUEST_DELIVER];
+    for (unsigned i = 0; i < c->nloss; i++)
+        if (c->loss[i].from <= until && c->loss[i].to >= from)
+            return true;
+    return false;
+}
+
+/* A call that ends without a reply seen: a timeout, unless the capture was
+ * blind for a while during it. */
+static enum op_status no_reply_status(struct corr *c, const struct corr_entry *e)
+{
+    uint64_t tmo = corr_call_deadline(e);
+    if (!pending_during_loss(c, e, tmo < c->now ? tmo : c->now))
+        return OP_TIMEOUT;
+    c->st.unknown_loss++;
+    return OP_UNKNOWN;
+}
+
 /* Emits an entry whose time has come (or that must go now) with the status it
  * has earned: a call still inside its timeout is open at the end of the
  * capture, evicted when pushed out of the full table. */
@@ -101,7 +141,7 @@ void corr_finalize(struct corr *c, struct corr_entry *e, bool evicted)
     if (corr_call_awaits_deliver(c, e)) {
         /* Published, returned or not delivered: the caller is still waiting. */
         corr_emit(c, e,
-                  e->state == CORR_TIMED_OUT || c->now >= tmo ? OP_TIMEOUT
+                  e->state == CORR_TIMED_OUT || c->now >= tmo ? no_reply_status(c, e)
                   : evicted                                   ? OP_EVICTED
                                                               : OP_OPEN);
         return;
@@ -116,7 +156,7 @@ void corr_finalize(struct corr *c, struct corr_entry *e, bool evicted)
         return;
     }
     if (e->state == CORR_TIMED_OUT || c->now >= tmo) {
-        corr_emit(c, e, OP_TIMEOUT);
+        corr_emit(c, e, no_reply_status(c, e));
         return;
     }
     corr_emit(c, e, evicted ? OP_EVICTED : OP_OPEN);

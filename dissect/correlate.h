@@ -52,6 +52,11 @@ struct corr *corr_new(const struct corr_config *cfg, void (*on_op)(void *user, c
 void corr_message(struct corr *c, const struct amqp_message *msg); /* decode + correlate one */
 void corr_tick(struct corr *c, uint64_t now_ns);   /* packet time advanced: timeouts, held ops */
 void corr_finish(struct corr *c, uint64_t end_ns); /* end of capture: emit everything left */
+/* The capture lost packets somewhere between from_ns and to_ns (packet time):
+ * kernel drops, a TCP gap, the interface away. A call that ends without a
+ * reply seen, and was pending during such a window, ends as OP_UNKNOWN, not
+ * as a timeout the capture cannot vouch for. */
+void corr_note_loss(struct corr *c, uint64_t from_ns, uint64_t to_ns);
 void corr_free(struct corr *c);
 
 struct corr_stats {
@@ -70,6 +75,7 @@ struct corr_stats {
     uint64_t late_replies;      /* calls whose final reply came after their timeout */
     uint64_t returned_replies;  /* replies the broker returned (the reply queue was gone) */
     uint64_t timeouts;          /* calls that timed out (late reply or not) */
+    uint64_t unknown_loss;      /* calls without a reply that were pending during a capture loss */
     uint64_t open;              /* calls still within their timeout at corr_finish */
     uint64_t evicted;           /* operations pushed out of the full table */
     uint64_t duplicates;        /* redelivered / re-published legs of an op still open */

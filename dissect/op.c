@@ -20,8 +20,8 @@ const char *op_type_name(enum op_type t)
 
 const char *op_status_name(enum op_status s)
 {
-    static const char *const names[OP_STATUS_COUNT] = {"ok",   "error",      "timeout",
-                                                       "open", "unroutable", "evicted"};
+    static const char *const names[OP_STATUS_COUNT] = {
+        "ok", "error", "timeout", "open", "unroutable", "evicted", "unknown"};
     return (unsigned)s < OP_STATUS_COUNT ? names[s] : "?";
 }
 

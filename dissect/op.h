@@ -32,6 +32,7 @@ enum op_status {
     OP_OPEN,       /* capture ended while still within its timeout */
     OP_UNROUTABLE, /* returned by the broker (basic.return) */
     OP_EVICTED,    /* dropped from the full pending-call table */
+    OP_UNKNOWN,    /* no reply seen, but the capture lost packets while it was pending */
     OP_STATUS_COUNT
 };
 

@@ -32,6 +32,7 @@ struct engine_config {
     double duration_s;  /* stop after this long (packet time; live, wall time too), 0 = none */
     int buffer_kib;  /* live: kernel buffer, 0 = libpcap's default */
     bool immediate;  /* live: deliver each packet at once (libpcap immediate mode) */
+    bool wait_iface; /* live: wait for the interface to exist, and to come back (--wait-iface) */
 
     /* Decoding */
     uint16_t amqp_ports[ENGINE_MAX_PORTS]; /* broker ports: tell client from server */

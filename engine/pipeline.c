@@ -30,7 +30,14 @@
 struct engine_stats {
     uint64_t packets, non_tcp, fragments, malformed_packets, ts_backwards;
     uint64_t ops_emitted, ops_filtered_out;
+    uint64_t blind_seconds; /* seconds of packet time in which the capture lost packets */
 };
+
+/* How far around a loss noticed at time t the capture may have been blind:
+ * the kernel drops packets that queued behind ones still to be read, and a
+ * TCP hole is declared a while after the bytes went missing. Generous on
+ * purpose: a call inside it is said to be unknown rather than timed out. */
+#define LOSS_MARGIN_NS (2 * 1000000000ull)
 
 struct pipeline {
     struct pcap_source *src;
@@ -55,6 +62,9 @@ struct pipeline {
     double wall_at_packet; /* live: monotonic seconds when now_ns was last set by a packet */
     double wall_start;     /* monotonic seconds at pipeline_new, for a live --duration */
     bool duration_over;    /* a packet past --duration was met */
+    uint64_t drops_seen;      /* live: kernel drops (and interface losses) already noted */
+    uint64_t drops_check_ns;  /* live: packet time of the previous look at them */
+    uint64_t last_blind_sec;  /* the newest second counted in blind_seconds, + 1 */
     volatile sig_atomic_t stop;
     bool finished;
     char err[512];
@@ -100,10 +110,29 @@ static void on_flow_data(void *user, struct tcp_flow *flow, int dir, const uint8
         amqp_conn_data(fc->amqp, dir, data, len, ts_ns, pkt_index);
 }
 
+/* The capture lost packets between from and to (packet time): the seconds
+ * count as blind and, live, the calls pending then cannot be said to have
+ * timed out. A file's TCP holes may be a filter's doing (a -w file holds only
+ * the selected operations' packets): blind time, but no change of status. */
+static void note_loss(struct pipeline *p, uint64_t from, uint64_t to)
+{
+    if (pcap_source_is_live(p->src))
+        corr_note_loss(p->corr, from > LOSS_MARGIN_NS ? from - LOSS_MARGIN_NS : 0,
+                       to + LOSS_MARGIN_NS);
+    uint64_t first = from / 1000000000ull, last = to / 1000000000ull;
+    if (first < p->last_blind_sec)
+        first = p->last_blind_sec;
+    if (last + 1 > first) {
+        p->n.blind_seconds += last + 1 - first;
+        p->last_blind_sec = last + 1;
+    }
+}
+
 static void on_flow_gap(void *user, struct tcp_flow *flow, int dir, uint64_t missing,
                         uint64_t ts_ns)
 {
-    (void)user;
+    struct pipeline *p = user;
+    note_loss(p, ts_ns, ts_ns);
     struct flow_ctx *fc = flow->user;
     if (fc && fc->tls)
         tls_conn_gap(fc->tls, dir, missing, ts_ns);
@@ -217,6 +246,7 @@ static bool open_source(struct pipeline *p, const struct engine_config *o)
         .bpf = o->bpf,
         .buffer_kib = o->buffer_kib,
         .immediate = o->immediate,
+        .wait_iface = o->wait_iface,
         .snaplen = 262144,
         .timeout_ms = 100,
     };
@@ -248,6 +278,10 @@ static const struct counter_def engine_link_rows[] = {
                 COUNTER_REPORT | COUNTER_ERROR, "Packets whose link, IP or TCP header was bad."),
     COUNTER_ROW(struct engine_stats, ts_backwards, "timestamps_backwards", TOTAL, COUNTER_REPORT,
                 "Packets older than one already read."),
+    COUNTER_ROW(struct engine_stats, blind_seconds, "blind_seconds", TOTAL, COUNTER_REPORT,
+                "Seconds of packet time in which the capture lost packets (kernel drops, TCP "
+                "gaps, the interface away); live, calls pending then without a reply are "
+                "'unknown'."),
 };
 static const struct counter_def engine_output_rows[] = {
     COUNTER_ROW(struct engine_stats, ops_emitted, "ops_reported", TOTAL, COUNTER_REPORT,
@@ -374,8 +408,17 @@ static void tick(struct pipeline *p)
         return;
     p->last_tick_ns = p->now_ns;
     tcp_stream_tick(p->tcp, p->now_ns);
-    if (pcap_source_is_live(p->src))
+    if (pcap_source_is_live(p->src)) {
         tls_decoder_poll_keys(p->tls); /* key logs written as the services connect */
+        /* Kernel drops since the last look, or the interface away: blind. */
+        struct pcap_source_stats ss;
+        pcap_source_get_stats(p->src, &ss);
+        uint64_t lost = ss.ps_drop + ss.ps_ifdrop + ss.iface_lost + ss.iface_down;
+        if (lost != p->drops_seen)
+            note_loss(p, p->drops_check_ns ? p->drops_check_ns : p->now_ns, p->now_ns);
+        p->drops_seen = lost;
+        p->drops_check_ns = p->now_ns;
+    }
     corr_tick(p->corr, p->now_ns);
 }
 

@@ -12,7 +12,7 @@ pkgs=(build-essential cmake pkg-config clang libpcap-dev libjansson-dev libncurs
       libclang-rt-14-dev bsdutils procps)
 if [ "${1:-}" = test ]; then
     pkgs+=(rabbitmq-server python3-oslo.messaging python3-pika prometheus
-           python3-prometheus-client systemd)
+           python3-prometheus-client systemd iproute2)
 fi
 missing=()
 for p in "${pkgs[@]}"; do

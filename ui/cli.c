@@ -54,6 +54,8 @@ enum long_only {
     OPT_PRIORITY,
     OPT_COUNT_OPS,
     OPT_DURATION,
+    OPT_OUTPUT,
+    OPT_WAIT_IFACE,
 };
 
 static const struct option long_options[] = {
@@ -105,6 +107,8 @@ static const struct option long_options[] = {
     {"relinquish-privileges", required_argument, NULL, 'Z'},
     {"clock-offset", required_argument, NULL, OPT_CLOCK_OFFSET},
     {"node-name", required_argument, NULL, OPT_NODE_NAME},
+    {"output", required_argument, NULL, OPT_OUTPUT},
+    {"wait-iface", no_argument, NULL, OPT_WAIT_IFACE},
     {NULL, 0, NULL, 0},
 };
 
@@ -137,6 +141,7 @@ void cli_usage(FILE *out)
           "  --amqps-port N     another TLS broker port (default 5671; repeatable)\n"
           "  --tls-keylog FILE  NSS key log (SSLKEYLOGFILE) to decrypt TLS; repeatable,\n"
           "                     re-read as it grows when live (docs/tls.md)\n"
+          "  --wait-iface       wait for -i IFACE to exist, and to come back if it goes away\n"
           "  -Z USER            drop privileges to USER after opening the device (default nobody)\n"
           "Several captures (one per node, docs/cluster.md):\n"
           "  --node-name NAME   after -r FILE: the node it was captured on (default: its base\n"
@@ -155,6 +160,8 @@ void cli_usage(FILE *out)
           "                     with a comment naming the filters\n"
           "  -C MB, -G SEC, -W N  -w rotates files as tcpdump: every MB million bytes,\n"
           "                     every SEC seconds of packet time; at most N files, reused\n"
+          "  --output FILE      append the lines (or NDJSON) to FILE, not stdout; SIGHUP\n"
+          "                     reopens FILE and -w FILE (log rotation)\n"
           "  --metrics-listen HOST:PORT  serve Prometheus /metrics (:PORT = all IPv4)\n"
           "  --metrics-file F   write the metrics to F at the end, atomically\n"
           "  --linger           when the input ends, serve metrics until SIGINT/SIGTERM\n"
@@ -456,6 +463,14 @@ enum cli_result cli_parse(struct cli_options *o, int argc, char **argv, FILE *ou
         case OPT_LINGER:
             o->linger = true;
             break;
+        case OPT_OUTPUT:
+            if (!a[0])
+                return usage_error(err, "--output needs a path%s%s", "", "");
+            o->output_file = a;
+            break;
+        case OPT_WAIT_IFACE:
+            o->engine.wait_iface = true;
+            break;
         case OPT_AMQPS_PORT:
             if (!parse_u64(a, 1, 65535, &v))
                 return usage_error(err, "bad --amqps-port: '%s'%s", a, "");
@@ -550,6 +565,13 @@ enum cli_result cli_parse(struct cli_options *o, int argc, char **argv, FILE *ou
         return usage_error(err, "-C, -G, -W and -F shape -w's files; give -w too%s%s", "", "");
     if (o->max_files && !o->rotate_bytes && o->rotate_s <= 0)
         return usage_error(err, "-W counts rotated files; give -C or -G too%s%s", "", "");
+    if (o->output_file && o->tui)
+        return usage_error(err, "--output takes the lines the TUI does not print%s%s", "", "");
+    if (o->output_file && o->write_file && !strcmp(o->write_file, "-"))
+        return usage_error(err, "-w - writes the pcap to stdout; --output cannot share it%s%s", "",
+                           "");
+    if (o->engine.wait_iface && !o->engine.iface)
+        return usage_error(err, "--wait-iface waits for -i IFACE; give it too%s%s", "", "");
     if (o->linger && !o->metrics_listen)
         return usage_error(err, "--linger keeps serving --metrics-listen; give it too%s%s", "", "");
     /* --report-interval paces --metrics-file; it prints the report only when asked for too. */

@@ -28,6 +28,7 @@ struct cli_options {
     uint64_t rotate_bytes;  /* -C MB: a new -w file every this many bytes, 0 = never */
     double rotate_s;        /* -G SEC: a new -w file every SEC of packet time, 0 = never */
     unsigned max_files;     /* -W N: at most N files, reused in turn */
+    const char *output_file; /* --output: the records go here, not stdout (ui/output.h) */
     bool quiet;             /* -q: no progress bar, no per-operation text lines */
     bool json;              /* -j / --json */
     bool amqp;              /* --amqp: AMQP method frames instead of oslo operations */

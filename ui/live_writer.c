@@ -7,6 +7,7 @@
  */
 #include "ui/live_writer.h"
 
+#include <errno.h>
 #include <pcap/pcap.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,6 +15,7 @@
 
 #include "ui/dump_file.h"
 #include "ui/packet_ring.h"
+#include "ui/write_warn.h"
 
 #define HANDSHAKE_MAX AMQP_CONN_SETUP_PKTS_MAX
 #define CONNS_MAX 4096 /* remembered handshakes; the oldest is forgotten first */
@@ -27,10 +29,13 @@ struct conn_handshake {
 
 struct live_writer {
     struct dump_file *out;
+    struct dump_file_config cfg; /* for SIGHUP's reopen; cfg.comment points into comment */
+    char comment[1536];
     struct packet_ring *ring;
     struct conn_handshake conns[CONNS_MAX];
     size_t nconns; /* ring of remembered handshakes */
     struct live_writer_stats st;
+    struct write_warn warn;
 };
 
 struct live_writer *live_writer_open(const struct dump_file_config *out, size_t ring_bytes,
@@ -46,6 +51,11 @@ struct live_writer *live_writer_open(const struct dump_file_config *out, size_t 
         snprintf(err, errlen, "%s: out of memory", out->path);
         free(w);
         return NULL;
+    }
+    w->cfg = *out;
+    if (out->comment) {
+        snprintf(w->comment, sizeof w->comment, "%s", out->comment);
+        w->cfg.comment = w->comment;
     }
     if (!(w->out = dump_file_open(out, err, errlen))) { /* "PATH: reason" */
         packet_ring_free(w->ring);
@@ -64,9 +74,12 @@ static void on_leave(void *user, const struct packet_ring_item *p)
     char err[256];
     if (dump_file_write(w->out, p->ts_ns, p->caplen, p->wirelen, p->data, err, sizeof err)) {
         w->st.written++;
-    } else if (!w->st.write_errors++) {
-        snprintf(w->st.first_error, sizeof w->st.first_error, "%s", err);
+        return;
     }
+    /* The disk is full: counted, told once a minute, the capture goes on. */
+    write_warn_failed(&w->warn, errno ? errno : EIO);
+    if (!w->st.write_errors++)
+        snprintf(w->st.first_error, sizeof w->st.first_error, "%s", err);
 }
 
 void live_writer_packet(struct live_writer *w, const struct packet *pkt)
@@ -117,6 +130,28 @@ void live_writer_mark_op(struct live_writer *w, const struct op *op)
     }
 }
 
+bool live_writer_reopen(struct live_writer *w, char *err, size_t errlen)
+{
+    /* -C/-G files rotate by themselves; starting the series again would
+     * overwrite its first files. */
+    if (w->cfg.rotate_bytes || w->cfg.rotate_s > 0)
+        return true;
+    struct dump_file *d = dump_file_open(&w->cfg, err, errlen);
+    if (!d)
+        return false;
+    char cerr[256];
+    if (!dump_file_close(w->out, cerr, sizeof cerr) && !w->st.write_errors++)
+        snprintf(w->st.first_error, sizeof w->st.first_error, "%s", cerr);
+    w->out = d;
+    /* The new file starts without the connections' set-up: mark it again for
+     * the connections' next operations (it is written while still held). */
+    size_t held = w->nconns < CONNS_MAX ? w->nconns : CONNS_MAX;
+    for (size_t i = 0; i < held; i++)
+        w->conns[i].marked = false;
+    w->st.reopens++;
+    return true;
+}
+
 void live_writer_get_stats(const struct live_writer *w, struct live_writer_stats *out)
 {
     *out = w->st;
@@ -145,7 +180,31 @@ void live_writer_close(struct live_writer *w, struct live_writer_stats *final)
 struct live_writer_sink_state {
     struct sink_env env;
     struct live_writer *w; /* NULL once finished */
+    char what[64];         /* "-w FILE", for the write warnings */
+    struct live_writer_stats final; /* once finished */
 };
+
+static const struct counter_def live_writer_rows[] = {
+    COUNTER_ROW(struct live_writer_stats, written, "pcap_written", TOTAL, 0,
+                "Packets written to the -w file."),
+    COUNTER_ROW(struct live_writer_stats, missed, "pcap_missed", TOTAL, COUNTER_REPORT,
+                "Packets of selected operations that left the -w ring before their operation "
+                "ended."),
+    COUNTER_ROW(struct live_writer_stats, write_errors, "pcap_write_failures", TOTAL,
+                COUNTER_REPORT | COUNTER_ERROR,
+                "Packets that could not be written to the -w file (e.g. the disk is full)."),
+    COUNTER_ROW(struct live_writer_stats, reopens, "pcap_reopens", TOTAL, 0,
+                "Times SIGHUP reopened the -w file (log rotation)."),
+};
+
+static void read_live_writer_stats(const void *state, void *out)
+{
+    const struct live_writer_sink_state *st = state;
+    if (st->w)
+        live_writer_get_stats(st->w, out);
+    else
+        memcpy(out, &st->final, sizeof st->final);
+}
 
 static void *sink_open(const struct sink_env *env, char *err, size_t errlen)
 {
@@ -161,6 +220,18 @@ static void *sink_open(const struct sink_env *env, char *err, size_t errlen)
     st->w = live_writer_open(&dc, LIVE_WRITE_RING_BYTES, err, errlen);
     if (!st->w) {
         free(st);
+        return NULL;
+    }
+    snprintf(st->what, sizeof st->what, "-w %.56s", env->o->write_file);
+    st->w->warn.what = st->what;
+    st->w->warn.unit = "packet";
+    if (!counters_add(pipeline_counters(env->p), live_writer_rows,
+                      sizeof live_writer_rows / sizeof live_writer_rows[0], read_live_writer_stats,
+                      st, sizeof(struct live_writer_stats))) {
+        struct live_writer_stats ws;
+        live_writer_close(st->w, &ws);
+        free(st);
+        snprintf(err, errlen, "out of memory");
         return NULL;
     }
     return st;
@@ -185,12 +256,31 @@ static void sink_on_conn(void *s, const struct amqp_conn_info *info, enum amqp_c
     live_writer_note_conn(st->w, info);
 }
 
+static void sink_tick(void *s, double now)
+{
+    struct live_writer_sink_state *st = s;
+    if (st->w)
+        write_warn_tick(&st->w->warn, now, stderr);
+}
+
+static void sink_reopen(void *s)
+{
+    struct live_writer_sink_state *st = s;
+    char err[512];
+    if (st->w && !live_writer_reopen(st->w, err, sizeof err))
+        fprintf(stderr, "oslotrace: SIGHUP: cannot reopen %s; still writing the old file\n", err);
+}
+
 static bool sink_finish(void *s)
 {
     struct live_writer_sink_state *st = s;
     struct live_writer_stats ws;
-    live_writer_close(st->w, &ws); /* writes what is still held */
+    struct live_writer *w = st->w;
+    packet_ring_drain(w->ring, on_leave, w); /* writes what is still held */
+    write_warn_final(&w->warn, stderr);
+    live_writer_close(w, &ws);
     st->w = NULL;
+    st->final = ws;
     if (!st->env.o->quiet || ws.missed)
         fprintf(stderr,
                 "oslotrace: wrote %llu packets to %s (%llu left the buffer before "
@@ -220,6 +310,8 @@ const struct sink live_writer_sink = {
     .on_op = sink_on_op,
     .on_conn = sink_on_conn,
     .on_packet = sink_on_packet,
+    .tick = sink_tick,
+    .reopen = sink_reopen,
     .finish = sink_finish,
     .close = sink_close,
 };

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "capture/pcap_ifaces.h"
+#include "capture/iface.h"
 #include "common/clock.h"
 #include "engine/pipeline.h"
 #include "ui/cli.h"
@@ -27,6 +28,7 @@
 /* Signals only set flags; the loop acts on them between steps. */
 static volatile sig_atomic_t stop_requests;
 static volatile sig_atomic_t usr1_requests;
+static volatile sig_atomic_t hup_requests;
 
 static void on_stop_signal(int sig)
 {
@@ -41,6 +43,12 @@ static void on_usr1(int sig)
     usr1_requests++;
 }
 
+static void on_hup(int sig)
+{
+    (void)sig;
+    hup_requests++;
+}
+
 static void install_signals(void)
 {
     struct sigaction sa;
@@ -50,6 +58,8 @@ static void install_signals(void)
     sigaction(SIGTERM, &sa, NULL);
     sa.sa_handler = on_usr1;
     sigaction(SIGUSR1, &sa, NULL);
+    sa.sa_handler = on_hup;
+    sigaction(SIGHUP, &sa, NULL);
     signal(SIGPIPE, SIG_IGN);
 }
 
@@ -68,6 +78,7 @@ static int run_loop(const struct cli_options *o, struct pipeline *p, struct sink
     struct progress prog;
     progress_init(&prog, stderr, ss.bytes_total, o->quiet || live);
     int status = 0;
+    uint64_t iface_down = 0;
     for (;;) {
         if (stop_requests)
             pipeline_stop(p);
@@ -75,12 +86,24 @@ static int run_loop(const struct cli_options *o, struct pipeline *p, struct sink
             usr1_requests = 0;
             status_line_print(stderr, pipeline_counters(p));
         }
+        if (hup_requests) { /* log rotation: the outputs reopen their files by name */
+            hup_requests = 0;
+            sink_set_reopen(sinks);
+        }
+        if (live && o->engine.wait_iface) {
+            uint64_t down = counters_value(pipeline_counters(p), "iface_down");
+            if (down != iface_down)
+                fprintf(stderr, down ? "oslotrace: %s went away; waiting for it to come back\n"
+                                     : "oslotrace: %s is back; capturing again\n",
+                        o->engine.iface);
+            iface_down = down;
+        }
         enum pipeline_status st = pipeline_step(p, 256);
         if (st == PIPELINE_DONE)
             break;
         if (st == PIPELINE_ERROR) {
             progress_clear(&prog);
-            if (counters_value(pipeline_counters(p), "packets") == 0) {
+            if (live || counters_value(pipeline_counters(p), "packets") == 0) {
                 fprintf(stderr, "oslotrace: %s\n", pipeline_error(p));
                 status = 1;
             } else {
@@ -111,12 +134,45 @@ static void linger(const struct cli_options *o)
     }
 }
 
+/* --wait-iface: the interface may not exist yet, or not be up (a bond or a
+ * veth made after oslotrace started); wait for it while no signal says stop. */
+static bool wait_for_iface(const char *name, bool *told)
+{
+    if (iface_ready(name))
+        return true;
+    if (!*told)
+        fprintf(stderr, "oslotrace: waiting for interface %s to appear\n", name);
+    *told = true;
+    while (!stop_requests && !iface_ready(name)) {
+        struct timespec ts = {0, 200 * 1000 * 1000};
+        nanosleep(&ts, NULL);
+    }
+    return !stop_requests;
+}
+
+/* The engine; with --wait-iface, once the interface is there to be opened
+ * (it may go again between the check and the opening: then wait again). */
+static struct pipeline *new_pipeline(const struct cli_options *o,
+                                     const struct pipeline_sinks *cb, char *err, size_t errlen)
+{
+    bool told = false;
+    for (;;) {
+        if (o->engine.wait_iface && !wait_for_iface(o->engine.iface, &told)) {
+            snprintf(err, errlen, "stopped while waiting for %s", o->engine.iface);
+            return NULL;
+        }
+        struct pipeline *p = pipeline_new(&o->engine, cb, err, errlen);
+        if (p || !o->engine.wait_iface || iface_ready(o->engine.iface))
+            return p;
+    }
+}
+
 static int run_batch(const struct cli_options *o)
 {
     struct sink_set sinks;
     struct pipeline_sinks cb = sink_set_callbacks(&sinks);
     char err[512];
-    struct pipeline *p = pipeline_new(&o->engine, &cb, err, sizeof err);
+    struct pipeline *p = new_pipeline(o, &cb, err, sizeof err);
     if (!p) {
         fprintf(stderr, "oslotrace: %s\n", err);
         return 1;
@@ -137,9 +193,10 @@ static int run_batch(const struct cli_options *o)
                            .live = live,
                            .out = stdout,
                            .color = text_color_wanted(o->color, stdout),
-                           .flush_lines = !stdout_is_file()};
+                           /* --output: a whole record per write, for tail -f and rotation */
+                           .flush_lines = o->output_file || !stdout_is_file()};
     if (!sink_set_open(&sinks, &env, NULL, err, sizeof err) ||
-        (live && !privileges_drop(o->user, err, sizeof err))) {
+        (live && !privileges_drop(o->user, o->engine.wait_iface, err, sizeof err))) {
         fprintf(stderr, "oslotrace: %s\n", err);
         sink_set_close(&sinks);
         pipeline_free(p);

@@ -9,7 +9,9 @@
 #include <stddef.h>
 
 /* user: -Z's value, NULL = "nobody"; "root" keeps root. Does nothing unless
- * running as root. False with a one-line message in err when it fails. */
-bool privileges_drop(const char *user, char *err, size_t errlen);
+ * running as root. keep_capture: keep CAP_NET_RAW and CAP_NET_ADMIN (and
+ * nothing else of root's), for --wait-iface, which opens the interface again
+ * when it comes back. False with a one-line message in err when it fails. */
+bool privileges_drop(const char *user, bool keep_capture, char *err, size_t errlen);
 
 #endif

@@ -86,7 +86,7 @@ void report_add_op(struct report *r, const struct op *op)
     if (op->type != OP_CALL)
         return;
     if (op->status == OP_TIMEOUT || op->status == OP_OPEN || op->status == OP_EVICTED ||
-        op->status == OP_UNROUTABLE) {
+        op->status == OP_UNROUTABLE || op->status == OP_UNKNOWN) {
         /* Kept by when the call was made, not when it was given up on (calls
          * with different timeouts end out of order): an operator reads the
          * list as a timeline. */

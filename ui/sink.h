@@ -53,12 +53,17 @@ struct sink {
     void (*close)(void *s);
     /* What the broker did to a client (dissect/amqp_conn.h); not filtered. */
     void (*on_broker_event)(void *s, const struct amqp_broker_event *ev);
+    /* SIGHUP: reopen output files by their names (log rotation). */
+    void (*reopen)(void *s);
 };
 
 /* A sink's state: `size` zeroed bytes that begin with a copy of *env (so a
  * state struct starts with `struct sink_env env`). NULL and "out of memory"
  * in err when it cannot be had. Freed with free(). */
 void *sink_state_new(size_t size, const struct sink_env *env, char *err, size_t errlen);
+
+/* One line on stderr the first time each bounded table evicts (ui/limit_warn.c). */
+extern const struct sink limit_warn_sink;
 
 /* The outputs every front-end may open, in event order (ui/sinks.c). */
 extern const struct sink *const sink_table[];
@@ -82,6 +87,8 @@ struct pipeline_sinks sink_set_callbacks(struct sink_set *set);
 bool sink_set_open(struct sink_set *set, const struct sink_env *env, const struct sink *extra,
                    char *err, size_t errlen);
 void sink_set_tick(struct sink_set *set, double now);
+/* SIGHUP: every sink that writes a file reopens it by its name. */
+void sink_set_reopen(struct sink_set *set);
 /* Finishes every sink, last row first; false when any failed. */
 bool sink_set_finish(struct sink_set *set);
 void sink_set_close(struct sink_set *set);

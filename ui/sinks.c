@@ -13,15 +13,18 @@
 #include "ui/live_writer.h"
 #include "ui/metrics.h"
 #include "ui/ndjson.h"
+#include "ui/output.h"
 #include "ui/report.h"
 #include "ui/status_line.h"
 #include "ui/text.h"
 #include "ui/writer.h"
 
 const struct sink *const sink_table[] = {
+    &output_sink,      /* --output FILE, write failures of stdout; first: finishes last */
     &writer_sink,      /* -w, reading a file: written in a second pass at the end */
     &live_writer_sink, /* -w, live: a ring of recent packets */
     &status_line_sink, /* live: the counters line at the end */
+    &limit_warn_sink,  /* the first eviction of each table, once on stderr */
     &report_sink,      /* --report, --report-interval */
     &metrics_sink,     /* --metrics-listen, --metrics-file */
     &ndjson_sink,      /* -j */
@@ -129,6 +132,13 @@ void sink_set_tick(struct sink_set *set, double now)
     for (size_t i = 0; i < set->n; i++)
         if (set->rows[i]->tick)
             set->rows[i]->tick(set->state[i], now);
+}
+
+void sink_set_reopen(struct sink_set *set)
+{
+    for (size_t i = 0; i < set->n; i++)
+        if (set->rows[i]->reopen)
+            set->rows[i]->reopen(set->state[i]);
 }
 
 bool sink_set_finish(struct sink_set *set)

@@ -844,7 +844,7 @@ int tui_run(const struct cli_options *o, volatile sig_atomic_t *stop_requests)
         ok = sink_set_open(&t.sinks, &env, &tui_sink, err, sizeof err);
     /* As in a batch run: -w is created first, then privileges go. */
     if (ok && t.live)
-        ok = privileges_drop(o->user, err, sizeof err);
+        ok = privileges_drop(o->user, o->engine.wait_iface, err, sizeof err);
     if (!ok) {
         fprintf(stderr, "oslotrace: %s\n", err);
         sink_set_close(&t.sinks);

@@ -73,6 +73,7 @@ def main():
     ap.add_argument("--cast-every", type=int, default=4, help="every Nth op is a cast (0: none)")
     ap.add_argument("--notify-every", type=int, default=0, help="every Nth op is a notification")
     ap.add_argument("--error-every", type=int, default=0, help="every Nth op raises remotely")
+    ap.add_argument("--timeout", type=float, default=30.0, help="each call's timeout, seconds")
     ap.add_argument("--slow-every", type=int, default=0,
                     help="every Nth call makes the server sleep 0.2 s")
     args = ap.parse_args()
@@ -105,12 +106,15 @@ def main():
             elif args.cast_every and i % args.cast_every == 0:
                 lab.rpc("cast", topic, "cast_sink", {"n": i})
             elif args.error_every and i % args.error_every == 0:
-                lab.rpc("call", topic, "fail_builtin", {"msg": "traffic %d" % i})
+                lab.rpc("call", topic, "fail_builtin", {"msg": "traffic %d" % i},
+                        timeout=args.timeout)
             elif args.slow_every and i % args.slow_every == 0:
-                lab.rpc("call", topic, "sleep", {"seconds": 0.2, "value": i})
+                lab.rpc("call", topic, "sleep", {"seconds": 0.2, "value": i},
+                        timeout=args.timeout)
             else:
                 lab.rpc("call", topic, "echo", {"value": i},
-                        server=random.choice(SERVERS) if i % 10 == 0 else None)
+                        server=random.choice(SERVERS) if i % 10 == 0 else None,
+                        timeout=args.timeout)
             with lock:
                 done["ops"] += 1
 
