@@ -367,9 +367,25 @@ void flow_table_tick(struct flow_table *t, uint64_t now_ns)
     }
 }
 
+static int cmp_seq(const void *a, const void *b)
+{
+    const struct flow *x = *(struct flow *const *)a, *y = *(struct flow *const *)b;
+    return x->seq < y->seq ? -1 : x->seq > y->seq;
+}
+
 void flow_table_finish(struct flow_table *t)
 {
-    /* oldest first, so flows come out roughly in the order they began */
+    /* in the order they began (a reader's order), else least recently active first */
+    struct flow **all = t->nflows ? calloc(t->nflows, sizeof *all) : NULL;
+    if (all) {
+        size_t n = 0;
+        struct list_node *it;
+        list_foreach(&t->lru, it) all[n++] = list_item(it, struct flow, lru);
+        qsort(all, n, sizeof *all, cmp_seq);
+        for (size_t i = 0; i < n; i++)
+            end_flow(t, all[i], false);
+        free(all);
+    }
     while (!list_empty(&t->lru))
         end_flow(t, list_item(list_last(&t->lru), struct flow, lru), false);
 }
@@ -555,26 +571,65 @@ static void handling(const struct flow *f, size_t j, double *total, double *self
     if (!d)
         return;
     uint64_t end = a->type == OP_CALL ? a->timeline[LEG_REPLY_PUBLISH] : 0;
-    double waits = 0;
     uint64_t last_child = d;
-    for (size_t i = j + 1; i < f->nops; i++) {
+    for (size_t i = j + 1; !end && i < f->nops; i++) {
         const struct flow_op *c = &f->ops[i];
         if (c->parent != (int)j)
             continue;
-        if (op_pub(c) > last_child)
-            last_child = op_pub(c);
-        if (c->type == OP_CALL) {
-            uint64_t back =
-                c->timeline[LEG_REPLY_DELIVER] ? c->timeline[LEG_REPLY_DELIVER] : c->end_ns;
-            if (back > last_child)
-                last_child = back;
-            waits += ms_between(op_pub(c), back);
-        }
+        uint64_t back = c->type == OP_CALL && c->timeline[LEG_REPLY_DELIVER]
+                            ? c->timeline[LEG_REPLY_DELIVER]
+                            : op_pub(c);
+        if (back > last_child)
+            last_child = back;
     }
     if (!end)
         end = last_child;
+    /* its own calls, as far as they lie inside its handling */
+    double waits = 0;
+    for (size_t i = j + 1; i < f->nops; i++) {
+        const struct flow_op *c = &f->ops[i];
+        if (c->parent != (int)j || c->type != OP_CALL)
+            continue;
+        uint64_t back = c->timeline[LEG_REPLY_DELIVER] ? c->timeline[LEG_REPLY_DELIVER] : end;
+        waits += ms_between(op_pub(c), back < end ? back : end);
+    }
     *total = ms_between(d, end);
     *self = *total > waits ? *total - waits : 0;
+}
+
+/* The critical path: from the root whose subtree ended last, down through the
+ * child whose subtree ended last, to a leaf — the chain that decided when the
+ * request was done. A child always comes after its parent in f->ops. */
+static void critical_path(struct flow *f)
+{
+    uint64_t *sub = calloc(f->nops, sizeof *sub);
+    f->crit = calloc(f->nops, sizeof *f->crit);
+    if (!sub || !f->crit) {
+        free(sub);
+        free(f->crit);
+        f->crit = NULL;
+        return;
+    }
+    for (size_t i = f->nops; i-- > 0;) {
+        if (f->ops[i].end_ns > sub[i])
+            sub[i] = f->ops[i].end_ns;
+        int p = f->ops[i].parent;
+        if (p >= 0 && sub[i] > sub[p])
+            sub[p] = sub[i];
+    }
+    int cur = -1;
+    for (size_t i = 0; i < f->nops; i++)
+        if (f->ops[i].parent < 0 && (cur < 0 || sub[i] >= sub[cur]))
+            cur = (int)i;
+    while (cur >= 0 && f->ncrit < f->nops) {
+        f->crit[f->ncrit++] = (size_t)cur;
+        int next = -1;
+        for (size_t i = (size_t)cur + 1; i < f->nops; i++)
+            if (f->ops[i].parent == cur && (next < 0 || sub[i] >= sub[next]))
+                next = (int)i;
+        cur = next;
+    }
+    free(sub);
 }
 
 void flow_analyze(struct flow *f)
@@ -615,18 +670,7 @@ void flow_analyze(struct flow *f)
             s->handling_ms += total;
             s->self_ms += self;
         }
-    /* the critical path: from the op that ended last up through its parents */
-    size_t last = 0;
-    for (size_t i = 1; i < f->nops; i++)
-        if (f->ops[i].end_ns >= f->ops[last].end_ns)
-            last = i;
-    f->crit = calloc(f->ops[last].depth + 1, sizeof *f->crit);
-    if (f->crit) {
-        f->ncrit = f->ops[last].depth + 1;
-        size_t k = f->ncrit;
-        for (int i = (int)last; i >= 0 && k > 0; i = f->ops[i].parent)
-            f->crit[--k] = (size_t)i;
-    }
+    critical_path(f);
 }
 
 /* ------------------------------------------------------------------ copies */

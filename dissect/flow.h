@@ -83,7 +83,7 @@ struct flow {
     enum op_status worst;
     struct flow_proc *procs;
     size_t nprocs;
-    size_t *crit; /* indexes into ops, root first, to the op that ended last */
+    size_t *crit; /* indexes into ops: the critical path, root first (flow_analyze) */
     size_t ncrit;
     struct list_node lru; /* the table's, most recently active first (flow.c) */
 };

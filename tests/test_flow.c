@@ -259,6 +259,11 @@ static void test_worst_status(void **state)
     for (size_t i = 0; i < 2; i++)
         assert_int_equal(g.flows[i]->worst,
                          flow_has_id(g.flows[i], "req-3") ? OP_ERROR : OP_TIMEOUT);
+    /* a call whose reply ends the flow: the path goes on down to its inner call */
+    const struct flow *f3 = flow_has_id(g.flows[0], "req-3") ? g.flows[0] : g.flows[1];
+    assert_int_equal(f3->ncrit, 2);
+    assert_string_equal(f3->ops[f3->crit[0]].unique_id, "a");
+    assert_string_equal(f3->ops[f3->crit[1]].unique_id, "b");
     assert_true(flow_status_rank(OP_TIMEOUT) > flow_status_rank(OP_ERROR));
     assert_true(flow_status_rank(OP_ERROR) > flow_status_rank(OP_OPEN));
     flow_table_free(t);

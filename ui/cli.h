@@ -31,6 +31,8 @@ struct cli_options {
     bool tui;               /* --tui */
     bool args;              /* --args: include arguments and results */
     bool broker_events;     /* --broker-events: -j also writes broker_event records */
+    const char *flow_id;    /* --flow REQ_ID: the ladder of the flow holding it */
+    bool flows;             /* --flows: a record (-j) or a line per flow, not per operation */
     int color;              /* --color: enum text_color_mode (ui/text.h), default auto */
     const char *user;       /* -Z: user to drop privileges to */
     uint64_t tui_history;   /* --tui-history */

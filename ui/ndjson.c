@@ -397,7 +397,7 @@ static void *sink_open(const struct sink_env *env, char *err, size_t errlen)
 {
     /* -q: no per-operation output of any kind (so -q --report -j leaves the
      * report as the one JSON document on stdout); --amqp -j: AMQP records only. */
-    if (!env->o->json || env->o->quiet || env->o->amqp)
+    if (!env->o->json || env->o->quiet || env->o->amqp || env->o->flow_id || env->o->flows)
         return NULL;
     return sink_state_new(sizeof *env, env, err, errlen);
 }

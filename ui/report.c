@@ -14,6 +14,7 @@
 #include "dissect/stats.h"
 #include "ui/ndjson.h"
 #include "ui/report_diag.h"
+#include "ui/report_flows.h"
 #include "ui/text.h"
 
 #define SLOWEST_MAX 10
@@ -36,12 +37,14 @@ struct report {
     uint64_t noreply_total;
     uint64_t by_dialect[OP_DIALECT_COUNT]; /* operations seen, per RPC dialect */
     struct report_diag *diag;              /* verdicts, slow parts, processes */
+    struct report_flows *flows;            /* slowest and failed flows (not per interval) */
 };
 
 struct report *report_new(void)
 {
     struct report *r = calloc(1, sizeof(struct report));
-    if (r && !(r->diag = report_diag_new())) {
+    if (r && (!(r->diag = report_diag_new()) || !(r->flows = report_flows_new()))) {
+        report_diag_free(r->diag);
         free(r);
         return NULL;
     }
@@ -50,8 +53,10 @@ struct report *report_new(void)
 
 void report_free(struct report *r)
 {
-    if (r)
+    if (r) {
         report_diag_free(r->diag);
+        report_flows_free(r->flows);
+    }
     free(r);
 }
 
@@ -339,6 +344,7 @@ static void print_text(FILE *out, const struct report *r, const struct report_in
     }
 
     report_diag_text(out, r->diag, s);
+    report_flows_text(out, r->flows);
 
     size_t nc;
     struct counter_value *c = report_counters(in->counters, &nc);
@@ -454,6 +460,9 @@ static void print_json(FILE *out, const struct report *r, const struct report_in
     json_t *diag = report_diag_json(r->diag, s);
     if (diag)
         json_object_set_new(doc, "diagnosis", diag);
+    json_t *flows = report_flows_json(r->flows);
+    if (flows)
+        json_object_set_new(doc, "flows", flows);
 
     size_t nc;
     struct counter_value *c = report_counters(in->counters, &nc);
@@ -544,6 +553,12 @@ static FILE *report_out(const struct cli_options *o)
     return (o->json || o->amqp) && !o->quiet ? stderr : stdout;
 }
 
+static void sink_on_flow(void *s, const struct flow *f)
+{
+    struct report_sink_state *st = s;
+    report_flows_add(st->r->flows, f);
+}
+
 static void sink_on_broker_event(void *s, const struct amqp_broker_event *ev)
 {
     struct report_sink_state *st = s;
@@ -607,4 +622,5 @@ const struct sink report_sink = {
     .finish = sink_finish,
     .close = sink_close,
     .on_broker_event = sink_on_broker_event,
+    .on_flow = sink_on_flow,
 };

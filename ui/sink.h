@@ -53,6 +53,8 @@ struct sink {
     void (*close)(void *s);
     /* What the broker did to a client (dissect/amqp_conn.h); not filtered. */
     void (*on_broker_event)(void *s, const struct amqp_broker_event *ev);
+    /* A flow ended (only when the options made the engine keep flows). */
+    void (*on_flow)(void *s, const struct flow *f);
 };
 
 /* A sink's state: `size` zeroed bytes that begin with a copy of *env (so a

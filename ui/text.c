@@ -153,7 +153,7 @@ void text_write_op(FILE *out, const struct op *op, bool color)
 static void *sink_open(const struct sink_env *env, char *err, size_t errlen)
 {
     const struct cli_options *o = env->o;
-    if (o->json || o->quiet || o->report || o->amqp || o->tui)
+    if (o->json || o->quiet || o->report || o->amqp || o->tui || o->flow_id || o->flows)
         return NULL;
     return sink_state_new(sizeof *env, env, err, errlen);
 }
