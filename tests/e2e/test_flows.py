@@ -45,6 +45,12 @@ def rec_id(o):
 
 def check_json(c, ops, by_id):
     records = ndjson(["-r", os.path.join(PCAPS, NAME + ".pcap"), "-j", "--flows"])
+    check_records(c, records, ops, by_id)
+    return records
+
+
+def check_records(c, records, ops, by_id):
+    """The flow records equal the truth's requests, op by op and parent by parent."""
     c.check(all(r["type"] == "flow" and r["schema"] == 1 for r in records),
             "-j --flows writes flow records only")
     want = {frozenset(t["id"] for t in fl): fl for fl in truth_flows(ops)}
@@ -96,7 +102,6 @@ def check_json(c, ops, by_id):
         c.check(procs == {t["client_process"] for t in fl} |
                 {x for t in fl for x in t["receivers"]},
                 "%s: processes %s" % (label, sorted(procs)))
-    return records
 
 
 def check_ladder(c, ops, records):
