@@ -28,6 +28,7 @@ struct flow_table {
     size_t nbuckets; /* a power of two */
     struct list_node lru;
     size_t nflows;
+    size_t total_ops; /* in every open flow */
     uint64_t seq;
     struct flow_stats n;
 };
@@ -37,6 +38,7 @@ void flow_config_default(struct flow_config *c)
     c->max_flows = 4096;
     c->max_ops = 512;
     c->max_ids = 16;
+    c->max_total_ops = 131072; /* a few hundred bytes each: tens of MiB at most */
     c->idle_ns = 10ull * 1000000000ull;
 }
 
@@ -65,6 +67,8 @@ struct flow_table *flow_table_new(const struct flow_config *c, flow_cb on_end, v
         t->cfg.max_ops = 1;
     if (t->cfg.max_ids < 2)
         t->cfg.max_ids = 2;
+    if (!t->cfg.max_total_ops)
+        t->cfg.max_total_ops = t->cfg.max_ops;
     t->on_end = on_end;
     t->user = user;
     size_t want = t->cfg.max_flows * 2;
@@ -229,6 +233,7 @@ static bool append_op(struct flow_table *t, struct flow *f, struct flow_op *o)
         f->cap = cap;
     }
     f->ops[f->nops++] = *o;
+    t->total_ops++;
     uint64_t pub = op_pub(o);
     if (!f->start_ns || pub < f->start_ns)
         f->start_ns = pub;
@@ -276,6 +281,7 @@ static struct flow *flow_new(struct flow_table *t)
 
 static void end_flow(struct flow_table *t, struct flow *f, bool evicted)
 {
+    t->total_ops -= f->nops;
     list_unlink(&f->lru);
     for (size_t i = 0; i < f->nids; i++)
         index_remove(t, f->ids[i]);
@@ -295,6 +301,7 @@ static void end_flow(struct flow_table *t, struct flow *f, bool evicted)
 /* `from` joins `into`: its ops, its ids (as many as fit), its times. */
 static void merge(struct flow_table *t, struct flow *into, struct flow *from)
 {
+    t->total_ops -= from->nops; /* counted again as they join `into` */
     for (size_t i = 0; i < from->nops; i++)
         append_op(t, into, &from->ops[i]); /* takes the strings, or frees them */
     from->nops = 0;
@@ -355,6 +362,13 @@ void flow_table_add(struct flow_table *t, const struct op *op, uint64_t now_ns)
     f->last_seen_ns = now_ns > f->last_seen_ns ? now_ns : f->last_seen_ns;
     list_unlink(&f->lru);
     list_prepend(&t->lru, &f->lru);
+    /* every open flow together is bounded too: the least recently active end early */
+    while (t->total_ops > t->cfg.max_total_ops) {
+        struct flow *old = list_item(list_last(&t->lru), struct flow, lru);
+        if (old == f)
+            break;
+        end_flow(t, old, true);
+    }
 }
 
 void flow_table_tick(struct flow_table *t, uint64_t now_ns)
@@ -440,7 +454,8 @@ static const struct counter_def flow_rows[] = {
                 "Flows ended: idle, or at the end of the input."),
     COUNTER_ROW(struct flow_stats, evicted, "flows_evicted", TOTAL,
                 COUNTER_REPORT | COUNTER_EVICTION,
-                "Flows ended early because the flow table was full (least recently active)."),
+                "Flows ended early because the flow table was full (flows or operations; the "
+                "least recently active)."),
     COUNTER_ROW(struct flow_stats, merged, "flows_merged", TOTAL, 0,
                 "Flows joined into one by an operation carrying ids of both."),
     COUNTER_ROW(struct flow_stats, ops_in, "flow_ops", TOTAL, 0,

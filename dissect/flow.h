@@ -30,10 +30,11 @@
 #include "dissect/op.h"
 
 struct flow_config {
-    size_t max_flows; /* flows open at once; the least recently active is evicted */
-    size_t max_ops;   /* ops kept per flow; more are counted and dropped */
-    size_t max_ids;   /* request ids per flow; a merge past it is refused (counted) */
-    uint64_t idle_ns; /* a flow with no new op for this long (packet time) ends */
+    size_t max_flows;     /* flows open at once; the least recently active is evicted */
+    size_t max_ops;       /* ops kept per flow; more are counted and dropped */
+    size_t max_ids;       /* request ids per flow; a merge past it is refused (counted) */
+    size_t max_total_ops; /* ops in all open flows; past it the least recently active end */
+    uint64_t idle_ns;     /* a flow with no new op for this long (packet time) ends */
 };
 void flow_config_default(struct flow_config *c);
 

@@ -325,6 +325,26 @@ static void test_op_limit(void **state)
         flow_table_add(t, &o, 0);
     }
     assert_int_equal(counters_value(reg, "flow_ops_dropped"), 6);
+    /* the ops of all open flows are bounded too: a second flow pushes the first out */
+    struct flow_table *t2 = flow_table_new(
+        &(struct flow_config){
+            .max_flows = 10, .max_ops = 4, .max_ids = 4, .max_total_ops = 5, .idle_ns = 1000 * MS},
+        on_end, &g);
+    for (int i = 0; i < 4; i++) {
+        struct op o1 = mk(OP_CAST, "a", "req-1st", NULL, API, COND, (uint64_t)i, 0);
+        flow_table_add(t2, &o1, 0);
+    }
+    struct op o2 = mk(OP_CAST, "b", "req-2nd", NULL, API, COND, 10, 0);
+    flow_table_add(t2, &o2, 0);
+    assert_int_equal(flow_table_stats(t2)->evicted, 0);
+    struct op o3 = mk(OP_CAST, "c", "req-2nd", NULL, API, COND, 11, 0);
+    flow_table_add(t2, &o3, 0);
+    assert_int_equal(flow_table_stats(t2)->evicted, 1);
+    assert_int_equal(g.n, 1);
+    assert_true(g.flows[0]->evicted && flow_has_id(g.flows[0], "req-1st"));
+    assert_int_equal(flow_table_stats(t2)->active, 1);
+    flow_table_free(t2);
+    got_free(&g);
     flow_table_finish(t);
     assert_int_equal(g.n, 1);
     assert_int_equal(g.flows[0]->nops, 4);
