@@ -52,6 +52,7 @@ struct engine_config {
     bool want_methods; /* every AMQP method to on_method */
     bool want_bodies;  /* args/result/context JSON on each op */
     bool want_pkts;    /* packet numbers on each op (for writing them out) */
+    bool want_flows;   /* group ops by request id into flows (dissect/flow.h): on_flow */
 
     struct op_filter filter; /* which operations reach the sinks */
 

@@ -51,6 +51,7 @@ struct pipeline {
     uint16_t broker_ports[2 * ENGINE_MAX_PORTS]; /* AMQP and AMQPS */
     struct corr *corr;
     struct stats *stats;
+    struct flow_table *flows; /* only with want_flows */
     struct pipeline_sinks sinks;
     struct op_filter filter;
     uint64_t max_packets; /* -c */
@@ -206,6 +207,8 @@ static void on_op(void *user, const struct op *op)
         return;
     p->n.ops_emitted++;
     stats_add(p->stats, op);
+    if (p->flows)
+        flow_table_add(p->flows, op, p->now_ns);
     if (p->sinks.on_op)
         p->sinks.on_op(p->sinks.user, op);
 }
@@ -235,6 +238,13 @@ static bool set_clocks(struct pipeline *p, const struct engine_config *o)
     }
     free(r);
     return ok;
+}
+
+static void on_flow_end(void *user, const struct flow *f)
+{
+    struct pipeline *p = user;
+    if (p->sinks.on_flow)
+        p->sinks.on_flow(p->sinks.user, f);
 }
 
 static bool open_source(struct pipeline *p, const struct engine_config *o)
@@ -329,6 +339,7 @@ static bool register_counters(struct pipeline *p)
     ok = ok && amqp_dissector_register_counters(p->amqp, c);
     ok = ok && corr_register_counters(p->corr, c);
     ok = ok && stats_register_counters(p->stats, c);
+    ok = ok && (!p->flows || flow_register_counters(p->flows, c));
     ok = ok && counters_add(c, ROWS(engine_output_rows), read_engine_stats, p, sizeof p->n);
     return ok;
 }
@@ -393,6 +404,16 @@ struct pipeline *pipeline_new(const struct engine_config *o, const struct pipeli
     p->corr = corr_new(&cc, on_op, p);
     p->stats = stats_new(10000);
     p->counters = counters_new();
+    if (o->want_flows) {
+        struct flow_config fc;
+        flow_config_default(&fc);
+        p->flows = flow_table_new(&fc, on_flow_end, p);
+        if (!p->flows) {
+            snprintf(err, errlen, "out of memory");
+            pipeline_free(p);
+            return NULL;
+        }
+    }
 
     if (!p->tcp || !p->amqp || !p->corr || !p->stats || !p->counters || !register_counters(p)) {
         snprintf(err, errlen, "out of memory");
@@ -420,6 +441,8 @@ static void tick(struct pipeline *p)
         p->drops_check_ns = p->now_ns;
     }
     corr_tick(p->corr, p->now_ns);
+    if (p->flows)
+        flow_table_tick(p->flows, p->now_ns);
 }
 
 /* A quiet live interface still has time passing: without packets, packet
@@ -532,6 +555,8 @@ void pipeline_finish(struct pipeline *p)
     tls_decoder_poll_keys(p->tls);
     tcp_stream_finish(p->tcp);
     corr_finish(p->corr, p->now_ns);
+    if (p->flows)
+        flow_table_finish(p->flows);
 }
 
 const char *pipeline_tls_advice(struct pipeline *p)
@@ -586,6 +611,12 @@ const int64_t *pipeline_offsets_ns(const struct pipeline *p)
     return p->clock.n ? p->offsets_ns : NULL;
 }
 
+size_t pipeline_foreach_flow(struct pipeline *p, size_t max,
+                             void (*fn)(void *user, const struct flow *f), void *user)
+{
+    return p->flows ? flow_table_foreach(p->flows, max, fn, user) : 0;
+}
+
 struct pcap_source *pipeline_source(struct pipeline *p)
 {
     return p->src;
@@ -613,5 +644,6 @@ void pipeline_free(struct pipeline *p)
     if (p->src)
         pcap_source_close(p->src);
     counters_free(p->counters);
+    flow_table_free(p->flows); /* last: closing the stages above may still end ops */
     free(p);
 }

@@ -22,6 +22,7 @@
 #include "common/counters.h"
 #include "dissect/amqp_conn.h"
 #include "dissect/correlate.h"
+#include "dissect/flow.h"
 #include "dissect/op.h"
 #include "dissect/stats.h"
 #include "engine/clock_sync.h"
@@ -45,6 +46,8 @@ struct pipeline_sinks {
     void (*on_packet)(void *user, const struct packet *pkt);
     /* What the broker did to a client (dissect/amqp_conn.h), always. */
     void (*on_broker_event)(void *user, const struct amqp_broker_event *ev);
+    /* Every flow that ended (only with want_flows): idle, evicted or at the end. */
+    void (*on_flow)(void *user, const struct flow *f);
 };
 
 struct pipeline;
@@ -78,6 +81,9 @@ struct stats *pipeline_stats(struct pipeline *p);
 /* The newest `max` calls still waiting for a reply, as open ops (see corr_foreach_pending). */
 size_t pipeline_foreach_pending(struct pipeline *p, size_t max,
                                 void (*fn)(void *user, const struct op *op), void *user);
+/* The open flows (want_flows), most recently active first, at most max. */
+size_t pipeline_foreach_flow(struct pipeline *p, size_t max,
+                             void (*fn)(void *user, const struct flow *f), void *user);
 struct pcap_source *pipeline_source(struct pipeline *p);
 /* The nodes and their clocks when there are several capture files, else NULL. */
 const struct pipeline_clock *pipeline_clock(const struct pipeline *p);

@@ -56,6 +56,8 @@ enum long_only {
     OPT_DURATION,
     OPT_OUTPUT,
     OPT_WAIT_IFACE,
+    OPT_FLOW,
+    OPT_FLOWS,
 };
 
 static const struct option long_options[] = {
@@ -94,6 +96,8 @@ static const struct option long_options[] = {
     {"duration", required_argument, NULL, OPT_DURATION},
     {"autostop", required_argument, NULL, 'a'},
     {"list-interfaces", no_argument, NULL, 'D'},
+    {"flow", required_argument, NULL, OPT_FLOW},
+    {"flows", no_argument, NULL, OPT_FLOWS},
     {"tui-history", required_argument, NULL, OPT_TUI_HISTORY},
     {"immediate-mode", no_argument, NULL, OPT_IMMEDIATE},
     {"dialect", required_argument, NULL, OPT_DIALECT},
@@ -168,6 +172,10 @@ void cli_usage(FILE *out)
           "  --args             include arguments and results (redacted)\n"
           "  --show-secrets     do not redact tokens and passwords\n"
           "  --broker-events    with -j: also a record per broker event (blocked, cancel, close)\n"
+          "  --flow REQ_ID      the ladder of the flow (all operations of the request, across\n"
+          "                     services) holding this request_id or global_request_id\n"
+          "  --flows            one line per flow (with -j: one JSON object per flow)\n"
+          "                     instead of one per operation\n"
           "  --color WHEN       colour the status: auto (a terminal without NO_COLOR),\n"
           "                     always or never\n"
           "  -q                 no per-operation lines, no progress bar\n"
@@ -418,6 +426,14 @@ enum cli_result cli_parse(struct cli_options *o, int argc, char **argv, FILE *ou
         case OPT_BROKER_EVENTS:
             o->broker_events = true;
             break;
+        case OPT_FLOW:
+            if (!a[0])
+                return usage_error(err, "--flow needs a request id%s%s", "", "");
+            o->flow_id = a;
+            break;
+        case OPT_FLOWS:
+            o->flows = true;
+            break;
         case OPT_COLOR:
             if (strcmp(a, "auto") == 0)
                 o->color = TEXT_COLOR_AUTO;
@@ -557,6 +573,9 @@ enum cli_result cli_parse(struct cli_options *o, int argc, char **argv, FILE *ou
     if (o->tui && (o->json || o->amqp))
         return usage_error(err, "--tui cannot be combined with %s%s", o->json ? "-j" : "--amqp",
                            "");
+    if ((o->flow_id || o->flows) && (o->amqp || o->tui))
+        return usage_error(err, "--flow and --flows cannot be combined with %s%s",
+                           o->amqp ? "--amqp" : "--tui", "");
     if (o->write_file && o->amqp)
         return usage_error(err, "-w selects operations; it cannot be combined with --amqp%s%s", "",
                            "");
@@ -606,5 +625,6 @@ enum cli_result cli_parse(struct cli_options *o, int argc, char **argv, FILE *ou
     o->engine.want_bodies = o->args || o->tui;
     /* Packet numbers cost ~50 bytes per pending call; only -w and the TUI's `w` need them. */
     o->engine.want_pkts = o->write_file != NULL || o->tui;
+    o->engine.want_flows = o->flow_id || o->flows || o->report || o->tui;
     return CLI_RUN;
 }

@@ -37,6 +37,8 @@ struct cli_options {
     bool tui;               /* --tui */
     bool args;              /* --args: include arguments and results */
     bool broker_events;     /* --broker-events: -j also writes broker_event records */
+    const char *flow_id;    /* --flow REQ_ID: the ladder of the flow holding it */
+    bool flows;             /* --flows: a record (-j) or a line per flow, not per operation */
     int color;              /* --color: enum text_color_mode (ui/text.h), default auto */
     int time_format;        /* -t, -tt ... -ttttt: enum text_time_mode (ui/text_time.h) */
     bool list_ifaces;       /* -D: list the interfaces and exit */

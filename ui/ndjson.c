@@ -431,7 +431,7 @@ static void *sink_open(const struct sink_env *env, char *err, size_t errlen)
 {
     /* -q: no per-operation output of any kind (so -q --report -j leaves the
      * report as the one JSON document on stdout); --amqp -j: AMQP records only. */
-    if (!env->o->json || env->o->quiet || env->o->amqp)
+    if (!env->o->json || env->o->quiet || env->o->amqp || env->o->flow_id || env->o->flows)
         return NULL;
     struct ndjson_sink *st = sink_state_new(sizeof *st, env, err, errlen);
     const struct pipeline_clock *pc = st && env->p ? pipeline_clock(env->p) : NULL;

@@ -15,6 +15,7 @@
 #include "ui/ndjson.h"
 #include "ui/report_clock.h"
 #include "ui/report_diag.h"
+#include "ui/report_flows.h"
 #include "ui/text.h"
 
 #define SLOWEST_MAX 10
@@ -38,12 +39,14 @@ struct report {
     uint64_t by_dialect[OP_DIALECT_COUNT]; /* operations seen, per RPC dialect */
     struct report_diag *diag;              /* verdicts, slow parts, processes */
     struct report_clock *clock;            /* latencies across two nodes' clocks */
+    struct report_flows *flows;            /* slowest and failed flows (not per interval) */
 };
 
 struct report *report_new(void)
 {
     struct report *r = calloc(1, sizeof(struct report));
-    if (r && (!(r->diag = report_diag_new()) || !(r->clock = report_clock_new()))) {
+    if (r && (!(r->diag = report_diag_new()) || !(r->clock = report_clock_new()) ||
+              !(r->flows = report_flows_new()))) {
         report_diag_free(r->diag);
         free(r);
         return NULL;
@@ -56,6 +59,7 @@ void report_free(struct report *r)
     if (r) {
         report_diag_free(r->diag);
         report_clock_free(r->clock);
+        report_flows_free(r->flows);
     }
     free(r);
 }
@@ -346,6 +350,7 @@ static void print_text(FILE *out, const struct report *r, const struct report_in
 
     report_diag_text(out, r->diag, s);
     report_clock_text(out, r->clock, in->clock);
+    report_flows_text(out, r->flows);
 
     size_t nc;
     struct counter_value *c = report_counters(in->counters, &nc);
@@ -464,6 +469,9 @@ static void print_json(FILE *out, const struct report *r, const struct report_in
     json_t *clocks = report_clock_json(r->clock, in->clock);
     if (clocks)
         json_object_set_new(doc, "clocks", clocks);
+    json_t *flows = report_flows_json(r->flows);
+    if (flows)
+        json_object_set_new(doc, "flows", flows);
 
     size_t nc;
     struct counter_value *c = report_counters(in->counters, &nc);
@@ -555,6 +563,12 @@ static FILE *report_out(const struct cli_options *o)
     return (o->json || o->amqp) && !o->quiet ? stderr : stdout;
 }
 
+static void sink_on_flow(void *s, const struct flow *f)
+{
+    struct report_sink_state *st = s;
+    report_flows_add(st->r->flows, f);
+}
+
 static void sink_on_broker_event(void *s, const struct amqp_broker_event *ev)
 {
     struct report_sink_state *st = s;
@@ -618,4 +632,5 @@ const struct sink report_sink = {
     .finish = sink_finish,
     .close = sink_close,
     .on_broker_event = sink_on_broker_event,
+    .on_flow = sink_on_flow,
 };

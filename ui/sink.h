@@ -55,6 +55,8 @@ struct sink {
     void (*on_broker_event)(void *s, const struct amqp_broker_event *ev);
     /* SIGHUP: reopen output files by their names (log rotation). */
     void (*reopen)(void *s);
+    /* A flow ended (only when the options made the engine keep flows). */
+    void (*on_flow)(void *s, const struct flow *f);
 };
 
 /* A sink's state: `size` zeroed bytes that begin with a copy of *env (so a

@@ -10,6 +10,8 @@
 #include <string.h>
 
 #include "ui/amqp_view.h"
+#include "ui/flow_json.h"
+#include "ui/flow_text.h"
 #include "ui/live_writer.h"
 #include "ui/metrics.h"
 #include "ui/ndjson.h"
@@ -30,6 +32,8 @@ const struct sink *const sink_table[] = {
     &ndjson_sink,      /* -j */
     &text_sink,        /* the default: one line per operation */
     &amqp_view_sink,   /* --amqp */
+    &flow_text_sink,   /* --flow REQ_ID, --flows: ladders, a line per flow */
+    &flow_json_sink,   /* -j --flows: a record per flow */
     NULL,
 };
 
@@ -76,6 +80,14 @@ static void set_broker_event(void *user, const struct amqp_broker_event *ev)
             set->rows[i]->on_broker_event(set->state[i], ev);
 }
 
+static void set_flow(void *user, const struct flow *f)
+{
+    struct sink_set *set = user;
+    for (size_t i = 0; i < set->n; i++)
+        if (set->rows[i]->on_flow)
+            set->rows[i]->on_flow(set->state[i], f);
+}
+
 static void set_packet(void *user, const struct packet *pkt)
 {
     struct sink_set *set = user;
@@ -94,7 +106,8 @@ struct pipeline_sinks sink_set_callbacks(struct sink_set *set)
                                    .on_conn = set_conn,
                                    .user = set,
                                    .on_packet = set_packet,
-                                   .on_broker_event = set_broker_event};
+                                   .on_broker_event = set_broker_event,
+                                   .on_flow = set_flow};
 }
 
 static bool add(struct sink_set *set, const struct sink *row, const struct sink_env *env, char *err,

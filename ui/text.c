@@ -192,7 +192,7 @@ struct text_sink_state {
 static void *sink_open(const struct sink_env *env, char *err, size_t errlen)
 {
     const struct cli_options *o = env->o;
-    if (o->json || o->quiet || o->report || o->amqp || o->tui)
+    if (o->json || o->quiet || o->report || o->amqp || o->tui || o->flow_id || o->flows)
         return NULL;
     struct text_sink_state *st = sink_state_new(sizeof *st, env, err, errlen);
     if (st)

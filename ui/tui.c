@@ -51,6 +51,7 @@ struct tui {
     struct tui_store *store;
     struct tui_store *waiting; /* rebuilt each frame, see refresh_waiting() */
     struct tui_agg *agg;
+    struct tui_flows *flows;  /* the Flows view */
     struct packet_ring *ring; /* live: recent packets, for `w` */
     struct tui_ui ui;
     struct tui_status st;
@@ -78,6 +79,12 @@ static void sink_op(void *user, const struct op *op)
 {
     struct tui *t = user;
     tui_store_add_op(t->store, op); /* the Topics numbers come from pipeline_stats() */
+}
+
+static void sink_flow(void *user, const struct flow *f)
+{
+    struct tui *t = user;
+    tui_flows_add(t->flows, f);
 }
 
 static void sink_packet(void *user, const struct packet *pkt)
@@ -112,7 +119,8 @@ static const struct sink tui_sink = {.name = "tui",
                                      .on_op = sink_op,
                                      .on_conn = sink_conn,
                                      .on_packet = sink_packet,
-                                     .on_broker_event = sink_broker_event};
+                                     .on_broker_event = sink_broker_event,
+                                     .on_flow = sink_flow};
 
 /* The store's evictions join the engine's, in the registry the status line reads. */
 static const struct counter_def tui_store_rows[] = {
@@ -125,6 +133,19 @@ static const struct counter_def tui_store_rows[] = {
 static void read_store_stats(const void *owner, void *out)
 {
     tui_store_get_stats(owner, out);
+}
+
+struct tui_flows_stats {
+    uint64_t evicted;
+};
+static const struct counter_def tui_flows_rows[] = {
+    COUNTER_ROW(struct tui_flows_stats, evicted, "tui_flows_evicted", TOTAL, COUNTER_EVICTION,
+                "Ended flows dropped from the TUI's Flows list (it keeps the newest 1000)."),
+};
+
+static void read_flows_stats(const void *owner, void *out)
+{
+    ((struct tui_flows_stats *)out)->evicted = tui_flows_evicted(owner);
 }
 
 /* noinline: a status line may be cut, and gcc -O2 would otherwise warn at every
@@ -471,6 +492,13 @@ static void move_selection(struct tui *t, enum move how, long delta)
     case TUI_VIEW_TOPICS:
         move_list(&ui->topics, tui_agg_count(t->agg), how, delta);
         break;
+    case TUI_VIEW_FLOWS:
+        tui_flows_move(t->flows,
+                       how == MOVE_HOME  ? TUI_FLOWS_HOME
+                       : how == MOVE_END ? TUI_FLOWS_END
+                                         : TUI_FLOWS_BY,
+                       delta);
+        break;
     default:
         move_list(&ui->conns, tui_store_conn_count(t->store), how, delta);
         break;
@@ -552,10 +580,17 @@ static void key(struct tui *t, int kind, wint_t ch)
             switch_view(t, TUI_VIEW_DETAIL);
         else if (ui->view == TUI_VIEW_TOPICS)
             filter_from_topic(t);
+        else if (ui->view == TUI_VIEW_FLOWS)
+            tui_flows_open(t->flows);
         break;
     case 27: /* Esc */
         if (ui->view == TUI_VIEW_DETAIL)
             ui->view = ui->back;
+        else if (ui->view == TUI_VIEW_FLOWS)
+            tui_flows_back(t->flows);
+        break;
+    case 'F':
+        switch_view(t, TUI_VIEW_FLOWS);
         break;
     case '\t':
         switch_view(t, (enum tui_view)((ui->view + 1) % TUI_VIEW_COUNT));
@@ -564,6 +599,7 @@ static void key(struct tui *t, int kind, wint_t ch)
     case '2':
     case '3':
     case '4':
+    case '5':
         switch_view(t, (enum tui_view)(ch - '1'));
         break;
     case '/':
@@ -751,6 +787,8 @@ static void loop(struct tui *t, volatile sig_atomic_t *stop_requests)
             refresh_waiting(t);
             if (t->ui.view == TUI_VIEW_TOPICS)
                 tui_agg_load(t->agg, pipeline_stats(t->p));
+            if (t->ui.view == TUI_VIEW_FLOWS)
+                tui_flows_refresh_open(t->flows, t->p);
             tui_views_draw(&t->ui, t->store, t->agg, &t->st);
             t->last_draw = now;
             dirty = false;
@@ -815,11 +853,14 @@ int tui_run(const struct cli_options *o, volatile sig_atomic_t *stop_requests)
     tui_agg_config_default(&ac);
     t.store = tui_store_new(&sc);
     t.agg = tui_agg_new(&ac);
-    if (!t.store || !t.agg) {
+    t.flows = tui_flows_new(TUI_FLOWS_MAX);
+    t.st.flows = t.flows;
+    if (!t.store || !t.agg || !t.flows) {
         fprintf(stderr, "oslotrace: out of memory for --tui-history %llu\n",
                 (unsigned long long)o->tui_history);
         tui_store_free(t.store);
         tui_agg_free(t.agg);
+        tui_flows_free(t.flows);
         return 1;
     }
     struct pipeline_sinks cb = sink_set_callbacks(&t.sinks);
@@ -831,9 +872,12 @@ int tui_run(const struct cli_options *o, volatile sig_atomic_t *stop_requests)
         snprintf(err, sizeof err, "out of memory for the live packet ring");
         ok = false;
     }
-    if (ok && !counters_add(pipeline_counters(t.p), tui_store_rows,
-                            sizeof tui_store_rows / sizeof tui_store_rows[0], read_store_stats,
-                            t.store, sizeof(struct tui_store_stats))) {
+    if (ok && (!counters_add(pipeline_counters(t.p), tui_store_rows,
+                             sizeof tui_store_rows / sizeof tui_store_rows[0], read_store_stats,
+                             t.store, sizeof(struct tui_store_stats)) ||
+               !counters_add(pipeline_counters(t.p), tui_flows_rows,
+                             sizeof tui_flows_rows / sizeof tui_flows_rows[0], read_flows_stats,
+                             t.flows, sizeof(struct tui_flows_stats)))) {
         snprintf(err, sizeof err, "out of memory");
         ok = false;
     }
@@ -852,6 +896,7 @@ int tui_run(const struct cli_options *o, volatile sig_atomic_t *stop_requests)
         packet_ring_free(t.ring);
         tui_store_free(t.store);
         tui_agg_free(t.agg);
+        tui_flows_free(t.flows);
         return 1;
     }
     describe_source(o, t.st.source, sizeof t.st.source);
@@ -889,5 +934,6 @@ int tui_run(const struct cli_options *o, volatile sig_atomic_t *stop_requests)
     tui_store_free(t.store);
     tui_store_free(t.waiting);
     tui_agg_free(t.agg);
+    tui_flows_free(t.flows);
     return status;
 }

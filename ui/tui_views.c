@@ -145,8 +145,8 @@ static void scroll_to(struct tui_list *l, size_t n, int rows)
 
 static void draw_title(const struct tui_ui *ui, const struct tui_store *s, int w)
 {
-    static const char *const names[TUI_VIEW_COUNT] = {"1 Calls", "2 Detail", "3 Topics",
-                                                      "4 Conns"};
+    static const char *const names[TUI_VIEW_COUNT] = {"1 Calls", "2 Detail", "3 Topics", "4 Conns",
+                                                      "5 Flows"};
     attr_t bar = ui->color ? COLOR_PAIR(PAIR_BAR) : A_REVERSE;
     put(0, 0, w, "", bar);
     int x = 0;
@@ -214,9 +214,9 @@ static void draw_bottom(const struct tui_ui *ui, int y, int w)
         return;
     }
     put(y, 0, w,
-        w >= 110 ? "q quit  ? help  Enter detail  Esc back  Tab/1-4 views  / filter  s sort  "
+        w >= 110 ? "q quit  ? help  Enter detail  Esc back  Tab/1-5 views  / filter  s sort  "
                    "p pause  f follow  w write pcap"
-                 : "q quit ?help Enter detail Esc back Tab/1-4 / filter s sort p pause f w",
+                 : "q quit ?help Enter detail Esc back Tab/1-5 / filter s sort p pause f w",
         A_DIM);
 }
 
@@ -390,9 +390,10 @@ static void draw_help(const struct tui_ui *ui, int h, int w)
         "  Up/Down, j/k     move the selection",
         "  PgUp/PgDn        one page",
         "  Home/End         first / last (End resumes follow)",
-        "  Enter            Calls: detail   Topics: list that topic's calls",
+        "  Enter            Calls: detail  Topics: that topic's calls  Flows: ladder",
         "  Esc              back (closes help, prompts, detail)",
-        "  Tab, 1-4         Calls, Detail, Topics, Connections",
+        "  Tab, 1-5         Calls, Detail, Topics, Connections, Flows",
+        "  5, F             Flows: each request across services; Enter: its ladder",
         "  /                filter: topic=compute status=error latency>100 req=...",
         "  s                Topics: next sort column",
         "  p                pause the display (capture continues)",
@@ -438,6 +439,11 @@ void tui_views_draw(struct tui_ui *ui, const struct tui_store *s, struct tui_agg
         break;
     case TUI_VIEW_TOPICS:
         draw_topics(ui, a, st, top, rows, w);
+        break;
+    case TUI_VIEW_FLOWS:
+        ui->rows = rows - 2;
+        if (st->flows)
+            tui_flows_draw(st->flows, top, rows, w, (unsigned)style_attr(ui, TUI_STYLE_ERROR));
         break;
     default:
         draw_conns(ui, s, top, rows, w);

@@ -1,5 +1,5 @@
 /*
- * tui_views.h: the four views and what the event loop shares with them.
+ * tui_views.h: the five views and what the event loop shares with them.
  *
  * tui.c owns the terminal, the pipeline and the keys; the views only read
  * the store, the aggregation and a snapshot of the counters (struct
@@ -15,10 +15,18 @@
 #include <stdint.h>
 
 #include "ui/tui_agg.h"
+#include "ui/tui_flows.h"
 #include "ui/tui_format.h"
 #include "ui/tui_store.h"
 
-enum tui_view { TUI_VIEW_CALLS, TUI_VIEW_DETAIL, TUI_VIEW_TOPICS, TUI_VIEW_CONNS, TUI_VIEW_COUNT };
+enum tui_view {
+    TUI_VIEW_CALLS,
+    TUI_VIEW_DETAIL,
+    TUI_VIEW_TOPICS,
+    TUI_VIEW_CONNS,
+    TUI_VIEW_FLOWS, /* ui/tui_flows.c */
+    TUI_VIEW_COUNT
+};
 
 enum tui_prompt { TUI_PROMPT_NONE, TUI_PROMPT_FILTER, TUI_PROMPT_WRITE };
 
@@ -46,6 +54,7 @@ struct tui_status {
     bool note_always; /* an error or warning: shown above the list too, not only when empty */
     uint64_t broker_events; /* what the broker did to clients (dissect/amqp_conn.h) */
     char broker_last[96];  /* the newest of them, "basic.cancel queue=q" */
+    struct tui_flows *flows; /* the Flows view's list and ladder (ui/tui_flows.h) */
 };
 
 struct tui_list {

@@ -65,6 +65,8 @@ SCENARIOS = {
     "amqp-rpc": dict(client="handful", amqp_rpc=True),
     # one call per cause of failure or slowness; its own orchestrator (diagnosis.py)
     "diagnosis": dict(custom="diagnosis.py"),
+    # user requests as chains of RPC across services, with each op's parent (chain.py)
+    "chain": dict(custom="chain.py"),
     # TLS (port --tls-port): each process's version and suite; every process
     # writes its secrets through tools/tls-keylog/sitecustomize.py.
     # keys: NAME.keys beside the capture (and NAME.wrong.keys: same client
