@@ -229,7 +229,7 @@ static void test_errors(void **state)
     bad("latency~3", "'~' matches text; latency is not text at column 8");
     bad("status~ok", "is not text");
     bad("status==ok,bogus", "unknown status 'bogus' (ok, error, timeout, open, unroutable, "
-                            "evicted) at column 12");
+                            "evicted, unknown) at column 12");
     bad("latency>3parsecs", "unknown unit 'parsecs' (us, ms, s, min) at column 10");
     bad("latency>fast", "'fast' is not a number (latency) at column 9");
     bad("latency>nan", "is not a number");
