@@ -1105,6 +1105,12 @@ static void note_name(struct amqp_channel *ch, const struct amqp_method_def *m,
         int i = amqp_method_arg_index(m, keys[k]);
         if (i < 0)
             continue;
+        int rk = amqp_method_arg_index(m, "routing_key");
+        if (k == 1 && a[i].bytes.len == 0 && rk >= 0 && m->content) {
+            /* basic.publish to the default exchange: the routing key is the queue */
+            k = 0;
+            i = rk;
+        }
         size_t n =
             a[i].bytes.len < sizeof ch->last_name - 1 ? a[i].bytes.len : sizeof ch->last_name - 1;
         if (n)
