@@ -208,7 +208,9 @@ def main():
         confirms(lab, truth)
         declares(lab, truth)
         fanout(lab, truth)
-        time.sleep(0.5)
+        # tcpdump hands packets over in blocks (up to 1 s late) and stops at
+        # SIGINT without waiting for the last one: give it time.
+        time.sleep(2.5)
     finally:
         if td:
             td.stop()
