@@ -332,7 +332,9 @@ size_t amqp_conn_footprint(const struct amqp_conn *c)
 {
     size_t n = sizeof *c + c->chans_cap * sizeof *c->chans + c->cons_cap * sizeof *c->cons;
     for (uint32_t i = 0; i < c->nchans; i++)
-        n += sizeof(struct amqp_channel);
+        n += sizeof(struct amqp_channel) + (c->chans[i]->cf ? sizeof *c->chans[i]->cf : 0);
+    if (c->cf) /* and the latency histogram's blocks, a few KiB */
+        n += sizeof *c->cf;
     for (uint32_t i = 0; i < c->ncons; i++)
         n += sizeof(struct consumer) + c->cons[i]->taglen + c->cons[i]->qlen;
     for (int i = 0; i < 2; i++)
