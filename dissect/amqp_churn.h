@@ -23,8 +23,8 @@
 
 /* One process's minute: [minute_ns, minute_ns + 60 s), handed out at at_ns
  * (the packet time that ended it, or the process's last event at the end). */
-typedef void (*amqp_churn_fn)(void *user, const char *process, uint64_t minute_ns,
-                              uint32_t opened, uint32_t closed, uint64_t at_ns);
+typedef void (*amqp_churn_fn)(void *user, const char *process, uint64_t minute_ns, uint32_t opened,
+                              uint32_t closed, uint64_t at_ns);
 
 struct amqp_churn_row {
     char process[AMQP_CHURN_PROCESS_MAX];

@@ -24,15 +24,15 @@
 struct amqp_confirm_stats {
     uint64_t published; /* publishes on followed channels */
     uint64_t acked, nacked;
-    uint64_t forgotten; /* still unconfirmed when AMQP_CONFIRM_OUTSTANDING newer ones came */
-    uint64_t unmatched; /* acks/nacks of no remembered publish */
+    uint64_t forgotten;  /* still unconfirmed when AMQP_CONFIRM_OUTSTANDING newer ones came */
+    uint64_t unmatched;  /* acks/nacks of no remembered publish */
     struct hist latency; /* publish → ack/nack, ns */
 };
 
 /* A channel in confirm mode: the next tag and the ring of unconfirmed publish times. */
 struct amqp_confirm_chan {
-    uint64_t last_tag; /* the tag of the newest publish (0: none yet) */
-    uint64_t low;      /* the oldest tag the ring may still hold */
+    uint64_t last_tag;                     /* the tag of the newest publish (0: none yet) */
+    uint64_t low;                          /* the oldest tag the ring may still hold */
     uint64_t ts[AMQP_CONFIRM_OUTSTANDING]; /* by tag % size; 0: confirmed or never seen */
 };
 

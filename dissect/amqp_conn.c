@@ -70,8 +70,8 @@ struct amqp_channel {
     char *pending_queue; /* basic.consume with a server-generated tag, until consume-ok */
     /* The last queue or exchange a client method on this channel named, so a
      * broker's channel.close can say which one failed (bounded: one name). */
-    char last_name[64]; /* cut beyond: per channel, so it is kept small */
-    uint8_t last_kind;  /* 0 none, 1 queue, 2 exchange */
+    char last_name[64];           /* cut beyond: per channel, so it is kept small */
+    uint8_t last_kind;            /* 0 none, 1 queue, 2 exchange */
     struct amqp_confirm_chan *cf; /* after the client's confirm.select (amqp_confirm.h) */
 };
 
@@ -95,7 +95,7 @@ struct amqp_conn {
     struct consumer **cons; /* oldest first */
     uint32_t ncons, cons_cap;
     uint64_t hs_pkts[AMQP_CONN_SETUP_PKTS_MAX];
-    bool setup_done; /* the first message began: no more set-up packets kept */
+    bool setup_done;               /* the first message began: no more set-up packets kept */
     struct amqp_confirm_stats *cf; /* once a channel is in confirm mode */
     /* churn: opened at start-ok, closed once (connection.close or TCP end) */
     bool churn_opened, churn_closed, tcp_ended;
@@ -1212,8 +1212,8 @@ static void confirm_method(struct amqp_conn *c, struct amqp_channel *ch,
     if ((key != (60u << 16 | 80) && !nack) || mev->dir != 1)
         return;
     struct nack_acc acc = {0};
-    amqp_confirm_resolve(ch->cf, c->cf, arg_u(m, a, "delivery_tag"),
-                         arg_u(m, a, "multiple") != 0, nack, mev->ts_ns, on_confirmed, &acc);
+    amqp_confirm_resolve(ch->cf, c->cf, arg_u(m, a, "delivery_tag"), arg_u(m, a, "multiple") != 0,
+                         nack, mev->ts_ns, on_confirmed, &acc);
     if (!acc.n || !d->cb.on_broker_event)
         return;
     struct amqp_broker_event ev;

@@ -120,8 +120,8 @@ struct amqp_stats {
     uint64_t contents_dropped; /* contents never emitted as messages (errors[] says why) */
     uint64_t gaps;
     uint64_t connections_open, connections_total;
-    uint64_t confirms_forgotten; /* unconfirmed publishes pushed out of a channel's ring */
-    uint64_t churn_evicted;      /* processes pushed out of the churn table */
+    uint64_t confirms_forgotten;     /* unconfirmed publishes pushed out of a channel's ring */
+    uint64_t churn_evicted;          /* processes pushed out of the churn table */
     uint64_t errors[AMQP_ERR_COUNT]; /* by reason */
 };
 

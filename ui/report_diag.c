@@ -507,13 +507,12 @@ static json_t *conns_json(const struct report_diag *d, bool churn)
             json_array_append_new(
                 a, json_pack("{s:s,s:I,s:I,s:I,s:I,s:f}", "process", r->process, "opened",
                              (json_int_t)r->opened, "closed", (json_int_t)r->closed, "minutes",
-                             (json_int_t)r->minutes, "busiest_minute_count",
-                             (json_int_t)r->busiest, "busiest_minute",
-                             (double)r->busiest_minute_ns / 1e9));
+                             (json_int_t)r->minutes, "busiest_minute_count", (json_int_t)r->busiest,
+                             "busiest_minute", (double)r->busiest_minute_ns / 1e9));
         else if (!churn && r->connections_confirming)
             json_array_append_new(
-                a, json_pack("{s:s,s:I,s:I,s:I,s:I,s:I,s:o}", "process", r->process,
-                             "connections", (json_int_t)r->connections_confirming, "published",
+                a, json_pack("{s:s,s:I,s:I,s:I,s:I,s:I,s:o}", "process", r->process, "connections",
+                             (json_int_t)r->connections_confirming, "published",
                              (json_int_t)r->published, "acked", (json_int_t)r->acked, "nacked",
                              (json_int_t)r->nacked, "unconfirmed", (json_int_t)r->unconfirmed,
                              "latency_ms", ms3(&r->confirm)));
@@ -528,11 +527,11 @@ static json_t *fanouts_json(const struct report_diag *d)
         const struct fanout_row *r =
             i < d->nfanouts ? &d->fanouts[i] : &d->fanouts[REPORT_DIAG_FANOUTS];
         if (r->fanouts)
-            json_array_append_new(
-                a, json_pack("{s:s,s:I,s:I,s:I,s:I}", "topic", r->topic, "fanouts",
-                             (json_int_t)r->fanouts, "deliveries", (json_int_t)r->deliveries,
-                             "min_receivers", (json_int_t)r->min_receivers, "max_receivers",
-                             (json_int_t)r->max_receivers));
+            json_array_append_new(a, json_pack("{s:s,s:I,s:I,s:I,s:I}", "topic", r->topic,
+                                               "fanouts", (json_int_t)r->fanouts, "deliveries",
+                                               (json_int_t)r->deliveries, "min_receivers",
+                                               (json_int_t)r->min_receivers, "max_receivers",
+                                               (json_int_t)r->max_receivers));
     }
     return a;
 }

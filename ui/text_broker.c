@@ -76,8 +76,9 @@ void text_format_broker_event(const struct amqp_broker_event *ev, char *buf, siz
     if (ev->conn && ev->channel)
         put(&o, " channel=%u", ev->channel);
     if (!strcmp(ev->event, "basic.nack"))
-        put(&o, " delivery_tag=%llu messages=%llu wait=%.3fms", (unsigned long long)ev->delivery_tag,
-            (unsigned long long)ev->messages, (double)ev->latency_ns / 1e6);
+        put(&o, " delivery_tag=%llu messages=%llu wait=%.3fms",
+            (unsigned long long)ev->delivery_tag, (unsigned long long)ev->messages,
+            (double)ev->latency_ns / 1e6);
     if (ev->confirms) {
         const struct amqp_confirm_stats *c = ev->confirms;
         put(&o, " published=%llu acked=%llu nacked=%llu unconfirmed=%llu",
