@@ -637,6 +637,42 @@ static uint64_t arg_u(const struct amqp_method_def *m, const struct amqp_arg_val
     return i >= 0 ? args[i].u : 0;
 }
 
+/* A delivery the broker makes again (a consumer died or rejected it with
+ * requeue): the redelivered flag, and on quorum queues x-delivery-count, the
+ * attempts before this one. A poison message shows as a run of these. */
+static void redelivery_event(struct amqp_conn *c, const struct amqp_message *msg)
+{
+    struct amqp_dissector *d = c->d;
+    struct amqp_table_value v;
+    uint64_t count = 0;
+    if ((msg->props.present & AMQP_PROP_HEADERS) &&
+        amqp_table_find(msg->props.headers.p, msg->props.headers.len, "x-delivery-count", &v)) {
+        if (v.kind == AMQP_VAL_INT && v.v.i > 0)
+            count = (uint64_t)v.v.i;
+        else if (v.kind == AMQP_VAL_UINT)
+            count = v.v.u;
+    }
+    if ((!msg->redelivered && !count) || !d->cb.on_broker_event)
+        return;
+    struct amqp_broker_event ev;
+    char qname[256];
+    memset(&ev, 0, sizeof ev);
+    ev.conn = &c->info;
+    ev.ts_ns = msg->ts_ns;
+    ev.channel = msg->channel;
+    ev.event = "redelivery";
+    ev.delivery_tag = msg->delivery_tag;
+    ev.delivery_count = count;
+    ev.pkts = msg->pkts;
+    ev.npkts = msg->npkts;
+    if (msg->queue.len) {
+        snprintf(qname, sizeof qname, "%.*s", (int)msg->queue.len, (const char *)msg->queue.p);
+        ev.name = qname;
+        ev.name_kind = "queue";
+    }
+    d->cb.on_broker_event(d->cb.user, &ev);
+}
+
 static void assembly_complete(struct amqp_conn *c, struct assembly *as, const uint8_t *body,
                               size_t body_len)
 {
@@ -714,6 +750,8 @@ static void assembly_complete(struct amqp_conn *c, struct assembly *as, const ui
     c->info.messages++;
     if (d->cfg.want_methods && d->cb.on_method)
         d->cb.on_method(d->cb.user, &ev);
+    if (msg.kind == AMQP_CONTENT_DELIVER)
+        redelivery_event(c, &msg);
     if (d->cb.on_message)
         d->cb.on_message(d->cb.user, &msg);
     assembly_free(d, as);

@@ -97,6 +97,10 @@ struct amqp_broker_event {
     const char *process;
     uint64_t minute_ns;
     uint32_t opened, closed;
+    /* "redelivery": the broker delivered a message again (the redelivered
+     * flag; quorum queues also count in the x-delivery-count header: 0 =
+     * absent). name/name_kind: the consumer's queue; delivery_tag as sent. */
+    uint64_t delivery_count;
 };
 
 struct amqp_callbacks {

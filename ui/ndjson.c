@@ -377,6 +377,14 @@ static void broker_event_extra(struct jbuf *b, const struct amqp_broker_event *e
         ms_or_null(b, "confirm_p50_ms", &c->latency, 50);
         ms_or_null(b, "confirm_p99_ms", &c->latency, 99);
         ms_or_null(b, "confirm_max_ms", &c->latency, -1);
+    } else if (!strcmp(ev->event, "redelivery")) {
+        jb_key(b, "delivery_tag", false);
+        jb_int(b, (long long)ev->delivery_tag);
+        jb_key(b, "delivery_count", false);
+        if (ev->delivery_count)
+            jb_int(b, (long long)ev->delivery_count);
+        else
+            jb_lit(b, "null");
     } else if (!strcmp(ev->event, "connection_churn")) {
         jb_key(b, "minute", false);
         ts(b, ev->minute_ns);

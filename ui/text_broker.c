@@ -79,6 +79,11 @@ void text_format_broker_event(const struct amqp_broker_event *ev, char *buf, siz
         put(&o, " delivery_tag=%llu messages=%llu wait=%.3fms",
             (unsigned long long)ev->delivery_tag, (unsigned long long)ev->messages,
             (double)ev->latency_ns / 1e6);
+    if (!strcmp(ev->event, "redelivery")) {
+        put(&o, " delivery_tag=%llu", (unsigned long long)ev->delivery_tag);
+        if (ev->delivery_count)
+            put(&o, " x-delivery-count=%llu", (unsigned long long)ev->delivery_count);
+    }
     if (ev->confirms) {
         const struct amqp_confirm_stats *c = ev->confirms;
         put(&o, " published=%llu acked=%llu nacked=%llu unconfirmed=%llu",

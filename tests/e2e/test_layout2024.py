@@ -13,7 +13,9 @@ oslotrace -r on both. Truth is what the lab processes did:
 - stream fanout (emulated, one shared "<topic>_fanout" stream read with
   x-stream-offset): one record per fanout whatever how many times the stream
   hands it out again, its receivers those that had it when it was sent, and
-  the re-reads counted (fanout_replays) as many as the consumers got.
+  the re-reads counted (fanout_replays) as many as the consumers got;
+- quorum redeliveries: a "redelivery" broker event per delivery made again,
+  with the x-delivery-count the consumer saw.
 Skipped (77) where the lab cannot run (not root, no rabbitmq-server, no pika
 or oslo.messaging)."""
 import json
@@ -114,6 +116,16 @@ def check(c, pcap, midstart, truth):
     rep = json.loads(run(["-r", pcap, "--report", "-j", "-q"]).stdout.decode())
     c.check(rep["counters"].get("fanout_replays") == st["replays"],
             "fanout_replays %s, the consumers re-read %d" % (rep["counters"].get("fanout_replays"), st["replays"]))
+    # Quorum redeliveries: one broker event per delivery made again, its x-delivery-count.
+    rd = truth["redelivery"]
+    want_rd = [(d["delivery_tag"], d["x_delivery_count"]) for d in rd["deliveries"]
+               if d["redelivered"] or d["x_delivery_count"]]
+    c.check(any(n for _, n in want_rd), "the lab made no counted redelivery: %s" % rd["deliveries"])
+    events = [r for r in ndjson(["-r", pcap, "-j", "--broker-events"]) if r["type"] == "broker_event"]
+    got_rd = [(e["delivery_tag"], e["delivery_count"]) for e in events
+              if e["event"] == "redelivery" and e["queue"] == rd["queue"]]
+    c.check(got_rd == want_rd and all(e["process"] == proc for e in events if e["event"] == "redelivery"),
+            "redelivery events %s, the consumer saw %s" % (got_rd, want_rd))
     amp = {r["topic"]: r for r in (rep.get("diagnosis") or {}).get("fanout_amplification", [])}
     c.check(amp.get(st["topic"], {}).get("fanouts") == len(sent),
             "report amplification %s, %d fanouts sent" % (amp.get(st["topic"]), len(sent)))

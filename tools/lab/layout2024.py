@@ -41,8 +41,12 @@ numbers below; fetched from github:openstack/oslo.messaging):
              stream's last chunk again: old fanouts, same _unique_id, seconds
              after their records were written. Then one more fanout reaches both.
 
-x-delivery-count (quorum redeliveries) and RabbitMQ 4.3's 541 on transient
-non-exclusive queues are not made here (see docs/design.md).
+  redelivery REAL (RabbitMQ): a message on a quorum queue rejected with requeue
+             REJECTS times, then acked: each delivery again carries the redelivered
+             flag and x-delivery-count (the attempts before it).
+
+RabbitMQ 4.3's 541 on transient non-exclusive queues is not made here (the
+lab's RabbitMQ is 3.10; see docs/design.md).
 """
 import argparse
 import json
@@ -62,6 +66,7 @@ PY = "/usr/bin/python3"
 QUORUM_CALLS = 3
 QM_CALLS = 3
 STREAM_FANOUTS = 3
+REJECTS = 2
 TOPIC = "qtopic"
 STREAM_TOPIC = "stream_lab"
 
@@ -243,6 +248,34 @@ def stream_case(port, process, truth):
     }
 
 
+def redelivery_case(port, process, truth):
+    """A quorum queue hands a rejected (requeued) message out again with
+    x-delivery-count: one message rejected REJECTS times, then acked."""
+    c = pika_conn(port, process)
+    ch = c.channel()
+    ch.queue_declare("layout_quorum_redeliver", durable=True,
+                     arguments={"x-queue-type": "quorum"})
+    ch.basic_publish("", "layout_quorum_redeliver", b"poison")
+    ch.basic_qos(prefetch_count=1)
+    seen = []
+
+    def on_msg(chan, method, props, body):
+        seen.append({"redelivered": bool(method.redelivered), "delivery_tag": method.delivery_tag,
+                     "x_delivery_count": (props.headers or {}).get("x-delivery-count"),
+                     "t": time.time()})
+        if len(seen) <= REJECTS:
+            chan.basic_reject(method.delivery_tag, requeue=True)
+        else:
+            chan.basic_ack(method.delivery_tag)
+    ch.basic_consume("layout_quorum_redeliver", on_msg)
+    end = time.time() + 10
+    while len(seen) <= REJECTS and time.time() < end:
+        c.process_data_events(time_limit=0.05)
+    ch.queue_delete("layout_quorum_redeliver")
+    c.close()
+    truth["redelivery"] = {"queue": "layout_quorum_redeliver", "deliveries": seen}
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--port", type=int, required=True)
@@ -269,6 +302,7 @@ def main():
         truth["qmanager_calls"] = [qm.call("req-%s" % uuid.uuid4(), i) for i in range(QM_CALLS)]
         qm.close()
         stream_case(args.port, process, truth)
+        redelivery_case(args.port, process, truth)
         time.sleep(0.5)
     finally:
         if server and server.poll() is None:
