@@ -18,11 +18,13 @@
 
 #include "common/list.h"
 #include "common/rd.h"
+#include "dissect/amqp_churn.h"
 #include "dissect/amqp_frame.h"
 #include "dissect/amqp_props.h"
 #include "dissect/amqp_table.h"
 #include "dissect/inflate.h"
 #include "dissect/json_skel.h"
+#include "dissect/op.h"
 
 /* Inflated bytes a cut, compressed body may stream through its skeleton. */
 #define SKEL_MAX_INFLATE ((size_t)64 << 20)
@@ -68,8 +70,9 @@ struct amqp_channel {
     char *pending_queue; /* basic.consume with a server-generated tag, until consume-ok */
     /* The last queue or exchange a client method on this channel named, so a
      * broker's channel.close can say which one failed (bounded: one name). */
-    char last_name[64]; /* cut beyond: per channel, so it is kept small */
-    uint8_t last_kind;  /* 0 none, 1 queue, 2 exchange */
+    char last_name[64];           /* cut beyond: per channel, so it is kept small */
+    uint8_t last_kind;            /* 0 none, 1 queue, 2 exchange */
+    struct amqp_confirm_chan *cf; /* after the client's confirm.select (amqp_confirm.h) */
 };
 
 struct consumer {
@@ -92,7 +95,10 @@ struct amqp_conn {
     struct consumer **cons; /* oldest first */
     uint32_t ncons, cons_cap;
     uint64_t hs_pkts[AMQP_CONN_SETUP_PKTS_MAX];
-    bool setup_done; /* the first message began: no more set-up packets kept */
+    bool setup_done;               /* the first message began: no more set-up packets kept */
+    struct amqp_confirm_stats *cf; /* once a channel is in confirm mode */
+    /* churn: opened at start-ok, closed once (connection.close or TCP end) */
+    bool churn_opened, churn_closed, tcp_ended;
 };
 
 struct amqp_dissector {
@@ -103,6 +109,7 @@ struct amqp_dissector {
     struct amqp_stats st;
     struct list_node conns;    /* struct amqp_conn.link, newest first */
     struct list_node partials; /* struct assembly.lru holding body bytes, oldest first */
+    struct amqp_churn churn;
 };
 
 void amqp_config_default(struct amqp_config *cfg)
@@ -114,6 +121,24 @@ void amqp_config_default(struct amqp_config *cfg)
     cfg->max_consumers = 4096;
     cfg->max_partial_bytes = 256u << 20;
     cfg->want_methods = false;
+}
+
+/* A process's minute of connection churn, as a broker event. */
+static void churn_minute(void *user, const char *process, uint64_t minute_ns, uint32_t opened,
+                         uint32_t closed, uint64_t at_ns)
+{
+    struct amqp_dissector *d = user;
+    if (!d->cb.on_broker_event)
+        return;
+    struct amqp_broker_event ev;
+    memset(&ev, 0, sizeof ev);
+    ev.event = "connection_churn";
+    ev.ts_ns = at_ns;
+    ev.process = process;
+    ev.minute_ns = minute_ns;
+    ev.opened = opened;
+    ev.closed = closed;
+    d->cb.on_broker_event(d->cb.user, &ev);
 }
 
 struct amqp_dissector *amqp_dissector_new(const struct amqp_config *cfg,
@@ -150,6 +175,7 @@ struct amqp_dissector *amqp_dissector_new(const struct amqp_config *cfg,
     d->cfg.broker_ports = NULL; /* the caller's array need not outlive this call */
     if (cb)
         d->cb = *cb;
+    amqp_churn_init(&d->churn, churn_minute, d);
     return d;
 }
 
@@ -311,7 +337,9 @@ size_t amqp_conn_footprint(const struct amqp_conn *c)
 {
     size_t n = sizeof *c + c->chans_cap * sizeof *c->chans + c->cons_cap * sizeof *c->cons;
     for (uint32_t i = 0; i < c->nchans; i++)
-        n += sizeof(struct amqp_channel);
+        n += sizeof(struct amqp_channel) + (c->chans[i]->cf ? sizeof *c->chans[i]->cf : 0);
+    if (c->cf) /* and the latency histogram's blocks, a few KiB */
+        n += sizeof *c->cf;
     for (uint32_t i = 0; i < c->ncons; i++)
         n += sizeof(struct consumer) + c->cons[i]->taglen + c->cons[i]->qlen;
     for (int i = 0; i < 2; i++)
@@ -370,6 +398,7 @@ static void channel_free(struct amqp_conn *c, struct amqp_channel *ch)
         if (ch->as[i])
             assembly_free(c->d, ch->as[i]);
     free(ch->pending_queue);
+    free(ch->cf);
     free(ch);
 }
 
@@ -613,6 +642,42 @@ static uint64_t arg_u(const struct amqp_method_def *m, const struct amqp_arg_val
     return i >= 0 ? args[i].u : 0;
 }
 
+/* A delivery the broker makes again (a consumer died or rejected it with
+ * requeue): the redelivered flag, and on quorum queues x-delivery-count, the
+ * attempts before this one. A poison message shows as a run of these. */
+static void redelivery_event(struct amqp_conn *c, const struct amqp_message *msg)
+{
+    struct amqp_dissector *d = c->d;
+    struct amqp_table_value v;
+    uint64_t count = 0;
+    if ((msg->props.present & AMQP_PROP_HEADERS) &&
+        amqp_table_find(msg->props.headers.p, msg->props.headers.len, "x-delivery-count", &v)) {
+        if (v.kind == AMQP_VAL_INT && v.v.i > 0)
+            count = (uint64_t)v.v.i;
+        else if (v.kind == AMQP_VAL_UINT)
+            count = v.v.u;
+    }
+    if ((!msg->redelivered && !count) || !d->cb.on_broker_event)
+        return;
+    struct amqp_broker_event ev;
+    char qname[256];
+    memset(&ev, 0, sizeof ev);
+    ev.conn = &c->info;
+    ev.ts_ns = msg->ts_ns;
+    ev.channel = msg->channel;
+    ev.event = "redelivery";
+    ev.delivery_tag = msg->delivery_tag;
+    ev.delivery_count = count;
+    ev.pkts = msg->pkts;
+    ev.npkts = msg->npkts;
+    if (msg->queue.len) {
+        snprintf(qname, sizeof qname, "%.*s", (int)msg->queue.len, (const char *)msg->queue.p);
+        ev.name = qname;
+        ev.name_kind = "queue";
+    }
+    d->cb.on_broker_event(d->cb.user, &ev);
+}
+
 static void assembly_complete(struct amqp_conn *c, struct assembly *as, const uint8_t *body,
                               size_t body_len)
 {
@@ -690,6 +755,8 @@ static void assembly_complete(struct amqp_conn *c, struct assembly *as, const ui
     c->info.messages++;
     if (d->cfg.want_methods && d->cb.on_method)
         d->cb.on_method(d->cb.user, &ev);
+    if (msg.kind == AMQP_CONTENT_DELIVER)
+        redelivery_event(c, &msg);
     if (d->cb.on_message)
         d->cb.on_message(d->cb.user, &msg);
     assembly_free(d, as);
@@ -1083,6 +1150,12 @@ static void note_name(struct amqp_channel *ch, const struct amqp_method_def *m,
         int i = amqp_method_arg_index(m, keys[k]);
         if (i < 0)
             continue;
+        int rk = amqp_method_arg_index(m, "routing_key");
+        if (k == 1 && a[i].bytes.len == 0 && rk >= 0 && m->content) {
+            /* basic.publish to the default exchange: the routing key is the queue */
+            k = 0;
+            i = rk;
+        }
         size_t n =
             a[i].bytes.len < sizeof ch->last_name - 1 ? a[i].bytes.len : sizeof ch->last_name - 1;
         if (n)
@@ -1137,6 +1210,114 @@ static void broker_event(struct amqp_conn *c, struct amqp_channel *ch,
         }
     }
     d->cb.on_broker_event(d->cb.user, &ev);
+}
+
+/* ---- publisher confirms and churn ---- */
+
+struct nack_acc {
+    uint64_t n, oldest_ns;
+};
+
+static void on_confirmed(void *user, uint64_t tag, uint64_t latency_ns, bool nack)
+{
+    struct nack_acc *acc = user;
+    (void)tag;
+    if (!nack)
+        return;
+    if (!acc->n || latency_ns > acc->oldest_ns)
+        acc->oldest_ns = latency_ns;
+    acc->n++;
+}
+
+/* confirm.select (client), basic.publish (client), basic.ack / basic.nack (broker). */
+static void confirm_method(struct amqp_conn *c, struct amqp_channel *ch,
+                           const struct amqp_method_def *m, const struct amqp_arg_value *a,
+                           const struct amqp_method_event *mev)
+{
+    struct amqp_dissector *d = c->d;
+    uint32_t key = (uint32_t)m->class_id << 16 | m->method_id;
+    if (key == (85u << 16 | 10) && mev->dir == 0 && !ch->cf) {
+        if (!c->cf && (c->cf = malloc(sizeof *c->cf)))
+            amqp_confirm_stats_init(c->cf);
+        if (c->cf && (ch->cf = malloc(sizeof *ch->cf)))
+            amqp_confirm_chan_init(ch->cf);
+        return;
+    }
+    if (!ch->cf || !c->cf)
+        return;
+    if (key == (60u << 16 | 40) && mev->dir == 0) {
+        uint64_t forgot = c->cf->forgotten;
+        amqp_confirm_publish(ch->cf, c->cf, mev->ts_ns);
+        d->st.confirms_forgotten += c->cf->forgotten - forgot;
+        return;
+    }
+    bool nack = key == (60u << 16 | 120);
+    if ((key != (60u << 16 | 80) && !nack) || mev->dir != 1)
+        return;
+    struct nack_acc acc = {0};
+    amqp_confirm_resolve(ch->cf, c->cf, arg_u(m, a, "delivery_tag"), arg_u(m, a, "multiple") != 0,
+                         nack, mev->ts_ns, on_confirmed, &acc);
+    if (!acc.n || !d->cb.on_broker_event)
+        return;
+    struct amqp_broker_event ev;
+    memset(&ev, 0, sizeof ev);
+    ev.conn = &c->info;
+    ev.ts_ns = mev->ts_ns;
+    ev.channel = mev->channel;
+    ev.event = m->name;
+    ev.pkts = mev->pkts;
+    ev.npkts = mev->npkts;
+    ev.delivery_tag = arg_u(m, a, "delivery_tag");
+    ev.messages = acc.n;
+    ev.latency_ns = acc.oldest_ns;
+    if (ch->last_kind) {
+        ev.name = ch->last_name;
+        ev.name_kind = ch->last_kind == 1 ? "queue" : "exchange";
+    }
+    d->cb.on_broker_event(d->cb.user, &ev);
+}
+
+/* The process a connection belongs to, for the churn: as an operation's
+ * client_process ("<argv0>:<pid>" from an oslo connection_name), else the
+ * client's address without its port (every connection has its own port). */
+static const char *churn_process(const struct amqp_conn *c, char *buf, size_t len)
+{
+    if (c->info.connection_name[0]) {
+        struct op o;
+        memset(&o, 0, sizeof o);
+        o.client.known = true;
+        o.client.addr = c->info.client;
+        o.client.connection_name = c->info.connection_name;
+        return op_client_process(&o, buf, len);
+    }
+    struct netaddr a = c->info.client;
+    a.port = 0;
+    netaddr_format(&a, buf, len);
+    char *colon = a.family == 6 ? strrchr(buf, ']') : strrchr(buf, ':');
+    if (a.family == 6 && colon && buf[0] == '[') {
+        memmove(buf, buf + 1, (size_t)(colon - buf - 1));
+        buf[colon - buf - 1] = '\0';
+    } else if (colon) {
+        *colon = '\0';
+    }
+    return buf;
+}
+
+static void churn_note(struct amqp_conn *c, uint64_t ts, bool open)
+{
+    char proc[AMQP_CHURN_PROCESS_MAX];
+    if (open) {
+        if (c->churn_opened)
+            return;
+        c->churn_opened = true;
+    } else {
+        if (!c->churn_opened || c->churn_closed)
+            return;
+        c->churn_closed = true;
+    }
+    uint64_t ev = c->d->churn.evicted;
+    amqp_churn_note(&c->d->churn, churn_process(c, proc, sizeof proc), ts, open);
+    c->d->st.churn_evicted += c->d->churn.evicted - ev;
 }
 
 static void on_method_frame(struct amqp_conn *c, const struct amqp_frame *f)
@@ -1199,8 +1380,12 @@ static void on_method_frame(struct amqp_conn *c, const struct amqp_frame *f)
     broker_event(c, ch, m, ev.args, &ev);
     if (cid == 10)
         on_connection_method(c, m, ev.args, f);
+    if (cid == 10 && (mid == 11 || mid == 50))
+        churn_note(c, f->ts_ns, mid == 11); /* start-ok: opened; close: closed */
     if (ch)
         on_channel_state(c, ch, m, ev.args);
+    if (ch)
+        confirm_method(c, ch, m, ev.args, &ev);
     if (m->content && ch) {
         on_content_method(c, ch, m, f);
     } else if (d->cfg.want_methods && d->cb.on_method) {
@@ -1275,9 +1460,37 @@ static void conn_release(struct amqp_conn *c, bool report)
     free(c->cons);
     for (int i = 0; i < 2; i++)
         amqp_frame_release(&c->sp[i]);
+    if (c->cf) {
+        amqp_confirm_stats_free(c->cf);
+        free(c->cf);
+    }
     list_unlink(&c->link);
     d->st.connections_open--;
     free(c);
+}
+
+void amqp_conn_mark_ended(struct amqp_conn *c)
+{
+    if (c)
+        c->tcp_ended = true;
+}
+
+/* A connection that published in confirm mode says how it went, once, as it goes. */
+static void confirm_summary(struct amqp_conn *c, uint64_t ts_ns)
+{
+    struct amqp_dissector *d = c->d;
+    if (!c->cf || !c->cf->published || !d->cb.on_broker_event)
+        return;
+    struct amqp_broker_event ev;
+    memset(&ev, 0, sizeof ev);
+    ev.conn = &c->info;
+    ev.ts_ns = ts_ns;
+    ev.event = "publisher_confirms";
+    ev.confirms = c->cf;
+    for (uint32_t i = 0; i < c->nchans; i++)
+        if (c->chans[i]->cf)
+            ev.unconfirmed += amqp_confirm_pending(c->chans[i]->cf);
+    d->cb.on_broker_event(d->cb.user, &ev);
 }
 
 void amqp_conn_close(struct amqp_conn *c, uint64_t ts_ns)
@@ -1287,8 +1500,21 @@ void amqp_conn_close(struct amqp_conn *c, uint64_t ts_ns)
     if (ts_ns > c->info.last_ts)
         c->info.last_ts = ts_ns;
     drop_unfinished(c, true);
+    if (c->tcp_ended)
+        churn_note(c, c->info.last_ts, false); /* gone without connection.close */
+    confirm_summary(c, c->info.last_ts);
     notify_conn(c, AMQP_CONN_CLOSE);
     conn_release(c, false);
+}
+
+void amqp_dissector_tick(struct amqp_dissector *d, uint64_t now_ns)
+{
+    amqp_churn_tick(&d->churn, now_ns);
+}
+
+void amqp_dissector_finish(struct amqp_dissector *d)
+{
+    amqp_churn_finish(&d->churn);
 }
 
 void amqp_dissector_get_stats(const struct amqp_dissector *d, struct amqp_stats *out)
@@ -1351,6 +1577,12 @@ static const struct counter_def amqp_rows[] = {
                 "TCP holes met by the AMQP decoder."),
     COUNTER_ROW(struct amqp_stats, connections_open, "amqp_connections_open", GAUGE, 0,
                 "AMQP connections followed now."),
+    COUNTER_ROW(struct amqp_stats, confirms_forgotten, "amqp_confirms_forgotten", TOTAL,
+                COUNTER_REPORT | COUNTER_EVICTION,
+                "Unconfirmed publishes pushed out of a confirm-mode channel's table (128 each)."),
+    COUNTER_ROW(struct amqp_stats, churn_evicted, "amqp_churn_evicted", TOTAL,
+                COUNTER_REPORT | COUNTER_EVICTION,
+                "Processes pushed out of the full connection-churn table (256)."),
 };
 
 static void read_amqp_stats(const void *owner, void *out)

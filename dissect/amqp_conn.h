@@ -19,6 +19,7 @@
 
 #include "common/counters.h"
 #include "common/netaddr.h"
+#include "dissect/amqp_confirm.h"
 #include "dissect/amqp_err.h"
 #include "dissect/amqp_message.h"
 #include "dissect/amqp_method.h"
@@ -82,6 +83,24 @@ struct amqp_broker_event {
     const char *name;             /* NUL-terminated, NULL when unknown */
     const uint64_t *pkts;
     size_t npkts;
+    /* "basic.nack": the broker refused publishes (publisher confirms):
+     * the tag it named, how many publishes it refused, the oldest one's wait. */
+    uint64_t delivery_tag;
+    uint64_t messages;
+    uint64_t latency_ns;
+    /* "publisher_confirms": not a method but a connection's confirm summary
+     * (amqp_confirm.h), when it closes; NULL for every other event. */
+    const struct amqp_confirm_stats *confirms;
+    uint64_t unconfirmed; /* publishes still waiting at the close */
+    /* "connection_churn": one client process's AMQP connections in one
+     * minute of packet time (amqp_churn.h); conn is NULL, process names it. */
+    const char *process;
+    uint64_t minute_ns;
+    uint32_t opened, closed;
+    /* "redelivery": the broker delivered a message again (the redelivered
+     * flag; quorum queues also count in the x-delivery-count header: 0 =
+     * absent). name/name_kind: the consumer's queue; delivery_tag as sent. */
+    uint64_t delivery_count;
 };
 
 struct amqp_callbacks {
@@ -105,6 +124,8 @@ struct amqp_stats {
     uint64_t contents_dropped; /* contents never emitted as messages (errors[] says why) */
     uint64_t gaps;
     uint64_t connections_open, connections_total;
+    uint64_t confirms_forgotten;     /* unconfirmed publishes pushed out of a channel's ring */
+    uint64_t churn_evicted;          /* processes pushed out of the churn table */
     uint64_t errors[AMQP_ERR_COUNT]; /* by reason */
 };
 
@@ -118,6 +139,13 @@ void amqp_conn_data(struct amqp_conn *c, int tcp_dir, const uint8_t *data, size_
 void amqp_conn_gap(struct amqp_conn *c, int tcp_dir, uint64_t missing_bytes, uint64_t ts_ns);
 /* Flushes nothing half-done as a message (counted content_unfinished); frees c. */
 void amqp_conn_close(struct amqp_conn *c, uint64_t ts_ns);
+/* The TCP connection really ended (FIN or RST), not the capture: a close
+ * without connection.close counts as one in the churn. Call before close. */
+void amqp_conn_mark_ended(struct amqp_conn *c);
+/* Packet time moved on (hands out churn minutes that ended). */
+void amqp_dissector_tick(struct amqp_dissector *d, uint64_t now_ns);
+/* End of the input, after every connection was closed: the last churn minutes. */
+void amqp_dissector_finish(struct amqp_dissector *d);
 const struct amqp_conn_info *amqp_conn_get_info(const struct amqp_conn *c);
 /* Which input (capture file, node) the connection was seen in. */
 void amqp_conn_set_source(struct amqp_conn *c, uint16_t source);

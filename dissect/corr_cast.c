@@ -64,6 +64,22 @@ static void cast_delivered(struct corr *c, struct corr_entry *e, const struct am
     corr_set_leg(c, e, LEG_REQUEST_DELIVER, m);
 }
 
+/* A fanout's first leg: a delivery of one already reported is a replay (a
+ * stream re-read, corr_seen.h), counted; anything else is remembered. */
+static bool fanout_replayed(struct corr *c, const struct amqp_message *m, const char *id)
+{
+    if (!c->seen && !(c->seen = calloc(1, sizeof *c->seen)))
+        return false;
+    bool deliver = m->kind == AMQP_CONTENT_DELIVER || m->kind == AMQP_CONTENT_GET_OK;
+    if (deliver && corr_seen_has(c->seen, id)) {
+        c->st.fanout_replays++;
+        return true;
+    }
+    corr_seen_add(c->seen, id);
+    c->st.fanout_ids_evicted = c->seen->evicted;
+    return false;
+}
+
 void corr_on_cast(struct corr *c, struct rpc_msg *r)
 {
     const struct amqp_message *m = r->leg;
@@ -81,6 +97,10 @@ void corr_on_cast(struct corr *c, struct rpc_msg *r)
     struct corr_entry *e;
     if (!corr_find_live(c, CORR_ENT_CAST, (uint8_t)r->dialect, id, &key, &e))
         return;
+    if (!e && r->kind == RPC_FANOUT && fanout_replayed(c, m, id)) {
+        corr_id_release(&c->sp, &key);
+        return;
+    }
     bool created = !e;
     if (!(e = corr_take_entry(c, CORR_ENT_CAST, (uint8_t)r->dialect, &key, e)))
         return;

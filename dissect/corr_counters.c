@@ -63,6 +63,13 @@ static const struct counter_def corr_rows[] = {
                 "Redelivered or re-published legs of an operation still open."),
     COUNTER_ROW(struct corr_stats, late_legs, "late_legs", TOTAL, 0,
                 "Legs of an operation already reported."),
+    COUNTER_ROW(struct corr_stats, fanout_replays, "fanout_replays", TOTAL, COUNTER_REPORT,
+                "Deliveries of a fanout already reported, by _unique_id, whatever their age "
+                "(stream fanout consumers read old ones again): no new operation."),
+    COUNTER_ROW(struct corr_stats, fanout_ids_evicted, "fanout_ids_evicted", TOTAL,
+                COUNTER_EVICTION,
+                "Reported fanout ids forgotten for newer ones (8192 kept): an older replay "
+                "would be reported again."),
     COUNTER_ROW(struct corr_stats, unkeyed, "unkeyed_casts", TOTAL, 0,
                 "Casts and notifications without any id (reported at once)."),
     COUNTER_ROW(struct corr_stats, emitted, "ops_emitted", TOTAL, 0,

@@ -15,6 +15,7 @@
 
 #include "common/strpool.h"
 #include "dissect/corr_id.h"
+#include "dissect/corr_seen.h"
 #include "dissect/corr_table.h"
 #include "dissect/correlate.h"
 #include "dissect/dialect.h"
@@ -44,6 +45,7 @@ struct corr {
     uint64_t now;                        /* packet time */
     uint8_t legs_seen[OP_DIALECT_COUNT]; /* bit per op_leg: call legs of that kind in view */
     struct corr_stats st;
+    struct corr_seen *seen; /* fanouts reported, once one was (corr_cast.c) */
 };
 
 /* correlate.c: time and legs */

@@ -248,6 +248,7 @@ void corr_free(struct corr *c)
     corr_table_free(&c->t);
     strpool_free(&c->sp);
     dialects_close(&c->dialects);
+    free(c->seen);
     free(c);
 }
 

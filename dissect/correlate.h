@@ -93,6 +93,8 @@ struct corr_stats {
     uint64_t oslo_errors[OSLO_ERR_COUNT]; /* every oslo decode failure by reason */
     uint64_t amqp_calls; /* calls in the plain AMQP dialect (also counted in calls) */
     uint64_t not_rpc;    /* messages no dialect claimed, and AMQP "replies" to no known call */
+    uint64_t fanout_replays;     /* deliveries of a fanout already reported (corr_seen.h) */
+    uint64_t fanout_ids_evicted; /* reported fanout ids forgotten for newer ones */
 };
 
 void corr_get_stats(const struct corr *c, struct corr_stats *out);

@@ -144,10 +144,11 @@ static void on_flow_gap(void *user, struct tcp_flow *flow, int dir, uint64_t mis
 static void on_flow_close(void *user, struct tcp_flow *flow, enum tcp_close_reason reason)
 {
     struct pipeline *p = user;
-    (void)reason;
     struct flow_ctx *fc = flow->user;
     if (fc) {
         tls_conn_close(fc->tls);
+        if (fc->amqp && (reason == TCP_CLOSE_FIN || reason == TCP_CLOSE_RST))
+            amqp_conn_mark_ended(fc->amqp); /* churn: the client really went */
         if (fc->amqp)
             amqp_conn_close(fc->amqp, p->now_ns);
         free(fc);
@@ -443,6 +444,7 @@ static void tick(struct pipeline *p)
     corr_tick(p->corr, p->now_ns);
     if (p->flows)
         flow_table_tick(p->flows, p->now_ns);
+    amqp_dissector_tick(p->amqp, p->now_ns);
 }
 
 /* A quiet live interface still has time passing: without packets, packet
@@ -554,6 +556,7 @@ void pipeline_finish(struct pipeline *p)
     p->finished = true;
     tls_decoder_poll_keys(p->tls);
     tcp_stream_finish(p->tcp);
+    amqp_dissector_finish(p->amqp);
     corr_finish(p->corr, p->now_ns);
     if (p->flows)
         flow_table_finish(p->flows);

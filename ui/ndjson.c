@@ -19,6 +19,7 @@
 
 #include "common/json_buf.h"
 #include "common/netaddr.h"
+#include "dissect/hist.h"
 
 enum field_kind {
     F_STR,  /* a const char * member: string, null when NULL */
@@ -370,6 +371,58 @@ bool ndjson_write_op(FILE *out, const struct op *op, bool flush)
     return write_op(out, op, NULL, 0, flush);
 }
 
+static void ms_or_null(struct jbuf *b, const char *key, const struct hist *h, double p)
+{
+    jb_key(b, key, false);
+    if (h->count)
+        jb_real(b, p < 0 ? (double)h->max / 1e6 : hist_percentile_ms(h, p));
+    else
+        jb_lit(b, "null");
+}
+
+/* The fields only some events have (docs/json.md), after the common ones. */
+static void broker_event_extra(struct jbuf *b, const struct amqp_broker_event *ev)
+{
+    if (!strcmp(ev->event, "basic.nack")) {
+        jb_key(b, "delivery_tag", false);
+        jb_int(b, (long long)ev->delivery_tag);
+        jb_key(b, "messages", false);
+        jb_int(b, (long long)ev->messages);
+        jb_key(b, "latency_ms", false);
+        jb_real(b, (double)ev->latency_ns / 1e6);
+    } else if (ev->confirms) {
+        const struct amqp_confirm_stats *c = ev->confirms;
+        jb_key(b, "published", false);
+        jb_int(b, (long long)c->published);
+        jb_key(b, "acked", false);
+        jb_int(b, (long long)c->acked);
+        jb_key(b, "nacked", false);
+        jb_int(b, (long long)c->nacked);
+        jb_key(b, "unconfirmed", false);
+        jb_int(b, (long long)ev->unconfirmed);
+        jb_key(b, "forgotten", false);
+        jb_int(b, (long long)c->forgotten);
+        ms_or_null(b, "confirm_p50_ms", &c->latency, 50);
+        ms_or_null(b, "confirm_p99_ms", &c->latency, 99);
+        ms_or_null(b, "confirm_max_ms", &c->latency, -1);
+    } else if (!strcmp(ev->event, "redelivery")) {
+        jb_key(b, "delivery_tag", false);
+        jb_int(b, (long long)ev->delivery_tag);
+        jb_key(b, "delivery_count", false);
+        if (ev->delivery_count)
+            jb_int(b, (long long)ev->delivery_count);
+        else
+            jb_lit(b, "null");
+    } else if (!strcmp(ev->event, "connection_churn")) {
+        jb_key(b, "minute", false);
+        ts(b, ev->minute_ns);
+        jb_key(b, "opened", false);
+        jb_int(b, ev->opened);
+        jb_key(b, "closed", false);
+        jb_int(b, ev->closed);
+    }
+}
+
 bool ndjson_format_broker_event(const struct amqp_broker_event *ev, char **line, size_t *len)
 {
     struct jbuf b = {0};
@@ -395,7 +448,7 @@ bool ndjson_format_broker_event(const struct amqp_broker_event *ev, char **line,
     struct op o = {0};
     o.client = p;
     jb_key(&b, "process", false);
-    jb_str(&b, op_client_process(&o, proc, sizeof proc));
+    jb_str(&b, ev->process ? ev->process : op_client_process(&o, proc, sizeof proc));
     jb_key(&b, "channel", false);
     jb_int(&b, ev->channel);
     jb_key(&b, "reply_code", false);
@@ -415,6 +468,7 @@ bool ndjson_format_broker_event(const struct amqp_broker_event *ev, char **line,
     jb_str(&b, queue ? ev->name : NULL);
     jb_key(&b, "exchange", false);
     jb_str(&b, !queue && ev->name_kind ? ev->name : NULL);
+    broker_event_extra(&b, ev);
     jb_lit(&b, "}");
     return jb_finish(&b, line, len);
 }

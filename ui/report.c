@@ -26,6 +26,7 @@ struct kept_op {
     double latency_ms;
     enum op_type type;
     enum op_status status;
+    enum op_verdict verdict;
     bool has_latency;
     char target[96], method[64], msg_id[40], request_id[64], client[NETADDR_STRLEN];
 };
@@ -72,6 +73,7 @@ static void keep(struct kept_op *k, const struct op *op)
     k->has_latency = op->has_latency;
     k->type = op->type;
     k->status = op->status;
+    k->verdict = op->verdict;
     text_format_target(op, k->target, sizeof k->target);
     snprintf(k->method, sizeof k->method, "%s", op->method ? op->method : "-");
     snprintf(k->msg_id, sizeof k->msg_id, "%s", op->msg_id ? op->msg_id : "-");
@@ -271,13 +273,18 @@ static void text_histogram(FILE *out, const struct hist *h)
     }
 }
 
-static void text_kept(FILE *out, const struct kept_op *k)
+/* with_verdict: the calls without a reply say why (the verdict, docs/json.md). */
+static void text_kept(FILE *out, const struct kept_op *k, bool with_verdict)
 {
     char when[32], lat[16];
     text_format_time(k->ts_ns, when, sizeof when);
     fmt_ms(k->has_latency ? k->latency_ms : -1, lat, sizeof lat);
-    fprintf(out, "  %s %-22.22s %-18.18s %-7s ", when, k->target, k->method,
+    fprintf(out, "  %s %-22.22s %-18.18s %-*s ", when, k->target, k->method, with_verdict ? 10 : 7,
             op_status_name(k->status));
+    if (with_verdict) {
+        const char *v = op_verdict_name(k->verdict);
+        fprintf(out, "%-19s ", v ? v : "-");
+    }
     put_col(out, lat, 9, false);
     fprintf(out, " %s %s\n", k->msg_id, k->request_id);
 }
@@ -339,13 +346,13 @@ static void print_text(FILE *out, const struct report *r, const struct report_in
     if (r->nslowest) {
         fprintf(out, "\nSlowest calls\n");
         for (size_t i = 0; i < r->nslowest; i++)
-            text_kept(out, &r->slowest[i]);
+            text_kept(out, &r->slowest[i], false);
     }
     if (r->noreply_total) {
         fprintf(out, "\nCalls without a reply: %llu%s\n", (unsigned long long)r->noreply_total,
                 r->noreply_total > r->nnoreply ? " (earliest shown)" : "");
         for (size_t i = 0; i < r->nnoreply; i++)
-            text_kept(out, &r->noreply[i]);
+            text_kept(out, &r->noreply[i], true);
     }
 
     report_diag_text(out, r->diag, s);
@@ -403,10 +410,12 @@ static json_t *row_json(const struct stats_row *r, double span_s)
 
 static json_t *kept_json(const struct kept_op *k)
 {
-    return json_pack("{s:f,s:s,s:s,s:s,s:o,s:s,s:s}", "ts", (double)k->ts_ns / 1e9, "target",
+    const char *v = op_verdict_name(k->verdict);
+    return json_pack("{s:f,s:s,s:s,s:s,s:o,s:s,s:s,s:o}", "ts", (double)k->ts_ns / 1e9, "target",
                      k->target, "method", k->method, "status", op_status_name(k->status),
                      "latency_ms", k->has_latency ? json_real(k->latency_ms) : json_null(),
-                     "msg_id", k->msg_id, "request_id", k->request_id);
+                     "msg_id", k->msg_id, "request_id", k->request_id, "verdict",
+                     v ? json_string(v) : json_null());
 }
 
 static void print_json(FILE *out, const struct report *r, const struct report_input *in)

@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "dissect/hist.h"
+#include "ui/text.h"
 
 #define SLOTS (REPORT_DIAG_PROCESSES * 2)
 
@@ -30,7 +31,27 @@ struct broker_row {
     uint64_t count, first_ns;
 };
 
+/* Per client process: connection churn and publisher confirms (broker events
+ * connection_churn and publisher_confirms, dissect/amqp_conn.h). */
+struct conn_row {
+    char process[OP_PROCESS_MAX];
+    uint64_t opened, closed, minutes, busiest; /* busiest: opens + closes in one minute */
+    uint64_t busiest_minute_ns;
+    uint64_t published, acked, nacked, unconfirmed, connections_confirming;
+    struct hist confirm; /* publish → ack/nack */
+};
+
+/* Per fanout topic: one publish, how many deliveries (op.fanout_receivers). */
+struct fanout_row {
+    char topic[96];
+    uint64_t fanouts, deliveries, max_receivers, min_receivers;
+};
+
 struct report_diag {
+    struct conn_row conns[REPORT_DIAG_PROCESSES + 1]; /* the last: "(other)" */
+    size_t nconns;
+    struct fanout_row fanouts[REPORT_DIAG_FANOUTS + 1]; /* the last: "(other)" */
+    size_t nfanouts;
     struct broker_row broker[REPORT_DIAG_BROKER];
     size_t nbroker;
     uint64_t broker_total, broker_dropped;
@@ -45,9 +66,13 @@ struct report_diag *report_diag_new(void)
     struct report_diag *d = calloc(1, sizeof *d);
     if (!d)
         return NULL;
-    for (size_t i = 0; i <= REPORT_DIAG_PROCESSES; i++)
+    for (size_t i = 0; i <= REPORT_DIAG_PROCESSES; i++) {
         hist_init(&d->rows[i].latency);
+        hist_init(&d->conns[i].confirm);
+    }
     snprintf(d->rows[REPORT_DIAG_PROCESSES].name, OP_PROCESS_MAX, "(other)");
+    snprintf(d->conns[REPORT_DIAG_PROCESSES].process, OP_PROCESS_MAX, "(other)");
+    snprintf(d->fanouts[REPORT_DIAG_FANOUTS].topic, sizeof d->fanouts[0].topic, "(other)");
     return d;
 }
 
@@ -55,8 +80,10 @@ void report_diag_free(struct report_diag *d)
 {
     if (!d)
         return;
-    for (size_t i = 0; i <= REPORT_DIAG_PROCESSES; i++)
+    for (size_t i = 0; i <= REPORT_DIAG_PROCESSES; i++) {
         hist_free(&d->rows[i].latency);
+        hist_free(&d->conns[i].confirm);
+    }
     free(d);
 }
 
@@ -85,8 +112,32 @@ static struct proc_row *row_of(struct report_diag *d, const char *name)
     }
 }
 
+static void add_fanout(struct report_diag *d, const struct op *op)
+{
+    const char *t = op->topic ? op->topic : "-";
+    struct fanout_row *r = NULL;
+    for (size_t i = 0; i < d->nfanouts && !r; i++)
+        if (!strncmp(d->fanouts[i].topic, t, sizeof r->topic - 1))
+            r = &d->fanouts[i];
+    if (!r && d->nfanouts < REPORT_DIAG_FANOUTS) {
+        r = &d->fanouts[d->nfanouts++];
+        snprintf(r->topic, sizeof r->topic, "%s", t);
+    }
+    if (!r)
+        r = &d->fanouts[REPORT_DIAG_FANOUTS];
+    uint64_t n = op->fanout_receivers;
+    if (!r->fanouts || n < r->min_receivers)
+        r->min_receivers = n;
+    if (n > r->max_receivers)
+        r->max_receivers = n;
+    r->fanouts++;
+    r->deliveries += n;
+}
+
 void report_diag_add_op(struct report_diag *d, const struct op *op)
 {
+    if (d && op->type == OP_FANOUT)
+        add_fanout(d, op);
     if (!d || op->type != OP_CALL)
         return;
     d->calls++;
@@ -105,9 +156,57 @@ void report_diag_add_op(struct report_diag *d, const struct op *op)
         row_of(d, s)->served++;
 }
 
+static struct conn_row *conn_row_of(struct report_diag *d, const char *process)
+{
+    for (size_t i = 0; i < d->nconns; i++)
+        if (!strcmp(d->conns[i].process, process))
+            return &d->conns[i];
+    if (d->nconns == REPORT_DIAG_PROCESSES)
+        return &d->conns[REPORT_DIAG_PROCESSES];
+    struct conn_row *r = &d->conns[d->nconns++];
+    snprintf(r->process, sizeof r->process, "%s", process);
+    return r;
+}
+
+/* The summaries the AMQP stage hands out as events: churn and confirms. */
+static bool add_summary(struct report_diag *d, const struct amqp_broker_event *ev)
+{
+    char buf[OP_PROCESS_MAX];
+    if (ev->confirms) {
+        struct op o;
+        memset(&o, 0, sizeof o);
+        if (ev->conn) {
+            o.client.known = true;
+            o.client.addr = ev->conn->client;
+            o.client.connection_name = ev->conn->connection_name;
+        }
+        const char *p = op_client_process(&o, buf, sizeof buf);
+        struct conn_row *r = conn_row_of(d, p ? p : "?");
+        r->connections_confirming++;
+        r->published += ev->confirms->published;
+        r->acked += ev->confirms->acked;
+        r->nacked += ev->confirms->nacked;
+        r->unconfirmed += ev->unconfirmed;
+        hist_merge(&r->confirm, &ev->confirms->latency);
+        return true;
+    }
+    if (!strcmp(ev->event, "connection_churn")) {
+        struct conn_row *r = conn_row_of(d, ev->process ? ev->process : "?");
+        r->opened += ev->opened;
+        r->closed += ev->closed;
+        r->minutes++;
+        if ((uint64_t)ev->opened + ev->closed > r->busiest) {
+            r->busiest = (uint64_t)ev->opened + ev->closed;
+            r->busiest_minute_ns = ev->minute_ns;
+        }
+        return true;
+    }
+    return false;
+}
+
 void report_diag_add_broker_event(struct report_diag *d, const struct amqp_broker_event *ev)
 {
-    if (!d)
+    if (!d || add_summary(d, ev))
         return;
     d->broker_total++;
     const char *kind = ev->name_kind ? ev->name_kind : "", *name = ev->name ? ev->name : "";
@@ -221,11 +320,94 @@ static void text_broker(FILE *out, const struct report_diag *d)
     }
 }
 
+static int conn_cmp(const void *a, const void *b)
+{
+    return strcmp((*(const struct conn_row *const *)a)->process,
+                  (*(const struct conn_row *const *)b)->process);
+}
+
+/* The churn/confirm rows in use, by process, "(other)" last when used. */
+static size_t conns_sorted(const struct report_diag *d, const struct conn_row **out)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < d->nconns; i++)
+        out[n++] = &d->conns[i];
+    qsort(out, n, sizeof *out, conn_cmp);
+    const struct conn_row *o = &d->conns[REPORT_DIAG_PROCESSES];
+    if (o->minutes || o->connections_confirming)
+        out[n++] = o;
+    return n;
+}
+
+static void text_conns(FILE *out, const struct report_diag *d)
+{
+    const struct conn_row *rows[REPORT_DIAG_PROCESSES + 1];
+    size_t n = conns_sorted(d, rows);
+    bool head = false;
+    for (size_t i = 0; i < n; i++) {
+        const struct conn_row *r = rows[i];
+        if (!r->minutes)
+            continue;
+        if (!head)
+            fprintf(out, "\nConnection churn (AMQP connections opened and closed, per client "
+                         "process)\n");
+        head = true;
+        char when[32];
+        text_format_time(r->busiest_minute_ns, when, sizeof when);
+        when[5] = '\0';
+        fprintf(out, "  %s: opened %llu, closed %llu in %llu minute%s; busiest %s with %llu\n",
+                r->process, (unsigned long long)r->opened, (unsigned long long)r->closed,
+                (unsigned long long)r->minutes, r->minutes == 1 ? "" : "s", when,
+                (unsigned long long)r->busiest);
+    }
+    head = false;
+    for (size_t i = 0; i < n; i++) {
+        const struct conn_row *r = rows[i];
+        if (!r->connections_confirming)
+            continue;
+        if (!head)
+            fprintf(out, "\nPublisher confirms (basic.publish to the broker's basic.ack/nack, per "
+                         "client process)\n");
+        head = true;
+        char p50[16], p99[16], mx[16];
+        const struct hist *h = &r->confirm;
+        fmt_ms(h->count ? hist_percentile_ms(h, 50) : -1, p50, sizeof p50);
+        fmt_ms(h->count ? hist_percentile_ms(h, 99) : -1, p99, sizeof p99);
+        fmt_ms(h->count ? (double)h->max / 1e6 : -1, mx, sizeof mx);
+        fprintf(out,
+                "  %s: %llu connection%s, published %llu, acked %llu, nacked %llu, unconfirmed "
+                "%llu; p50 %s, p99 %s, max %s\n",
+                r->process, (unsigned long long)r->connections_confirming,
+                r->connections_confirming == 1 ? "" : "s", (unsigned long long)r->published,
+                (unsigned long long)r->acked, (unsigned long long)r->nacked,
+                (unsigned long long)r->unconfirmed, p50, p99, mx);
+    }
+}
+
+static void text_fanouts(FILE *out, const struct report_diag *d)
+{
+    const struct fanout_row *o = &d->fanouts[REPORT_DIAG_FANOUTS];
+    if (!d->nfanouts)
+        return;
+    fprintf(out, "\nFanout amplification (one fanout publish, how many deliveries)\n");
+    for (size_t i = 0; i <= d->nfanouts; i++) {
+        const struct fanout_row *r = i < d->nfanouts ? &d->fanouts[i] : o;
+        if (!r->fanouts)
+            continue;
+        fprintf(out, "  %s: %llu fanout%s, %llu deliveries, %llu to %llu receivers\n", r->topic,
+                (unsigned long long)r->fanouts, r->fanouts == 1 ? "" : "s",
+                (unsigned long long)r->deliveries, (unsigned long long)r->min_receivers,
+                (unsigned long long)r->max_receivers);
+    }
+}
+
 void report_diag_text(FILE *out, const struct report_diag *d, const struct stats *s)
 {
     if (!d)
         return;
     text_broker(out, d);
+    text_conns(out, d);
+    text_fanouts(out, d);
     if (!d->calls)
         return;
     fprintf(out, "\nDiagnosis: why calls ended, where their time went\n");
@@ -306,9 +488,57 @@ static json_t *broker_json(const struct report_diag *d)
     return a;
 }
 
+static json_t *ms3(const struct hist *h)
+{
+    if (!h->count)
+        return json_null();
+    return json_pack("{s:f,s:f,s:f}", "p50", hist_percentile_ms(h, 50), "p99",
+                     hist_percentile_ms(h, 99), "max", (double)h->max / 1e6);
+}
+
+static json_t *conns_json(const struct report_diag *d, bool churn)
+{
+    json_t *a = json_array();
+    const struct conn_row *rows[REPORT_DIAG_PROCESSES + 1];
+    size_t n = conns_sorted(d, rows);
+    for (size_t i = 0; i < n; i++) {
+        const struct conn_row *r = rows[i];
+        if (churn && r->minutes)
+            json_array_append_new(
+                a, json_pack("{s:s,s:I,s:I,s:I,s:I,s:f}", "process", r->process, "opened",
+                             (json_int_t)r->opened, "closed", (json_int_t)r->closed, "minutes",
+                             (json_int_t)r->minutes, "busiest_minute_count", (json_int_t)r->busiest,
+                             "busiest_minute", (double)r->busiest_minute_ns / 1e9));
+        else if (!churn && r->connections_confirming)
+            json_array_append_new(
+                a, json_pack("{s:s,s:I,s:I,s:I,s:I,s:I,s:o}", "process", r->process, "connections",
+                             (json_int_t)r->connections_confirming, "published",
+                             (json_int_t)r->published, "acked", (json_int_t)r->acked, "nacked",
+                             (json_int_t)r->nacked, "unconfirmed", (json_int_t)r->unconfirmed,
+                             "latency_ms", ms3(&r->confirm)));
+    }
+    return a;
+}
+
+static json_t *fanouts_json(const struct report_diag *d)
+{
+    json_t *a = json_array();
+    for (size_t i = 0; i <= d->nfanouts && d->nfanouts; i++) {
+        const struct fanout_row *r =
+            i < d->nfanouts ? &d->fanouts[i] : &d->fanouts[REPORT_DIAG_FANOUTS];
+        if (r->fanouts)
+            json_array_append_new(a, json_pack("{s:s,s:I,s:I,s:I,s:I}", "topic", r->topic,
+                                               "fanouts", (json_int_t)r->fanouts, "deliveries",
+                                               (json_int_t)r->deliveries, "min_receivers",
+                                               (json_int_t)r->min_receivers, "max_receivers",
+                                               (json_int_t)r->max_receivers));
+    }
+    return a;
+}
+
 json_t *report_diag_json(const struct report_diag *d, const struct stats *s)
 {
-    if (!d || (!d->calls && !d->broker_total))
+    if (!d || (!d->calls && !d->broker_total && !d->nconns && !d->nfanouts))
         return NULL;
     json_t *methods = json_array();
     size_t n = stats_count(s);
@@ -340,6 +570,9 @@ json_t *report_diag_json(const struct report_diag *d, const struct stats *s)
                                               : json_null(),
                              "verdicts", verdicts_json(p->verdicts)));
     }
-    return json_pack("{s:o,s:o,s:o,s:I}", "by_method", methods, "processes", procs, "broker_events",
-                     broker_json(d), "broker_events_total", (json_int_t)d->broker_total);
+    return json_pack("{s:o,s:o,s:o,s:I,s:o,s:o,s:o}", "by_method", methods, "processes", procs,
+                     "broker_events", broker_json(d), "broker_events_total",
+                     (json_int_t)d->broker_total, "connection_churn", conns_json(d, true),
+                     "publisher_confirms", conns_json(d, false), "fanout_amplification",
+                     fanouts_json(d));
 }

@@ -16,6 +16,7 @@
 
 #define REPORT_DIAG_PROCESSES 256 /* more go to one "(other)" row */
 #define REPORT_DIAG_BROKER 64     /* distinct broker events kept; more are only counted */
+#define REPORT_DIAG_FANOUTS 64    /* fanout topics; more go to one "(other)" row */
 
 struct report_diag;
 

@@ -7,6 +7,7 @@
  * --args, indented lines after it carry the arguments and the result.
  */
 #include "ui/text.h"
+#include "ui/text_broker.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -213,5 +214,18 @@ static void sink_on_op(void *s, const struct op *op)
         fflush(env->out);
 }
 
-const struct sink text_sink = {
-    .name = "text", .open = sink_open, .on_op = sink_on_op, .close = free};
+static void sink_on_broker_event(void *s, const struct amqp_broker_event *ev)
+{
+    const struct sink_env *env = s;
+    if (!env->o->broker_events) /* opt-in, as with -j */
+        return;
+    text_write_broker_event(env->out, ev);
+    if (env->flush_lines)
+        fflush(env->out);
+}
+
+const struct sink text_sink = {.name = "text",
+                               .open = sink_open,
+                               .on_op = sink_on_op,
+                               .close = free,
+                               .on_broker_event = sink_on_broker_event};

@@ -104,6 +104,8 @@ static void sink_conn(void *user, const struct amqp_conn_info *info, enum amqp_c
 static void sink_broker_event(void *user, const struct amqp_broker_event *ev)
 {
     struct tui *t = user;
+    if (ev->confirms || !ev->conn) /* summaries (confirms, churn): the report has them */
+        return;
     t->st.broker_events++;
     char code[16] = "", raw[sizeof t->st.broker_last];
     if (ev->reply_code)

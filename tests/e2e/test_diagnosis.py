@@ -89,6 +89,25 @@ def main():
     for p, n in served.items():
         c.check(p in procs and procs[p]["calls_served"] == n,
                 "report process %s served %s, want %d" % (p, procs.get(p), n))
+    # The report's "Calls without a reply" list says why each call got none: in
+    # JSON and in the text report, the verdict the truth records.
+    by_msg = {t["msg_id"]: t for t in truth}
+    noreply = rep.get("no_reply", [])
+    want_noreply = [t for t in truth if t["verdict"] not in ("ok", "remote_error")]
+    c.check(len(noreply) == len(want_noreply) == rep.get("no_reply_total"),
+            "report no_reply: %d listed, total %s, %d in the truth" % (
+                len(noreply), rep.get("no_reply_total"), len(want_noreply)))
+    rep_text = run(["-r", pcap, "--report", "-q"]).stdout.decode()
+    listed = rep_text[rep_text.index("Calls without a reply"):].split("\n\n")[0].splitlines()[1:]
+    for k in noreply:
+        t = by_msg.get(k["msg_id"])
+        if not c.check(t is not None, "no_reply lists a call the truth lacks: %s" % k):
+            continue
+        c.check(k.get("verdict") == t["verdict"],
+                "no_reply %s: verdict %r != %r" % (t["cause"], k.get("verdict"), t["verdict"]))
+        line = [ln for ln in listed if k["msg_id"] in ln]
+        c.check(len(line) == 1 and line[0].split()[4] == t["verdict"],
+                "text no_reply line of %s: %r, want verdict %s" % (t["cause"], line, t["verdict"]))
     # The injected broker-side failure: the caller's reply queue deleted while
     # its call was in flight. The broker cancels the caller's consumer
     # (basic.cancel, consumer_cancel_notify) on the caller's connection.

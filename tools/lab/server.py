@@ -37,6 +37,8 @@ def main():
                     help="executor threads (1: a single-threaded server)")
     ap.add_argument("--reply-retry", type=int, default=None,
                     help="kombu_missing_consumer_retry_timeout: how long a returned reply is retried")
+    ap.add_argument("--quorum", action="store_true",
+                    help="rabbit_quorum_queue: topic queues declared durable, x-queue-type quorum")
     args = ap.parse_args()
 
     labrt.quiet_logging()
@@ -61,6 +63,8 @@ def main():
             from oslo_messaging import server as msg_server
             conf.register_opts(msg_server._pool_opts)
             conf.set_override("executor_thread_pool_size", args.pool_size)
+        if args.quorum:
+            conf.set_override("rabbit_quorum_queue", True, group="oslo_messaging_rabbit")
         if args.reply_retry is not None:
             # read by the driver when the transport is made: set it first
             conf.set_override("kombu_missing_consumer_retry_timeout", args.reply_retry,
