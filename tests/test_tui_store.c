@@ -540,7 +540,7 @@ static void test_rows_fit_width(void **state)
         assert_int_equal(tui_text_cols(buf), w);
         assert_non_null(strstr(buf, "P99"));
         assert_non_null(strstr(buf, "CALLS"));
-        tui_topics_row(tui_agg_row_at(a, 0), w, true, buf, sizeof buf);
+        tui_topics_row(tui_agg_row_at(a, 0), TUI_SORT_P99, w, true, buf, sizeof buf);
         assert_int_equal(tui_text_cols(buf), w);
         tui_conns_header(w, buf, sizeof buf);
         assert_int_equal(tui_text_cols(buf), w);

@@ -464,49 +464,72 @@ enum {
     TC_N
 };
 
-static void topics_cols(struct col *c, int width)
+/* At 80 columns the columns that make the numbers add up (CALLS and OPS;
+ * OK + ERR + TMO + OPEN = OPS) stay, with RATE and P90: the name column is
+ * the one that gives way, then MAX and the sparkline hide. The sort column is
+ * never hidden (sort_col, -1 for none): a sort by what is not shown would
+ * look like no order at all. */
+static void topics_cols(struct col *c, int width, int sort_col)
 {
     const struct col def[TC_N] = {
-        {"TOPIC / METHOD", 20, 1, 0, false, 0, true},
-        {"CALLS", 7, 0, 0, true, 0, true},
-        {"OPS", 7, 0, 0, true, 5, true},
-        {"RATE/s", 7, 0, 0, true, 4, true},
-        {"OK", 6, 0, 0, true, 0, true},
-        {"ERR", 5, 0, 0, true, 0, true},
-        {"TMO", 5, 0, 0, true, 0, true},
-        {"OPEN", 5, 0, 0, true, 3, true},
-        {"P50", 8, 0, 0, true, 0, true},
-        {"P90", 8, 0, 0, true, 6, true},
-        {"P99", 8, 0, 0, true, 0, true},
-        {"MAX", 8, 0, 0, true, 2, true},
+        {"TOPIC / METHOD", 12, 1, 0, false, 0, true},
+        {"CALLS", 6, 0, 0, true, 0, true},
+        {"OPS", 6, 0, 0, true, 0, true},
+        {"RATE/s", 7, 0, 0, true, 0, true},
+        {"OK", 5, 0, 0, true, 0, true},
+        {"ERR", 4, 0, 0, true, 0, true},
+        {"TMO", 4, 0, 0, true, 0, true},
+        {"OPEN", 4, 0, 0, true, 0, true},
+        {"P50", 7, 0, 0, true, 0, true},
+        {"P90", 7, 0, 0, true, 3, true},
+        {"P99", 7, 0, 0, true, 0, true},
+        {"MAX", 7, 0, 0, true, 4, true},
         {"HIST .5ms..512ms+", 12 + 5, 0, 0, false, 7, true},
     };
     memcpy(c, def, sizeof def);
+    if (sort_col >= 0 && sort_col < TC_N)
+        c[sort_col].prio = 0;
     layout(c, TC_N, width);
+}
+
+static const int topics_sort_col[TUI_SORT_COUNT] = {TC_NAME, TC_CALLS, TC_RATE, TC_ERR,
+                                                    TC_TMO,  TC_P50,   TC_P99,  TC_MAX};
+
+static int sort_col_of(enum tui_agg_sort sort)
+{
+    return (unsigned)sort < TUI_SORT_COUNT ? topics_sort_col[sort] : -1;
+}
+
+/* The sort column's title with its marker in front: the numbers below a
+ * right-aligned title stay aligned, and a cut title keeps its marker. */
+static void mark_title(char *buf, size_t len, const struct col *c, bool descending)
+{
+    const char *mark = utf8_locale() ? (descending ? "\xe2\x96\xbc" : "\xe2\x96\xb2")
+                                     : (descending ? "v" : "^");
+    snprintf(buf, len, "%s%s", mark, c->title);
 }
 
 void tui_topics_header(int width, enum tui_agg_sort sort, char *buf, size_t len)
 {
     struct col c[TC_N];
-    topics_cols(c, width);
-    static const int sort_col[TUI_SORT_COUNT] = {TC_NAME, TC_CALLS, TC_RATE, TC_ERR,
-                                                 TC_TMO,  TC_P50,   TC_P99,  TC_MAX};
+    int sc = sort_col_of(sort);
+    topics_cols(c, width, sc);
     char marked[32];
     const char *vals[TC_N];
     for (int i = 0; i < TC_N; i++)
         vals[i] = c[i].title;
-    if ((unsigned)sort < TUI_SORT_COUNT) {
-        snprintf(marked, sizeof marked, "%s%s", c[sort_col[sort]].title,
-                 utf8_locale() ? "\xe2\x96\xbc" : "v");
-        vals[sort_col[sort]] = marked;
+    if (sc >= 0) {
+        mark_title(marked, sizeof marked, &c[sc], sort != TUI_SORT_NAME);
+        vals[sc] = marked;
     }
     emit(buf, len, c, TC_N, vals, width);
 }
 
-void tui_topics_row(const struct tui_agg_row *r, int width, bool utf8, char *buf, size_t len)
+void tui_topics_row(const struct tui_agg_row *r, enum tui_agg_sort sort, int width, bool utf8,
+                    char *buf, size_t len)
 {
     struct col c[TC_N];
-    topics_cols(c, width);
+    topics_cols(c, width, sort_col_of(sort));
     char name[TUI_AGG_NAME_MAX + 4], calls[16], ops[16], rate[16], ok[16], err[16], tmo[16],
         open[16], p50[16], p90[16], p99[16], max[16], hist[64], histcol[80];
     if (r->method[0])
@@ -519,7 +542,7 @@ void tui_topics_row(const struct tui_agg_row *r, int width, bool utf8, char *buf
     tui_format_count(r->by_status[OP_OK], ok, sizeof ok);
     tui_format_count(r->by_status[OP_ERROR] + r->by_status[OP_UNROUTABLE], err, sizeof err);
     tui_format_count(r->by_status[OP_TIMEOUT] + r->by_status[OP_EVICTED], tmo, sizeof tmo);
-    tui_format_count(r->by_status[OP_OPEN], open, sizeof open);
+    tui_format_count(r->by_status[OP_OPEN] + r->by_status[OP_UNKNOWN], open, sizeof open);
     tui_format_ms(r->nlat ? r->p50 : -1, p50, sizeof p50);
     tui_format_ms(r->nlat ? r->p90 : -1, p90, sizeof p90);
     tui_format_ms(r->nlat ? r->p99 : -1, p99, sizeof p99);

@@ -64,9 +64,11 @@ enum tui_style tui_status_style(enum op_status s);
  * gives open calls their age. */
 void tui_calls_header(int width, char *buf, size_t len);
 void tui_calls_row(const struct tui_entry *e, uint64_t now_ts, int width, char *buf, size_t len);
-/* Topics view: header (naming the sort column) and one row. */
+/* Topics view: header (the sort column marked, and never hidden) and one row
+ * (laid out for the same sort, so its cells sit under the header's). */
 void tui_topics_header(int width, enum tui_agg_sort sort, char *buf, size_t len);
-void tui_topics_row(const struct tui_agg_row *r, int width, bool utf8, char *buf, size_t len);
+void tui_topics_row(const struct tui_agg_row *r, enum tui_agg_sort sort, int width, bool utf8,
+                    char *buf, size_t len);
 /* Connections view. */
 void tui_conns_header(int width, char *buf, size_t len);
 void tui_conns_row(const struct tui_conn *c, int width, char *buf, size_t len);

@@ -344,7 +344,7 @@ static void draw_topics(struct tui_ui *ui, struct tui_agg *a, const struct tui_s
         const struct tui_agg_row *r = tui_agg_row_at(a, idx);
         if (!r)
             break;
-        tui_topics_row(r, w, ui->utf8, buf, sizeof buf);
+        tui_topics_row(r, ui->sort, w, ui->utf8, buf, sizeof buf);
         attr_t attr = r->method[0] ? 0 : A_BOLD;
         if (r->by_status[OP_ERROR] || r->by_status[OP_TIMEOUT])
             attr |= style_attr(ui, r->by_status[OP_ERROR] ? TUI_STYLE_ERROR : TUI_STYLE_WARN);

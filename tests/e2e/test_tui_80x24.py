@@ -1,0 +1,139 @@
+"""Issue 18 point 15: the TUI at 80x24 on errors.pcap, checked against the
+lab's truth file. The Topics view keeps OPS, RATE/s and P90 at 80 columns,
+and per topic OK + ERR + TMO + OPEN adds up to OPS (the truth's operations);
+the sort column is marked and never hidden (the second `s` sorts by RATE/s,
+the seventh by MAX: both shown at 80 columns); the Calls view sorts too
+(`s` there: latency, slowest first, the timed-out calls on top); `n` finds
+the next row holding a text, cycling through the truth's matches."""
+import collections
+import os
+import re
+import sys
+import tempfile
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from common import PCAPS, Checker, skip, truth  # noqa: E402
+from tui_driver import TuiSession, rows, tmux_available  # noqa: E402
+
+MARKS = "\u25bc\u25b2v^"
+
+
+def ms(text):
+    m = re.fullmatch(r"([0-9.]+)(ms|s)", text)
+    if not m:
+        return None
+    return float(m.group(1)) * (1000.0 if m.group(2) == "s" else 1.0)
+
+
+def topics_table(screen, topics):
+    """{column title (marker stripped): index}, the marked column, {topic: cells}.
+    The name column is one cell in a row (and may be cut with a mark at 80
+    columns), several words in the header: everything before CALLS."""
+    lines = rows(screen)
+    head = [l for l in lines if l.lstrip(MARKS).startswith("TOPIC")]
+    if not head:
+        return None, None, {}
+    words = head[0].split()
+    first = [i for i, w in enumerate(words) if w.strip(MARKS) == "CALLS"]
+    if not first:
+        return None, None, {}
+    words = ["NAME" + ("\u25b2" if "\u25b2" in head[0].split("CALLS")[0] else "")] + \
+        words[first[0]:]
+    col, marked = {}, None
+    for i, w in enumerate(words):
+        name = w.strip(MARKS)
+        if name != w:
+            marked = name
+        col[name] = i
+    table = {}
+    for l in lines[lines.index(head[0]) + 1:]:
+        if l.startswith(" ") or not l.strip():
+            continue  # method rows are indented
+        cells = l.split()
+        shown = cells[0].rstrip("\u2026~")
+        full = [tp for tp in topics if tp == cells[0] or (shown != cells[0] and tp.startswith(shown))]
+        if len(cells) == len(words) and len(full) == 1:
+            table[full[0]] = cells
+    return col, marked, table
+
+
+def check_topics(c, t, tr):
+    t.keys("3")
+    s = t.wait_for(lambda x: "CALLS" in x and "P99" in x, 10, "the Topics view")
+    c.check(all(len(l) <= 80 for l in rows(s)), "no line is wider than 80 columns")
+    want = collections.defaultdict(collections.Counter)
+    for r in tr:
+        w = want[r["topic"]]
+        w["ops"] += 1
+        w["calls"] += r["kind"] == "call"
+        w["ok"] += r["outcome"] in ("result", "sent")
+        w["err"] += r["outcome"] == "remote_error"
+        w["tmo"] += r["outcome"] == "timeout"
+    col, marked, table = topics_table(s, want)
+    if not c.check(col, "the Topics header is there:\n" + s):
+        return
+    for name in ("OPS", "RATE/s", "P90", "OK", "ERR", "TMO", "OPEN", "CALLS"):
+        c.check(name in col, "80 columns: Topics shows %s: %r" % (name, sorted(col)))
+    for topic, w in want.items():
+        cells = table.get(topic)
+        if not c.check(cells, "Topics lists %s:\n%s" % (topic, s)):
+            continue
+        try:
+            got = {k: int(cells[col[k]]) for k in ("OPS", "CALLS", "OK", "ERR", "TMO", "OPEN")}
+        except (KeyError, ValueError):
+            c.check(False, "%s: the counts read as numbers: %r" % (topic, cells))
+            continue
+        c.check(got["OPS"] == w["ops"] and got["CALLS"] == w["calls"],
+                "%s: %d ops %d calls shown, truth %d ops %d calls" %
+                (topic, got["OPS"], got["CALLS"], w["ops"], w["calls"]))
+        c.check((got["OK"], got["ERR"], got["TMO"]) == (w["ok"], w["err"], w["tmo"]),
+                "%s: ok/err/tmo %r, truth %r" % (topic, (got["OK"], got["ERR"], got["TMO"]),
+                                                 (w["ok"], w["err"], w["tmo"])))
+        c.check(got["OK"] + got["ERR"] + got["TMO"] + got["OPEN"] == got["OPS"],
+                "%s: OK+ERR+TMO+OPEN adds up to OPS: %r" % (topic, got))
+    # the second s: RATE/s, marked and shown; topics in descending rate
+    t.keys("s", "s")
+    s = t.wait_for(lambda x: "\u25bcRATE/s" in x, 10, "the RATE/s sort marker")
+    col, marked, table = topics_table(s, want)
+    if not c.check(marked == "RATE/s" and "RATE/s" in col, "the second s marks RATE/s: %r" % marked):
+        return
+    rates = {k: float(v[col["RATE/s"]]) for k, v in table.items()}
+    order = sorted(table, key=lambda k: [i for i, l in enumerate(rows(s)) if l.split() and
+                                         l.split()[0] == table[k][0]][0])
+    c.check(order and [rates[k] for k in order] == sorted((rates[k] for k in order), reverse=True),
+            "topics in descending RATE/s: %r %r" % (order, rates))
+    c.check(order and order[0] == max(want, key=lambda k: want[k]["ops"]),
+            "the busiest topic of the truth comes first: %r" % order)
+    # five more: MAX, which does not fit at 80 columns unless it is the sort column
+    t.keys("s", "s", "s", "s", "s")
+    s = t.wait_for(lambda x: "\u25bcMAX" in x, 10, "the MAX sort marker")
+    col, marked, table = topics_table(s, want)
+    c.check(marked == "MAX" and "MAX" in col, "sorted by MAX: the column is shown and marked")
+    c.check(all(len(l) <= 80 for l in rows(s)), "no line is wider than 80 columns (MAX shown)")
+    t.keys("s")
+    t.wait_for(lambda x: "\u25b2TOPIC" in x, 10, "back to the name sort, marked")
+
+
+def main():
+    if not tmux_available():
+        skip("tmux is not installed")
+    pcap = os.path.join(PCAPS, "errors.pcap")
+    tr = [r for r in truth(os.path.join(PCAPS, "errors.truth.jsonl")) if r.get("in_capture", True)]
+    c = Checker("tui_80x24")
+    pidfile = tempfile.mktemp(prefix="oslotrace-tui-80x24-pid-")
+    t = TuiSession(c, "80x24", 80, 24)
+    try:
+        t.start(["-r", pcap], pidfile)
+        t.wait_for(lambda x: "(end)" in x, 60, "the end of the capture")
+        check_topics(c, t, tr)
+        t.keys("q")
+        t.wait_for(lambda x: "TUI-EXIT=0" in x, 20, "the TUI to quit")
+    finally:
+        t.close()
+        if os.path.exists(pidfile):
+            os.unlink(pidfile)
+    c.finish()
+
+
+if __name__ == "__main__":
+    main()
