@@ -530,7 +530,7 @@ static void test_rows_fit_width(void **state)
     int widths[] = {80, 100, 132, 200};
     for (size_t i = 0; i < sizeof widths / sizeof widths[0]; i++) {
         int w = widths[i];
-        tui_calls_header(w, buf, sizeof buf);
+        tui_calls_header(w, TUI_CSORT_LATENCY, buf, sizeof buf);
         assert_int_equal(tui_text_cols(buf), w);
         tui_calls_row(e, op.ts_ns + 2500000000ull, w, buf, sizeof buf);
         assert_int_equal(tui_text_cols(buf), w);

@@ -210,7 +210,8 @@ static const struct tui_entry *selected_entry(struct tui *t)
     size_t n = tui_views_calls_count(&t->ui, t->store);
     if (t->ui.view == TUI_VIEW_DETAIL && t->ui.detail_seq)
         return tui_store_find(t->store, t->ui.detail_seq);
-    return n ? tui_store_visible_at(t->store, tui_views_calls_selected(&t->ui, t->store)) : NULL;
+    return n ? tui_views_calls_at(&t->ui, t->store, tui_views_calls_selected(&t->ui, t->store))
+             : NULL;
 }
 
 /* Stops following and pins the selection where it is now. */
@@ -218,9 +219,106 @@ static void pin_selection(struct tui *t)
 {
     size_t n = tui_views_calls_count(&t->ui, t->store);
     const struct tui_entry *e =
-        n ? tui_store_visible_at(t->store, tui_views_calls_selected(&t->ui, t->store)) : NULL;
+        n ? tui_views_calls_at(&t->ui, t->store, tui_views_calls_selected(&t->ui, t->store)) : NULL;
     t->ui.follow = false;
     t->ui.sel_seq = e ? e->seq : 0;
+}
+
+/* `n`: the next row (after the selection, wrapping) whose text, as the
+ * widest layout of the view would show it, holds what was typed, ignoring
+ * case. Calls and Topics move the selection, Detail scrolls to the line. */
+#define FIND_WIDTH 1000
+static void find_next(struct tui *t, const char *text)
+{
+    struct tui_ui *ui = &t->ui;
+    snprintf(ui->find, sizeof ui->find, "%s", text);
+    if (!text[0])
+        return;
+    size_t n, start;
+    switch (ui->view) {
+    case TUI_VIEW_CALLS:
+        n = tui_views_calls_count(ui, t->store);
+        start = n ? tui_views_calls_selected(ui, t->store) + 1 : 0;
+        break;
+    case TUI_VIEW_TOPICS:
+        tui_agg_load(t->agg, pipeline_stats(t->p));
+        tui_agg_sort(t->agg, ui->sort); /* the rows in the order drawn */
+        n = tui_agg_count(t->agg);
+        start = ui->topics.sel + 1;
+        break;
+    case TUI_VIEW_DETAIL:
+        n = ui->detail.n;
+        start = ui->detail_top + 1;
+        break;
+    default:
+        set_message(t, true, "%s", "n finds in the Calls, Topics and Detail views");
+        return;
+    }
+    char *row = malloc(4 * FIND_WIDTH + 1);
+    if (!row) {
+        set_message(t, true, "%s", "out of memory");
+        return;
+    }
+    size_t found = n, matches = 0, ordinal = 0;
+    for (size_t k = 0; k < n; k++) {
+        size_t i = (start + k) % n;
+        const char *hay = "";
+        if (ui->view == TUI_VIEW_CALLS) {
+            const struct tui_entry *e = tui_views_calls_at(ui, t->store, i);
+            if (!e)
+                continue;
+            tui_calls_row(e, t->st.now_ts, FIND_WIDTH, row, 4 * FIND_WIDTH + 1);
+            hay = row;
+        } else if (ui->view == TUI_VIEW_TOPICS) {
+            const struct tui_agg_row *r = tui_agg_row_at(t->agg, i);
+            if (!r)
+                continue;
+            tui_topics_row(r, ui->sort, FIND_WIDTH, ui->utf8, row, 4 * FIND_WIDTH + 1);
+            hay = row;
+        } else {
+            hay = ui->detail.text[i];
+        }
+        if (!strcasestr(hay, text))
+            continue;
+        matches++;
+        if (found == n)
+            found = i;
+    }
+    for (size_t i = 0; found < n && i <= found; i++) { /* which match it is, top down */
+        const char *hay = "";
+        if (ui->view == TUI_VIEW_CALLS) {
+            const struct tui_entry *e = tui_views_calls_at(ui, t->store, i);
+            if (e)
+                tui_calls_row(e, t->st.now_ts, FIND_WIDTH, row, 4 * FIND_WIDTH + 1);
+            hay = e ? row : "";
+        } else if (ui->view == TUI_VIEW_TOPICS) {
+            const struct tui_agg_row *r = tui_agg_row_at(t->agg, i);
+            if (r)
+                tui_topics_row(r, ui->sort, FIND_WIDTH, ui->utf8, row, 4 * FIND_WIDTH + 1);
+            hay = r ? row : "";
+        } else {
+            hay = ui->detail.text[i];
+        }
+        ordinal += strcasestr(hay, text) != NULL;
+    }
+    free(row);
+    if (found == n) {
+        set_message(t, true, "find: no row holds \"%s\"", text);
+        return;
+    }
+    if (ui->view == TUI_VIEW_CALLS) {
+        const struct tui_entry *e = tui_views_calls_at(ui, t->store, found);
+        ui->follow = false;
+        ui->sel_seq = e ? e->seq : 0;
+    } else if (ui->view == TUI_VIEW_TOPICS) {
+        ui->topics.sel = found;
+    } else {
+        ui->detail_top = found;
+    }
+    char msg[sizeof t->ui.message];
+    snprintf(msg, sizeof msg, "find \"%.*s\": match %zu of %zu (n Enter: next)", 120, text, ordinal,
+             matches);
+    set_message(t, false, "%s", msg);
 }
 
 static void apply_filter(struct tui *t, const char *expr)
@@ -412,6 +510,8 @@ static void prompt_key(struct tui *t, int kind, wint_t ch)
         ui->prompt = TUI_PROMPT_NONE;
         if (p == TUI_PROMPT_FILTER)
             apply_filter(t, ui->input);
+        else if (p == TUI_PROMPT_FIND)
+            find_next(t, ui->input);
         else
             write_selected(t, ui->input);
         return;
@@ -473,7 +573,7 @@ static void move_selection(struct tui *t, enum move how, long delta)
             return;
         struct tui_list l = {tui_views_calls_selected(ui, t->store), 0};
         move_list(&l, n, how, delta);
-        const struct tui_entry *e = tui_store_visible_at(t->store, l.sel);
+        const struct tui_entry *e = tui_views_calls_at(ui, t->store, l.sel);
         ui->sel_seq = e ? e->seq : 0;
         if (how == MOVE_END)
             ui->follow = true;
@@ -608,6 +708,19 @@ static void key(struct tui *t, int kind, wint_t ch)
         prompt_open(t, TUI_PROMPT_FILTER, t->last_filter_input);
         break;
     case 's':
+        if (ui->view == TUI_VIEW_CALLS && ui->order) {
+            bool was_following = ui->follow && ui->order->key == TUI_CSORT_TIME;
+            pin_selection(t); /* a picked call stays selected in the new order */
+            tui_calls_order_set(ui->order, (enum tui_calls_sort)((ui->order->key + 1) %
+                                                                 TUI_CSORT_COUNT));
+            if (was_following)
+                ui->sel_seq = 0; /* nothing picked: the top of the sorted list */
+            set_message(t, false,
+                        ui->order->key == TUI_CSORT_TIME ? "Calls sorted by %s; End or f follows again"
+                                                         : "Calls sorted by %s",
+                        tui_calls_sort_name(ui->order->key));
+            break;
+        }
         ui->sort = (enum tui_agg_sort)((ui->sort + 1) % TUI_SORT_COUNT);
         if (ui->view != TUI_VIEW_TOPICS)
             set_message(t, false, "Topics view sorted by %s (press 3 to see it)",
@@ -620,8 +733,15 @@ static void key(struct tui *t, int kind, wint_t ch)
                     ui->paused ? "display paused (capture continues); p resumes" : "resumed");
         break;
     case 'f':
+        if (tui_views_calls_sort(ui) != TUI_CSORT_TIME) { /* following means arrival order */
+            tui_calls_order_set(ui->order, TUI_CSORT_TIME);
+            set_message(t, false, "%s", "Calls back in arrival order, following");
+        }
         ui->follow = true;
         ui->sel_seq = 0;
+        break;
+    case 'n':
+        prompt_open(t, TUI_PROMPT_FIND, ui->find);
         break;
     case 'w': {
         const struct tui_entry *e = selected_entry(t);

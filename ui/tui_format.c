@@ -401,11 +401,24 @@ static void calls_cols(struct col *c, int width)
     layout(c, CC_N, width);
 }
 
-void tui_calls_header(int width, char *buf, size_t len)
+static void mark_title(char *buf, size_t len, const struct col *c, bool descending);
+
+/* The sort column is marked, except the default arrival order (TIME). */
+void tui_calls_header(int width, enum tui_calls_sort sort, char *buf, size_t len)
 {
     struct col c[CC_N];
     calls_cols(c, width);
-    emit(buf, len, c, CC_N, NULL, width);
+    static const int sort_col[TUI_CSORT_COUNT] = {CC_TIME, CC_LAT, CC_STATUS, CC_TARGET, CC_METHOD};
+    const char *vals[CC_N];
+    char marked[64];
+    for (int i = 0; i < CC_N; i++)
+        vals[i] = c[i].title;
+    if (sort != TUI_CSORT_TIME && (unsigned)sort < TUI_CSORT_COUNT) {
+        int sc = sort_col[sort];
+        mark_title(marked, sizeof marked, &c[sc], sort == TUI_CSORT_LATENCY || sort == TUI_CSORT_STATUS);
+        vals[sc] = marked;
+    }
+    emit(buf, len, c, CC_N, vals, width);
 }
 
 static void format_peer(const struct op_peer *p, char *buf, size_t len)

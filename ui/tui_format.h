@@ -13,6 +13,7 @@
 #include <stdint.h>
 
 #include "ui/tui_agg.h"
+#include "ui/tui_calls_order.h"
 #include "ui/tui_store.h"
 
 enum tui_style {
@@ -62,7 +63,7 @@ enum tui_style tui_status_style(enum op_status s);
 
 /* Calls view: header and one row, exactly width columns. now_ts (packet time)
  * gives open calls their age. */
-void tui_calls_header(int width, char *buf, size_t len);
+void tui_calls_header(int width, enum tui_calls_sort sort, char *buf, size_t len);
 void tui_calls_row(const struct tui_entry *e, uint64_t now_ts, int width, char *buf, size_t len);
 /* Topics view: header (the sort column marked, and never hidden) and one row
  * (laid out for the same sort, so its cells sit under the header's). */

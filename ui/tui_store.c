@@ -58,6 +58,7 @@ struct tui_store {
     uint64_t *vis;           /* seqs passing the filter, cfg.history slots */
     size_t vhead, vn;
     struct op_filter filter;
+    uint64_t version;        /* moves whenever the visible list changes (a sorted view rebuilds) */
     struct tui_conn *conns;  /* sorted by info.id */
     size_t nconns;
     struct tui_store_stats st;
@@ -216,6 +217,7 @@ static void drop_oldest(struct tui_store *s)
     s->head = (s->head + 1) % s->cfg.history;
     s->n--;
     s->st.evicted++;
+    s->version++;
 }
 
 static struct tui_entry *entry_by_seq(const struct tui_store *s, uint64_t seq)
@@ -327,6 +329,7 @@ const struct tui_entry *tui_store_add_op(struct tui_store *s, const struct op *o
         /* vis never outgrows the ring: every seq in it is a stored entry */
         s->vis[(s->vhead + s->vn) % s->cfg.history] = e->seq;
         s->vn++;
+        s->version++;
     }
     enforce_budget(s);
     return e;
@@ -337,11 +340,17 @@ void tui_store_set_filter(struct tui_store *s, const struct op_filter *f)
     s->filter = *f;
     s->vhead = 0;
     s->vn = 0;
+    s->version++;
     for (size_t i = 0; i < s->n; i++) {
         const struct tui_entry *e = s->ring[(s->head + i) % s->cfg.history];
         if (op_filter_match(&s->filter, &e->op))
             s->vis[s->vn++] = e->seq;
     }
+}
+
+uint64_t tui_store_version(const struct tui_store *s)
+{
+    return s->version;
 }
 
 const struct op_filter *tui_store_filter(const struct tui_store *s)

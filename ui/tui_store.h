@@ -81,6 +81,10 @@ const struct tui_entry *tui_store_add_op(struct tui_store *s, const struct op *o
 /* Replaces the filter of the visible list and rebuilds it (O(history)). */
 void tui_store_set_filter(struct tui_store *s, const struct op_filter *f);
 const struct op_filter *tui_store_filter(const struct tui_store *s);
+/* A number that changes whenever the visible list does (an entry added or
+ * evicted, a new filter): a view that keeps its own order of the list
+ * rebuilds it when this moved. */
+uint64_t tui_store_version(const struct tui_store *s);
 
 /* The visible (filtered) list, oldest first: 0 <= i < tui_store_visible(s). */
 size_t tui_store_visible(const struct tui_store *s);

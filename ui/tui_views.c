@@ -10,6 +10,7 @@
 
 #include <curses.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 enum {
@@ -29,12 +30,17 @@ void tui_ui_init(struct tui_ui *ui, bool utf8, bool color)
     ui->utf8 = utf8;
     ui->color = color;
     ui->sort = TUI_SORT_NAME;
+    ui->order = calloc(1, sizeof *ui->order); /* zeroed: arrival order */
     tui_lines_init(&ui->detail, 200000);
 }
 
 void tui_ui_free(struct tui_ui *ui)
 {
     tui_lines_free(&ui->detail);
+    if (ui->order)
+        tui_calls_order_free(ui->order);
+    free(ui->order);
+    ui->order = NULL;
 }
 
 void tui_views_init_colors(void)
@@ -118,11 +124,31 @@ size_t tui_views_calls_selected(const struct tui_ui *ui, const struct tui_store 
     size_t n = tui_views_calls_count(ui, s);
     if (n == 0)
         return 0;
+    if (tui_views_calls_sort(ui) != TUI_CSORT_TIME) { /* sorted: no follow, top by default */
+        if (!ui->sel_seq)
+            return 0;
+        size_t i = tui_calls_order_index(ui->order, s, n, ui->sel_seq);
+        return i < n ? i : 0;
+    }
     if (ui->follow || !ui->sel_seq)
         return n - 1;
     /* the first visible entry at or after the selected one (it may have been evicted) */
     size_t i = tui_store_visible_upto(s, ui->sel_seq - 1);
     return i < n ? i : n - 1;
+}
+
+enum tui_calls_sort tui_views_calls_sort(const struct tui_ui *ui)
+{
+    return ui->order ? ui->order->key : TUI_CSORT_TIME;
+}
+
+const struct tui_entry *tui_views_calls_at(const struct tui_ui *ui, const struct tui_store *s,
+                                           size_t i)
+{
+    size_t n = tui_views_calls_count(ui, s);
+    if (tui_views_calls_sort(ui) == TUI_CSORT_TIME)
+        return i < n ? tui_store_visible_at(s, i) : NULL;
+    return tui_calls_order_at(ui->order, s, n, i);
 }
 
 /* Keeps sel within [top, top + rows) and the list's bottom filled. */
@@ -202,7 +228,8 @@ static void draw_bottom(const struct tui_ui *ui, int y, int w)
     if (ui->prompt != TUI_PROMPT_NONE) {
         const char *label = ui->prompt == TUI_PROMPT_FILTER
                                 ? "filter (e.g. topic==comp* and latency>100ms): "
-                                : "write packets to: ";
+                            : ui->prompt == TUI_PROMPT_FIND ? "find (next row holding): "
+                                                            : "write packets to: ";
         snprintf(line, sizeof line, "%s%s", label, ui->input);
         put(y, 0, w, line, A_BOLD);
         int cx = tui_text_cols(line);
@@ -214,9 +241,9 @@ static void draw_bottom(const struct tui_ui *ui, int y, int w)
         return;
     }
     put(y, 0, w,
-        w >= 110 ? "q quit  ? help  Enter detail  Esc back  Tab/1-5 views  / filter  s sort  "
-                   "p pause  f follow  w write pcap"
-                 : "q quit ?help Enter detail Esc back Tab/1-5 / filter s sort p pause f w",
+        w >= 112 ? "q quit  ? help  Enter detail  Esc back  Tab/1-5 views  / filter  s sort  "
+                   "n find  p pause  f follow  w write pcap"
+                 : "q quit ?help Enter detail Esc back Tab/1-5 / filter s sort n find p f w",
         A_DIM);
 }
 
@@ -224,7 +251,7 @@ static void draw_calls(struct tui_ui *ui, const struct tui_store *s, const struc
                        int top, int rows, int w)
 {
     char buf[4096];
-    tui_calls_header(w, buf, sizeof buf);
+    tui_calls_header(w, tui_views_calls_sort(ui), buf, sizeof buf);
     put(top, 0, w, buf, A_BOLD | A_UNDERLINE);
     rows--;
     if (st->note_always && st->note[0] && rows > 4) { /* the input's error, whole */
@@ -235,7 +262,10 @@ static void draw_calls(struct tui_ui *ui, const struct tui_store *s, const struc
     /* In follow mode the calls still waiting for their reply sit under the
      * list (up to a third of it), their age growing: the view shows what is
      * stuck now, not only what has ended. */
-    size_t nwait = st->waiting && ui->follow && !ui->paused ? tui_store_visible(st->waiting) : 0;
+    size_t nwait = st->waiting && ui->follow && !ui->paused &&
+                           tui_views_calls_sort(ui) == TUI_CSORT_TIME
+                       ? tui_store_visible(st->waiting)
+                       : 0;
     if (nwait > (size_t)rows / 3)
         nwait = (size_t)rows / 3;
     rows -= (int)nwait;
@@ -267,7 +297,7 @@ static void draw_calls(struct tui_ui *ui, const struct tui_store *s, const struc
         size_t idx = ui->calls.top + (size_t)i;
         if (idx >= n)
             break;
-        const struct tui_entry *e = tui_store_visible_at(s, idx);
+        const struct tui_entry *e = tui_views_calls_at(ui, s, idx);
         if (!e)
             continue;
         tui_calls_row(e, st->now_ts, w, buf, sizeof buf);
@@ -281,7 +311,7 @@ static void draw_calls(struct tui_ui *ui, const struct tui_store *s, const struc
 void tui_views_prepare_detail(struct tui_ui *ui, const struct tui_store *s, int width)
 {
     size_t n = tui_views_calls_count(ui, s);
-    const struct tui_entry *e = n ? tui_store_visible_at(s, tui_views_calls_selected(ui, s)) : NULL;
+    const struct tui_entry *e = n ? tui_views_calls_at(ui, s, tui_views_calls_selected(ui, s)) : NULL;
     if (!e)
         return; /* keep what was built: the entry may only have been evicted */
     if (e->seq == ui->detail_seq && width == ui->detail_wrap)
@@ -395,7 +425,9 @@ static void draw_help(const struct tui_ui *ui, int h, int w)
         "  Tab, 1-5         Calls, Detail, Topics, Connections, Flows",
         "  5, F             Flows: each request across services; Enter: its ladder",
         "  /                filter: topic=compute status=error latency>100 req=...",
-        "  s                Topics: next sort column",
+        "  s                Calls: sort by latency, status, topic, method",
+        "                   Topics (and elsewhere): next sort column",
+        "  n                find the next row holding a text",
         "  p                pause the display (capture continues)",
         "  f                follow the newest operation",
         "  w                write the selected operation's packets to a pcap",

@@ -15,6 +15,7 @@
 #include <stdint.h>
 
 #include "ui/tui_agg.h"
+#include "ui/tui_calls_order.h"
 #include "ui/tui_flows.h"
 #include "ui/tui_format.h"
 #include "ui/tui_store.h"
@@ -28,7 +29,7 @@ enum tui_view {
     TUI_VIEW_COUNT
 };
 
-enum tui_prompt { TUI_PROMPT_NONE, TUI_PROMPT_FILTER, TUI_PROMPT_WRITE };
+enum tui_prompt { TUI_PROMPT_NONE, TUI_PROMPT_FILTER, TUI_PROMPT_WRITE, TUI_PROMPT_FIND };
 
 #define TUI_INPUT_MAX 256
 
@@ -68,12 +69,16 @@ struct tui_ui {
     uint64_t sel_seq;            /* the Calls view's selected entry, 0 = none */
     struct tui_list calls, topics, conns;
     enum tui_agg_sort sort;
+    /* the Calls view's order (`s` there); a pointer so that drawing, which
+     * only reads the ui, can rebuild it; NULL (no memory): arrival order */
+    struct tui_calls_order *order;
     struct tui_lines detail;
     uint64_t detail_seq;         /* the entry the detail lines were built for */
     int detail_wrap;
     size_t detail_top;
     enum tui_prompt prompt;
     char input[TUI_INPUT_MAX];
+    char find[TUI_INPUT_MAX];    /* the last text looked for with `n` */
     size_t input_len;
     char message[256];
     bool message_error;
@@ -87,6 +92,11 @@ void tui_ui_free(struct tui_ui *ui);
 size_t tui_views_calls_count(const struct tui_ui *ui, const struct tui_store *s);
 /* Index of the selected entry in that list (follow: the last). */
 size_t tui_views_calls_selected(const struct tui_ui *ui, const struct tui_store *s);
+/* The i-th entry of that list in the view's order (arrival, or the `s` sort). */
+const struct tui_entry *tui_views_calls_at(const struct tui_ui *ui, const struct tui_store *s,
+                                           size_t i);
+/* The Calls view's sort key (TUI_CSORT_TIME when arrival order). */
+enum tui_calls_sort tui_views_calls_sort(const struct tui_ui *ui);
 /* (Re)builds the detail lines when the selection or the width changed. */
 void tui_views_prepare_detail(struct tui_ui *ui, const struct tui_store *s, int width);
 

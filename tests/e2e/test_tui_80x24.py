@@ -3,8 +3,9 @@ lab's truth file. The Topics view keeps OPS, RATE/s and P90 at 80 columns,
 and per topic OK + ERR + TMO + OPEN adds up to OPS (the truth's operations);
 the sort column is marked and never hidden (the second `s` sorts by RATE/s,
 the seventh by MAX: both shown at 80 columns); the Calls view sorts too
-(`s` there: latency, slowest first, the timed-out calls on top); `n` finds
-the next row holding a text, cycling through the truth's matches."""
+(`s` there: latency, slowest first, the truth's timed-out calls on top);
+`n` finds the next row holding a text, cycling through the truth's matches
+(each one's Detail names a msg_id the truth has for that topic)."""
 import collections
 import os
 import re
@@ -114,6 +115,74 @@ def check_topics(c, t, tr):
     t.wait_for(lambda x: "\u25b2TOPIC" in x, 10, "back to the name sort, marked")
 
 
+def calls_rows(screen):
+    """The Calls list's rows: after the header (TIME ...), before the status line."""
+    lines = rows(screen)
+    head = [i for i, l in enumerate(lines) if l.startswith("TIME ")]
+    if not head:
+        return []
+    out = []
+    for l in lines[head[0] + 1:]:
+        if not re.match(r"\d\d:\d\d:\d\d\.\d{6} ", l):
+            break
+        out.append(l.split())
+    return out
+
+
+def check_calls_sort(c, t, tr):
+    t.keys("1")
+    s = t.wait_for(lambda x: "TIME " in x, 10, "the Calls view")
+    plain = calls_rows(s)
+    ntmo = sum(r["kind"] == "call" and r["outcome"] == "timeout" for r in tr)
+    c.check(plain and any(r[4] == "timeout" for r in plain[ntmo:]),
+            "in arrival order a timed-out call sits among answered ones")
+    t.keys("s")
+    s = t.wait_for(lambda x: "\u25bcLATENCY" in x, 10, "the Calls LATENCY sort marker")
+    got = calls_rows(s)
+    c.check(len(got) > ntmo, "80x24: the sorted list fills the screen (%d rows)" % len(got))
+    c.check([r[4] for r in got[:ntmo]] == ["timeout"] * ntmo,
+            "sorted by latency: the %d timed-out calls of the truth come first: %r" %
+            (ntmo, [r[4] for r in got[:ntmo + 1]]))
+    lat = [ms(r[5]) for r in got[ntmo:]]
+    c.check(lat and None not in lat and lat == sorted(lat, reverse=True),
+            "then the answered calls, slowest first: %r" % lat)
+    for _ in range(4):
+        t.keys("s")
+    t.wait_for(lambda x: "arrival order" in x, 10, "back to arrival order")
+    t.keys("s")
+    t.wait_for(lambda x: "\u25bcLATENCY" in x, 10, "the LATENCY sort again")
+
+
+def check_find(c, t, tr):
+    want = [r["msg_id"] for r in tr if r["topic"] == "nobody_listens"]
+    t.keys("n", "C-u")
+    t.literal("NOBODY_listens")
+    t.keys("Enter")
+    seen = set()
+    for k in range(1, len(want) + 2):
+        if k > 1:
+            t.keys("n", "Enter")
+        exp = "match %d of %d" % ((k - 1) % len(want) + 1, len(want))
+        s = t.wait_for(lambda x, e=exp: e in x, 10, "find: " + exp)
+        c.check(exp in s, "n finds the truth's %d nobody_listens calls in turn: %s" %
+                (len(want), exp))
+        t.keys("Enter")
+        s = t.wait_for(lambda x: "msg_id" in x, 10, "the Detail of the match")
+        m = re.search(r"msg_id\s+([0-9a-f]{32})", s)
+        c.check(m and m.group(1) in want, "match %d is a nobody_listens call of the truth: %s" %
+                (k, m and m.group(1)))
+        if m:
+            seen.add(m.group(1))
+        t.keys("Escape")
+        t.wait_for(lambda x: "\u25bcLATENCY" in x, 10, "back in Calls")
+    c.check(seen == set(want), "n visited every nobody_listens call: %d of %d" %
+            (len(seen), len(want)))
+    t.keys("n", "C-u")
+    t.literal("no-such-text")
+    t.keys("Enter")
+    t.wait_for(lambda x: "no row holds" in x, 10, "find with no match")
+
+
 def main():
     if not tmux_available():
         skip("tmux is not installed")
@@ -126,6 +195,8 @@ def main():
         t.start(["-r", pcap], pidfile)
         t.wait_for(lambda x: "(end)" in x, 60, "the end of the capture")
         check_topics(c, t, tr)
+        check_calls_sort(c, t, tr)
+        check_find(c, t, tr)
         t.keys("q")
         t.wait_for(lambda x: "TUI-EXIT=0" in x, 20, "the TUI to quit")
     finally:
