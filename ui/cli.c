@@ -58,6 +58,7 @@ enum long_only {
     OPT_WAIT_IFACE,
     OPT_FLOW,
     OPT_FLOWS,
+    OPT_SORT_START,
 };
 
 static const struct option long_options[] = {
@@ -98,6 +99,7 @@ static const struct option long_options[] = {
     {"list-interfaces", no_argument, NULL, 'D'},
     {"flow", required_argument, NULL, OPT_FLOW},
     {"flows", no_argument, NULL, OPT_FLOWS},
+    {"sort-start", optional_argument, NULL, OPT_SORT_START},
     {"tui-history", required_argument, NULL, OPT_TUI_HISTORY},
     {"immediate-mode", no_argument, NULL, OPT_IMMEDIATE},
     {"dialect", required_argument, NULL, OPT_DIALECT},
@@ -179,6 +181,10 @@ void cli_usage(FILE *out)
           "                     instead of one per operation\n"
           "  --color WHEN       colour the status: auto (a terminal without NO_COLOR),\n"
           "                     always or never\n"
+          "  --sort-start[=N]   print operations in the order they began (request publish),\n"
+          "                     not the order they ended: held up to N (100000) until no\n"
+          "                     earlier one can still be open (longest call timeout + late\n"
+          "                     window + 3 s of packet time)\n"
           "  -q                 no per-operation lines, no progress bar\n"
           "  -n                 accepted for tcpdump habits (addresses are always numeric)\n"
           "  -t, -tt, -ttt, -tttt, -ttttt  text time stamps as tcpdump: none, epoch seconds,\n"
@@ -500,6 +506,12 @@ enum cli_result cli_parse(struct cli_options *o, int argc, char **argv, FILE *ou
                 return usage_error(err, "too many --tls-keylog (at most %s)%s", "8", "");
             o->engine.tls_keylogs[o->engine.ntls_keylogs++] = a;
             break;
+        case OPT_SORT_START:
+            o->sort_start = 100000;
+            if (a && !parse_u64(a, 1, 10000000, &o->sort_start))
+                return usage_error(err, "bad --sort-start: '%s' (lines held, 1 to 10000000)%s", a,
+                                   "");
+            break;
         case OPT_TUI_HISTORY:
             if (!parse_u64(a, 1, 10000000, &o->tui_history))
                 return usage_error(err, "bad --tui-history: '%s'%s", a, "");
@@ -574,6 +586,11 @@ enum cli_result cli_parse(struct cli_options *o, int argc, char **argv, FILE *ou
     if (o->tui && (o->json || o->amqp))
         return usage_error(err, "--tui cannot be combined with %s%s", o->json ? "-j" : "--amqp",
                            "");
+    if (o->sort_start && (o->tui || o->amqp || o->quiet || o->flow_id || o->flows ||
+                          (o->report && !o->json)))
+        return usage_error(err, "--sort-start orders the per-operation lines (text or -j); %s has none%s",
+                           o->tui ? "--tui" : o->amqp ? "--amqp" : o->quiet ? "-q"
+                                          : o->report ? "--report" : "--flow/--flows", "");
     if ((o->flow_id || o->flows) && (o->amqp || o->tui))
         return usage_error(err, "--flow and --flows cannot be combined with %s%s",
                            o->amqp ? "--amqp" : "--tui", "");

@@ -44,6 +44,7 @@ struct cli_options {
     bool list_ifaces;       /* -D: list the interfaces and exit */
     const char *user;       /* -Z: user to drop privileges to */
     uint64_t tui_history;   /* --tui-history */
+    uint64_t sort_start;    /* --sort-start[=N]: lines held to print in start order, 0 = off */
 
     /* The Prometheus sink (ui/metrics.c). */
     const char *metrics_listen;  /* --metrics-listen HOST:PORT */

@@ -19,6 +19,7 @@
 
 #include "common/json_buf.h"
 #include "common/netaddr.h"
+#include "ui/start_order.h"
 #include "dissect/hist.h"
 
 enum field_kind {
@@ -479,7 +480,17 @@ struct ndjson_sink {
     struct sink_env env;
     const char *names[ENGINE_MAX_FILES]; /* several files: each one's node */
     size_t nnames;
+    struct start_order *order; /* --sort-start, else NULL */
 };
+
+static void emit_held(void *user, uint64_t start_ns, const char *text, size_t len)
+{
+    const struct ndjson_sink *st = user;
+    (void)start_ns;
+    fwrite(text, 1, len, st->env.out);
+    if (st->env.flush_lines)
+        fflush(st->env.out);
+}
 
 static void *sink_open(const struct sink_env *env, char *err, size_t errlen)
 {
@@ -491,13 +502,53 @@ static void *sink_open(const struct sink_env *env, char *err, size_t errlen)
     const struct pipeline_clock *pc = st && env->p ? pipeline_clock(env->p) : NULL;
     for (size_t i = 0; pc && i < pc->n; i++)
         st->names[st->nnames++] = pc->node[i].name;
+    if (st) {
+        st->order = start_order_open(env, emit_held, st, err, errlen);
+        if (!st->order && err[0]) {
+            free(st);
+            return NULL;
+        }
+    }
     return st;
 }
 
 static void sink_on_op(void *s, const struct op *op)
 {
     const struct ndjson_sink *st = s;
+    if (st->order) {
+        char *line = NULL;
+        size_t len;
+        if (ndjson_format_op_nodes(op, st->nnames ? st->names : NULL, st->nnames, &line, &len)) {
+            line[len] = '\n'; /* over the NUL */
+            start_order_add_op(st->order, &st->env, op, line, len + 1);
+            free(line);
+        }
+        return;
+    }
     write_op(st->env.out, op, st->nnames ? st->names : NULL, st->nnames, st->env.flush_lines);
+}
+
+static void sink_tick(void *s, double now)
+{
+    struct ndjson_sink *st = s;
+    (void)now;
+    if (st->order)
+        start_order_tick(st->order, &st->env);
+}
+
+static bool sink_finish(void *s)
+{
+    struct ndjson_sink *st = s;
+    if (st->order)
+        start_order_finish(st->order);
+    return true;
+}
+
+static void sink_close(void *s)
+{
+    struct ndjson_sink *st = s;
+    start_order_free(st->order);
+    free(st);
 }
 
 static void sink_on_broker_event(void *s, const struct amqp_broker_event *ev)
@@ -519,5 +570,7 @@ static void sink_on_broker_event(void *s, const struct amqp_broker_event *ev)
 const struct sink ndjson_sink = {.name = "ndjson",
                                  .open = sink_open,
                                  .on_op = sink_on_op,
-                                 .close = free,
+                                 .tick = sink_tick,
+                                 .finish = sink_finish,
+                                 .close = sink_close,
                                  .on_broker_event = sink_on_broker_event};

@@ -7,6 +7,7 @@
  * --args, indented lines after it carry the arguments and the result.
  */
 #include "ui/text.h"
+#include "ui/start_order.h"
 #include "ui/text_broker.h"
 
 #include <stdlib.h>
@@ -188,7 +189,21 @@ void text_write_bodies(FILE *out, const struct op *op)
 struct text_sink_state {
     struct sink_env env;
     struct text_clock clock; /* -t ... -ttttt */
+    struct start_order *order; /* --sort-start, else NULL */
 };
+
+/* A line let go by --sort-start: stamped now, so -ttt's deltas follow the
+ * printed order. */
+static void emit_held(void *user, uint64_t start_ns, const char *text, size_t len)
+{
+    struct text_sink_state *st = user;
+    char stamp[TEXT_STAMP_MAX];
+    text_clock_stamp(&st->clock, start_ns, stamp, sizeof stamp);
+    fputs(stamp, st->env.out);
+    fwrite(text, 1, len, st->env.out);
+    if (st->env.flush_lines)
+        fflush(st->env.out);
+}
 
 static void *sink_open(const struct sink_env *env, char *err, size_t errlen)
 {
@@ -196,8 +211,14 @@ static void *sink_open(const struct sink_env *env, char *err, size_t errlen)
     if (o->json || o->quiet || o->report || o->amqp || o->tui || o->flow_id || o->flows)
         return NULL;
     struct text_sink_state *st = sink_state_new(sizeof *st, env, err, errlen);
-    if (st)
-        text_clock_init(&st->clock, (enum text_time_mode)o->time_format);
+    if (!st)
+        return NULL;
+    text_clock_init(&st->clock, (enum text_time_mode)o->time_format);
+    st->order = start_order_open(env, emit_held, st, err, errlen);
+    if (!st->order && err[0]) {
+        free(st);
+        return NULL;
+    }
     return st;
 }
 
@@ -205,6 +226,22 @@ static void sink_on_op(void *s, const struct op *op)
 {
     struct text_sink_state *st = s;
     const struct sink_env *env = &st->env;
+    if (st->order) { /* rendered now (the op dies with this call), stamped when let go */
+        char *text = NULL;
+        size_t len = 0;
+        FILE *mem = open_memstream(&text, &len);
+        if (mem) {
+            text_write_op_stamped(mem, op, env->color, "");
+            if (env->o->args)
+                text_write_bodies(mem, op);
+            if (fclose(mem) == 0 && text) {
+                start_order_add_op(st->order, env, op, text, len);
+                free(text);
+                return;
+            }
+            free(text);
+        }
+    }
     char stamp[TEXT_STAMP_MAX];
     text_clock_stamp(&st->clock, op->ts_ns, stamp, sizeof stamp);
     text_write_op_stamped(env->out, op, env->color, stamp);
@@ -224,8 +261,33 @@ static void sink_on_broker_event(void *s, const struct amqp_broker_event *ev)
         fflush(env->out);
 }
 
+static void sink_tick(void *s, double now)
+{
+    struct text_sink_state *st = s;
+    (void)now;
+    if (st->order)
+        start_order_tick(st->order, &st->env);
+}
+
+static bool sink_finish(void *s)
+{
+    struct text_sink_state *st = s;
+    if (st->order)
+        start_order_finish(st->order);
+    return true;
+}
+
+static void sink_close(void *s)
+{
+    struct text_sink_state *st = s;
+    start_order_free(st->order);
+    free(st);
+}
+
 const struct sink text_sink = {.name = "text",
                                .open = sink_open,
                                .on_op = sink_on_op,
-                               .close = free,
+                               .tick = sink_tick,
+                               .finish = sink_finish,
+                               .close = sink_close,
                                .on_broker_event = sink_on_broker_event};
