@@ -116,6 +116,19 @@ int tui_text_cols(const char *s)
     return cols;
 }
 
+/* Columns of the first n bytes of s. */
+static int tui_text_cols_n(const char *s, size_t n)
+{
+    int cols = 0;
+    const char *e = s + n;
+    while (s < e && *s) {
+        uint32_t cp;
+        s += next_char(s, &cp);
+        cols += char_cols(cp);
+    }
+    return cols;
+}
+
 void tui_lines_add(struct tui_lines *l, enum tui_style st, int wrap, const char *fmt, ...)
 {
     char raw[2048];
@@ -151,13 +164,31 @@ void tui_lines_add(struct tui_lines *l, enum tui_style st, int wrap, const char 
             uint32_t cp;
             p += next_char(p, &cp);
         }
+        /* Break at the last blank that fits rather than inside a word, an
+         * address or a leg name; a token longer than two thirds of the line
+         * is cut where the line ends, as before. */
+        const char *end = p;
+        if (*p && *p != ' ') {
+            const char *blank = NULL;
+            for (const char *q = p; q > start; q--)
+                if (q[-1] == ' ') {
+                    blank = q - 1;
+                    break;
+                }
+            if (blank && tui_text_cols_n(start, (size_t)(blank - start)) >= room / 3) {
+                end = blank;
+                p = blank;
+            }
+        }
         if (first || !cont) {
-            push_line(l, st, start, (size_t)(p - start));
+            push_line(l, st, start, (size_t)(end - start));
         } else {
             char line[sizeof clean + sizeof indent];
-            int n = snprintf(line, sizeof line, "%s%.*s", indent, (int)(p - start), start);
+            int n = snprintf(line, sizeof line, "%s%.*s", indent, (int)(end - start), start);
             push_line(l, st, line, n > 0 ? (size_t)n : 0);
         }
+        while (*p == ' ') /* the blank the line broke at does not start the next */
+            p++;
         first = false;
     } while (*p);
 }

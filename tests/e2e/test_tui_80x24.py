@@ -5,7 +5,8 @@ the sort column is marked and never hidden (the second `s` sorts by RATE/s,
 the seventh by MAX: both shown at 80 columns); the Calls view sorts too
 (`s` there: latency, slowest first, the truth's timed-out calls on top);
 `n` finds the next row holding a text, cycling through the truth's matches
-(each one's Detail names a msg_id the truth has for that topic)."""
+(each one's Detail names a msg_id the truth has for that topic); Detail
+wraps at blanks, never inside a word, an address or a connection name."""
 import collections
 import os
 import re
@@ -183,6 +184,36 @@ def check_find(c, t, tr):
     t.wait_for(lambda x: "no row holds" in x, 10, "find with no match")
 
 
+def check_detail_wrap(c, t, tr):
+    """Detail at 80 columns wraps at blanks: the verdict sentence, the client's
+    address and connection name, and the truth's reply queue stay whole."""
+    calls = [r for r in tr if r["topic"] == "nobody_listens"]
+    t.keys("n", "C-u")
+    t.literal("nobody_listens")
+    t.keys("Enter")
+    t.wait_for(lambda x: "match " in x, 10, "find nobody_listens")
+    t.keys("Enter")
+    s = t.wait_for(lambda x: "msg_id" in x, 10, "the Detail")
+    c.check(all(len(l) <= 80 for l in rows(s)), "Detail: no line wider than 80 columns")
+    m = re.search(r"msg_id\s+([0-9a-f]{32})", s)
+    call = [r for r in calls if m and r["msg_id"] == m.group(1)]
+    if not c.check(call, "the Detail shows a nobody_listens call of the truth"):
+        return
+    c.check(call[0]["reply_q"] in s, "the reply queue %s is whole" % call[0]["reply_q"])
+    words = [re.escape(w) for w in
+             "published, but no consumer received it before the call ended".split()]
+    text = " ".join(l.strip() for l in rows(s))
+    c.check(re.search(r"not_delivered: " + r"\s+".join(words), text) is not None,
+            "the verdict sentence wraps between words:\n" + s)
+    t.keys("PPage", "NPage")
+    s = t.wait_for(lambda x: "Peers" in x, 10, "the Detail's Peers")
+    c.check(re.search(r"\b127\.0\.0\.1:\d+\b", s) and
+            re.search(r"scenario\.py:\d+:[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-"
+                      r"[0-9a-f]{12}", s),
+            "the client's address and connection name are whole tokens:\n" + s)
+    t.keys("Escape")
+
+
 def main():
     if not tmux_available():
         skip("tmux is not installed")
@@ -197,6 +228,7 @@ def main():
         check_topics(c, t, tr)
         check_calls_sort(c, t, tr)
         check_find(c, t, tr)
+        check_detail_wrap(c, t, tr)
         t.keys("q")
         t.wait_for(lambda x: "TUI-EXIT=0" in x, 20, "the TUI to quit")
     finally:
