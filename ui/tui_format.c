@@ -414,7 +414,19 @@ static void emit(char *buf, size_t len, const struct col *c, size_t n, const cha
     tui_fit(buf, len, row, width, true);
 }
 
-enum { CC_TIME, CC_TYPE, CC_TARGET, CC_METHOD, CC_STATUS, CC_LAT, CC_RID, CC_CLIENT, CC_N };
+enum {
+    CC_TIME,
+    CC_TYPE,
+    CC_TARGET,
+    CC_METHOD,
+    CC_STATUS,
+    CC_LAT,
+    CC_RID,
+    CC_ERROR,
+    CC_CLIENT,
+    CC_SERVER,
+    CC_N
+};
 
 static void calls_cols(struct col *c, int width)
 {
@@ -426,7 +438,9 @@ static void calls_cols(struct col *c, int width)
         {"STATUS", 7, 0, 0, false, 0, true},
         {"LATENCY", 9, 0, 0, true, 0, true},
         {"REQUEST_ID", 40, 0, 0, false, 2, true},
-        {"CLIENT", 21, 1, 46, false, 3, true},
+        {"ERROR", 20, 2, 80, false, 3, true},
+        {"CLIENT", 21, 1, 46, false, 4, true},
+        {"SERVER", 21, 1, 46, false, 5, true},
     };
     memcpy(c, def, sizeof def);
     layout(c, CC_N, width);
@@ -476,6 +490,19 @@ void tui_calls_row(const struct tui_entry *e, uint64_t now_ts, int width, char *
         tui_format_ms(op->has_latency ? op->latency_ms : -1, lat, sizeof lat);
     }
     format_peer(&op->client, client, sizeof client);
+    /* the server: its process (connection name) when known, else its address */
+    char server[OP_PROCESS_MAX + NETADDR_STRLEN], proc[OP_PROCESS_MAX];
+    const char *sp = op_server_process(op, proc, sizeof proc);
+    if (sp)
+        snprintf(server, sizeof server, "%s", sp);
+    else if (op->server_peer.known)
+        netaddr_format(&op->server_peer.addr, server, sizeof server);
+    else
+        snprintf(server, sizeof server, "-");
+    char error[600] = "";
+    if (op->error_class)
+        snprintf(error, sizeof error, "%s%s%.500s", op->error_class,
+                 op->error_message ? ": " : "", op->error_message ? op->error_message : "");
     const char *vals[CC_N] = {
         when,
         op->type == OP_NOTIFICATION      ? "notif"
@@ -486,7 +513,9 @@ void tui_calls_row(const struct tui_entry *e, uint64_t now_ts, int width, char *
         op_status_name(op->status),
         lat,
         op->request_id ? op->request_id : op->global_request_id,
+        error[0] ? error : "",
         client,
+        server,
     };
     emit(buf, len, c, CC_N, vals, width);
 }
