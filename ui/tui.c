@@ -57,6 +57,8 @@ struct tui {
     struct tui_status st;
     bool live, done, quit;
     SCREEN *screen; /* non-NULL while curses owns the terminal */
+    FILE *tty;      /* the keyboard when stdin is the capture (-r -): /dev/tty, else NULL */
+    int kbd_fd;     /* what the loop polls for keys */
     bool pipeline_failed;  /* the input failed before any packet: exit 1, as a batch run */
     bool pipeline_warned;  /* it failed after some (a cut file): a warning, as a batch run */
     char pipeline_err[512];
@@ -891,7 +893,7 @@ static void loop(struct tui *t, volatile sig_atomic_t *stop_requests)
             timeout_ms = (int)(until_frame * 1000) + 1;
         else
             timeout_ms = (int)(FRAME_S * 1000);
-        struct pollfd fds[2] = {{.fd = STDIN_FILENO, .events = POLLIN},
+        struct pollfd fds[2] = {{.fd = t->kbd_fd, .events = POLLIN},
                                 {.fd = pfd, .events = POLLIN}};
         int nfds = pfd >= 0 && !t->done ? 2 : 1;
         int r = poll(fds, (nfds_t)nfds, timeout_ms);
@@ -920,15 +922,38 @@ static void loop(struct tui *t, volatile sig_atomic_t *stop_requests)
 
 static bool start_curses(struct tui *t)
 {
-    if (!isatty(STDIN_FILENO) || !isatty(STDOUT_FILENO)) {
-        fprintf(stderr, "oslotrace: --tui needs a terminal on stdin and stdout\n");
+    /* -r -: stdin is the capture, the keys come from the controlling terminal */
+    bool stdin_input = false;
+    for (size_t i = 0; i < t->o->engine.nfiles; i++)
+        stdin_input |= strcmp(t->o->engine.files[i], "-") == 0;
+    FILE *in = stdin;
+    t->kbd_fd = STDIN_FILENO;
+    if (stdin_input) {
+        t->tty = fopen("/dev/tty", "r");
+        if (!t->tty || !isatty(fileno(t->tty)) || !isatty(STDOUT_FILENO)) {
+            fprintf(stderr, "oslotrace: --tui -r - reads the capture from stdin and the keys from "
+                            "the terminal (/dev/tty): %s\n",
+                    t->tty ? "stdout is not a terminal" : "there is no controlling terminal");
+            if (t->tty)
+                fclose(t->tty);
+            t->tty = NULL;
+            return false;
+        }
+        in = t->tty;
+        t->kbd_fd = fileno(t->tty);
+    } else if (!isatty(STDIN_FILENO) || !isatty(STDOUT_FILENO)) {
+        fprintf(stderr, "oslotrace: --tui needs a terminal on stdin and stdout "
+                        "(a capture on stdin: -r -)\n");
         return false;
     }
     /* newterm, unlike initscr, returns NULL instead of exiting on a bad TERM */
-    SCREEN *scr = newterm(NULL, stdout, stdin);
+    SCREEN *scr = newterm(NULL, stdout, in);
     if (!scr) {
         const char *term = getenv("TERM");
         fprintf(stderr, "oslotrace: --tui: cannot use terminal type '%s'\n", term ? term : "");
+        if (t->tty)
+            fclose(t->tty);
+        t->tty = NULL;
         return false;
     }
     t->screen = scr;
@@ -959,6 +984,9 @@ static void stop_curses(struct tui *t)
     endwin();
     delscreen(t->screen);
     t->screen = NULL;
+    if (t->tty)
+        fclose(t->tty);
+    t->tty = NULL;
 }
 
 int tui_run(const struct cli_options *o, volatile sig_atomic_t *stop_requests)
