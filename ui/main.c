@@ -49,7 +49,15 @@ static void on_hup(int sig)
     hup_requests++;
 }
 
-static void install_signals(void)
+/* SIGHUP means two things: to a daemon (no terminal), "reopen your files"
+ * (log rotation); to a run on a terminal, or the TUI, "your terminal hung
+ * up", which must end it as SIGINT does, or it would capture on, orphaned. */
+static bool hup_is_hangup(bool tui)
+{
+    return tui || isatty(STDIN_FILENO) || isatty(STDOUT_FILENO) || isatty(STDERR_FILENO);
+}
+
+static void install_signals(bool tui)
 {
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
@@ -58,7 +66,7 @@ static void install_signals(void)
     sigaction(SIGTERM, &sa, NULL);
     sa.sa_handler = on_usr1;
     sigaction(SIGUSR1, &sa, NULL);
-    sa.sa_handler = on_hup;
+    sa.sa_handler = hup_is_hangup(tui) ? on_stop_signal : on_hup;
     sigaction(SIGHUP, &sa, NULL);
     signal(SIGPIPE, SIG_IGN);
 }
@@ -244,7 +252,7 @@ int main(int argc, char **argv)
         }
         return 0;
     }
-    install_signals();
+    install_signals(o.tui);
     if (o.tui)
         return tui_run(&o, &stop_requests);
     return run_batch(&o);

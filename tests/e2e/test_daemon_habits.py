@@ -77,7 +77,9 @@ def read_text(path):
 def start_capture(args, work, name):
     err_path = os.path.join(work, name + ".err")
     errf = open(err_path, "w")
-    p = subprocess.Popen([BIN] + args, stdout=subprocess.DEVNULL, stderr=errf)
+    # No terminal anywhere: SIGHUP is the daemon's "reopen your files".
+    p = subprocess.Popen([BIN] + args, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                         stderr=errf)
     errf.close()
     ok = wait_for(lambda: "listening on" in read_text(err_path) or p.poll() is not None, 20,
                   name + " to listen")
@@ -165,6 +167,27 @@ def rotation(c, broker, work):
     c.check(not missing, "rotation: %d calls not ok in the two pcaps read together"
             % len(missing))
     print("rotation: %d calls made, %d records in two files" % (len(made), lines))
+
+
+def hangup(c, work):
+    """On a terminal SIGHUP is the terminal hanging up: the run ends, as on SIGINT
+    (a capture that went on after its terminal closed would run orphaned)."""
+    import pty
+    master, slave = pty.openpty()
+    err_path = os.path.join(work, "hangup.err")
+    with open(err_path, "w") as errf:
+        p = subprocess.Popen([BIN, "-i", "lo", "-f", "tcp port 9", "-j"], stdin=slave,
+                             stdout=subprocess.DEVNULL, stderr=errf)
+    os.close(slave)
+    try:
+        wait_for(lambda: "listening on" in read_text(err_path) or p.poll() is not None, 20,
+                 "hangup to listen")
+        p.send_signal(signal.SIGHUP)
+        c.check(wait_for(lambda: p.poll() is not None, 10, "the end"),
+                "hangup: still running 10 s after SIGHUP on a terminal")
+    finally:
+        stop(p)
+        os.close(master)
 
 
 def disk_full(c, broker, work):
@@ -330,6 +353,7 @@ def main():
     os.chmod(work, 0o755)  # the -Z user (nobody) reaches rot/ through it
     try:
         iface(c)
+        hangup(c, work)
         with PrivateBroker("habits") as broker:
             rotation(c, broker, work)
             disk_full(c, broker, work)
