@@ -298,6 +298,8 @@ def iface_inner():
         veth("vc", "vd")
         c.check(wait_for(lambda: "listening on vc" in read_text(err_path), 10, "listening"),
                 "wait: did not start on vc: %r" % read_text(err_path))
+        # "listening" is printed before the outputs open and the privileges drop.
+        wait_for(lambda: caps(ot.pid)[0] != 0, 10, "the privilege drop")
         uid, eff = caps(ot.pid)
         c.check(uid == 65534 and eff == (1 << 12) | (1 << 13),
                 "wait: runs as uid %d with capabilities %#x (want nobody, NET_RAW|NET_ADMIN)"
