@@ -65,6 +65,13 @@ struct live_writer *live_writer_open(const struct dump_file_config *out, size_t 
     return w;
 }
 
+/* A write or close that failed: counted, the first reason kept for the end. */
+static void note_error(struct live_writer_stats *st, const char *err)
+{
+    if (!st->write_errors++)
+        snprintf(st->first_error, sizeof st->first_error, "%s", err);
+}
+
 /* A packet leaving the ring: written if an operation marked it. */
 static void on_leave(void *user, const struct packet_ring_item *p)
 {
@@ -78,8 +85,7 @@ static void on_leave(void *user, const struct packet_ring_item *p)
     }
     /* The disk is full: counted, told once a minute, the capture goes on. */
     write_warn_failed(&w->warn, errno ? errno : EIO);
-    if (!w->st.write_errors++)
-        snprintf(w->st.first_error, sizeof w->st.first_error, "%s", err);
+    note_error(&w->st, err);
 }
 
 void live_writer_packet(struct live_writer *w, const struct packet *pkt)
@@ -140,8 +146,8 @@ bool live_writer_reopen(struct live_writer *w, char *err, size_t errlen)
     if (!d)
         return false;
     char cerr[256];
-    if (!dump_file_close(w->out, cerr, sizeof cerr) && !w->st.write_errors++)
-        snprintf(w->st.first_error, sizeof w->st.first_error, "%s", cerr);
+    if (!dump_file_close(w->out, cerr, sizeof cerr))
+        note_error(&w->st, cerr);
     w->out = d;
     /* The new file starts without the connections' set-up: mark it again for
      * the connections' next operations (it is written while still held). */
@@ -166,8 +172,8 @@ void live_writer_close(struct live_writer *w, struct live_writer_stats *final)
     packet_ring_drain(w->ring, on_leave, w);
     live_writer_get_stats(w, final);
     char err[256];
-    if (!dump_file_close(w->out, err, sizeof err) && !final->write_errors++)
-        snprintf(final->first_error, sizeof final->first_error, "%s", err);
+    if (!dump_file_close(w->out, err, sizeof err))
+        note_error(final, err);
     packet_ring_free(w->ring);
     free(w);
 }

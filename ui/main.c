@@ -87,6 +87,7 @@ static int run_loop(const struct cli_options *o, struct pipeline *p, struct sink
     progress_init(&prog, stderr, ss.bytes_total, o->quiet || live);
     int status = 0;
     uint64_t iface_down = 0;
+    double next_iface_check = 0; /* monotonic s: the source is asked once a second, not per step */
     for (;;) {
         if (stop_requests)
             pipeline_stop(p);
@@ -98,8 +99,10 @@ static int run_loop(const struct cli_options *o, struct pipeline *p, struct sink
             hup_requests = 0;
             sink_set_reopen(sinks);
         }
-        if (live && o->engine.wait_iface) {
-            uint64_t down = counters_value(pipeline_counters(p), "iface_down");
+        if (live && o->engine.wait_iface && clock_mono_s() >= next_iface_check) {
+            next_iface_check = clock_mono_s() + 1.0;
+            pcap_source_get_stats(pipeline_source(p), &ss);
+            uint64_t down = ss.iface_down;
             if (down != iface_down)
                 fprintf(stderr, down ? "oslotrace: %s went away; waiting for it to come back\n"
                                      : "oslotrace: %s is back; capturing again\n",

@@ -15,7 +15,7 @@
 
 struct output_stats {
     uint64_t records;         /* records handed to stdout or --output */
-    uint64_t write_failures;  /* of those, the ones that could not be written */
+    uint64_t write_failures;  /* of those, the ones that could not be written (warn.failed) */
     uint64_t reopens;         /* SIGHUP reopens of --output that worked */
     uint64_t reopen_failures; /* and that failed (the old file is kept) */
 };
@@ -42,7 +42,9 @@ struct output_state {
 static void read_stats(const void *state, void *out)
 {
     const struct output_state *s = state;
-    memcpy(out, &s->st, sizeof s->st);
+    struct output_stats st = s->st;
+    st.write_failures = s->warn.failed; /* write_warn counts them */
+    memcpy(out, &st, sizeof st);
 }
 
 /* Opens path for appending onto descriptor 1. */
@@ -95,7 +97,6 @@ static void check(struct output_state *s)
 {
     if (ferror(s->env.out)) {
         write_warn_failed(&s->warn, errno ? errno : EIO);
-        s->st.write_failures++;
         clearerr(s->env.out);
     }
 }
@@ -149,13 +150,10 @@ static void sink_reopen(void *state)
 static bool sink_finish(void *state)
 {
     struct output_state *s = state;
-    if (fflush(s->env.out) != 0 || ferror(s->env.out)) {
-        write_warn_failed(&s->warn, errno ? errno : EIO);
-        s->st.write_failures++;
-        clearerr(s->env.out);
-    }
+    fflush(s->env.out); /* a failed flush sets the stream's error flag: check() counts it */
+    check(s);
     write_warn_final(&s->warn, stderr);
-    return s->st.write_failures == 0;
+    return s->warn.failed == 0;
 }
 
 const struct sink output_sink = {

@@ -6,13 +6,14 @@ import glob
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 
 SRC = os.environ.get("OSLOTRACE_SRC", os.path.join(os.path.dirname(__file__), "..", ".."))
 BIN = os.environ.get("OSLOTRACE", os.path.join(SRC, "build", "debug", "oslotrace"))
 PCAPS = os.environ.get("OSLOTRACE_PCAPS", os.path.join(SRC, "pcaps"))
+sys.path.append(os.path.join(SRC, "tools", "lab"))  # after the tests own modules
+from ports import free_port  # noqa: E402,F401 (the lab's, re-exported for the tests)
 TOKEN_MARKER = "HARNESSFAKETOKEN"
 SKIP = 77
 
@@ -90,29 +91,6 @@ class Checker:
         print("%s: %d passed, %d failed" % (self.name, self.checks - len(self.failures),
                                             len(self.failures)))
         sys.exit(1 if self.failures else 0)
-
-
-def free_port(also_free=()):
-    """A free 127.0.0.1 port p whose p + d (for d in also_free) is free too."""
-    for _ in range(200):
-        s = socket.socket()
-        s.bind(("127.0.0.1", 0))
-        p = s.getsockname()[1]
-        s.close()
-        if p + max(also_free or (0,)) > 65535:
-            continue
-        ok = True
-        for d in also_free:
-            t = socket.socket()
-            try:
-                t.bind(("127.0.0.1", p + d))
-            except OSError:
-                ok = False
-            finally:
-                t.close()
-        if ok:
-            return p
-    raise RuntimeError("no free port")
 
 
 def stop(p, sig=signal.SIGTERM, timeout=30):

@@ -30,7 +30,6 @@ import argparse
 import json
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -41,33 +40,11 @@ sys.path.insert(0, HERE)
 
 import capture  # noqa: E402
 import pcaptool  # noqa: E402
+from ports import free_port  # noqa: E402
 import run  # noqa: E402
 
 BROKER_SH = os.path.join(HERE, "broker.sh")
 URL = "rabbit://guest:guest@127.0.0.1:%d/"
-
-
-def free_port(also_free=()):
-    """A free loopback port p such that p + d is free too for every d given."""
-    for _ in range(200):
-        s = socket.socket()
-        s.bind(("127.0.0.1", 0))
-        p = s.getsockname()[1]
-        s.close()
-        if p + max(also_free or (0,)) > 65535:
-            continue
-        ok = True
-        for d in also_free:
-            t = socket.socket()
-            try:
-                t.bind(("127.0.0.1", p + d))
-            except OSError:
-                ok = False
-            finally:
-                t.close()
-        if ok:
-            return p
-    raise RuntimeError("no free port")
 
 
 class Cluster:
