@@ -320,7 +320,11 @@ void tls_keylog_free(struct tls_keylog *kl)
     if (!kl)
         return;
     if (kl->e) {
-        tls_wipe(kl->e, kl->max * sizeof *kl->e);
+        /* Only the ring's live entries hold secrets (evicted ones were wiped
+         * then); wiping all max entries touched megabytes of never-used pages
+         * on every run, TLS or not. */
+        for (size_t i = 0; i < kl->count; i++)
+            tls_wipe(&kl->e[(kl->oldest + i) % kl->max], sizeof *kl->e);
         free(kl->e);
     }
     for (size_t i = 0; i <= TLS_KEYLOG_MAX_FILES; i++) {
