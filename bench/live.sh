@@ -9,6 +9,9 @@
 #     increasing rates, then --topspeed, each time to a fresh `oslotrace -i lo -j`.
 #     Reports the rate tcpreplay reached, packets captured, drops, operations
 #     decoded (against the same file read offline) and CPU.
+#  3. The same ladder in packets per second on the message shapes
+#     (control-plane, message-heavy): the operations per second one core
+#     decodes with no drop.
 #
 # Replayed segments reach loopback's own TCP stack, which answers them with
 # resets (nothing listens on their ports); the capture filter leaves those out
@@ -17,6 +20,7 @@
 #
 #   bench/live.sh            writes a markdown section to stdout
 #   LAB_SECONDS=20 LAB_RATE=3000 RATES="500 1000 2000 4000 8000 top" bench/live.sh
+#   PARTS=ops OPS_REPLAYS="control-plane:218000" OPS_RATES="50000 100000 top" bench/live.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BIN=${BIN:-build/release/oslotrace}
@@ -25,6 +29,11 @@ REPLAY=${REPLAY:-$DATA/bytes-heavy.pcap}
 LAB_SECONDS=${LAB_SECONDS:-20}
 LAB_RATE=${LAB_RATE:-3000}
 RATES=${RATES:-"500 1000 2000 4000 8000 16000 top"}
+# Which parts run (all by default).
+PARTS=${PARTS:-"lab replay ops"}
+# Part 3: NAME:PACKETS of captures in $DATA, and the packet rates to try.
+OPS_REPLAYS=${OPS_REPLAYS-"control-plane:218000 message-heavy:400000"}
+OPS_RATES=${OPS_RATES:-"25000 50000 100000 150000 200000 top"}
 HZ=$(getconf CLK_TCK)
 WORK=$(mktemp -d /tmp/oslotrace-live-bench.XXXXXX)
 CAP_PID=
@@ -76,7 +85,10 @@ pct() { python3 -c "print('%.1f' % (100.0 * $1 / $2))"; }
 echo "## Live capture on loopback (bench/live.sh)"
 echo
 
+has_part() { [[ " $PARTS " == *" $1 "* ]]; }
+
 # ---- 1. the lab at full rate ----
+if has_part lab; then
 sh tools/lab/broker.sh start >/dev/null
 URL="rabbit://guest:guest@127.0.0.1:5672/"
 # The oslo servers first, so the measured window is the traffic alone.
@@ -118,8 +130,11 @@ echo "| --- | --- | --- | --- | --- | --- | --- |"
 printf '| %s | %.0f | %s | %.0f | %s | %.2f s | %s %% |\n' "$pk" "$(python3 -c "print($pk / $wall)")" \
     "$ops" "$(python3 -c "print($ops / $wall)")" "$dr" "$cpu" "$(pct "$cpu" "$wall")"
 echo
+fi
 
 # ---- 2. replay ladder ----
+FILTER="tcp port 5672 and (tcp[tcpflags] & tcp-rst) == 0"
+if has_part replay; then
 offline_ops=$("$BIN" -q -r "$REPLAY" -j | wc -l)
 npk=$(capinfos -c -M "$REPLAY" 2>/dev/null | awk -F': *' '/Number of packets/ {print $2}')
 echo "Replay of $(basename "$REPLAY") ($npk packets, $(( $(stat -c %s "$REPLAY") / 1000000 )) MB,"
@@ -127,7 +142,6 @@ echo "$offline_ops operations when read offline) with tcpreplay on lo, default 8
 echo
 echo "| tcpreplay rate asked | reached Mbps | reached packets/s | captured | libpcap drops | operations decoded | oslotrace CPU | share of one core |"
 echo "| --- | --- | --- | --- | --- | --- | --- | --- |"
-FILTER="tcp port 5672 and (tcp[tcpflags] & tcp-rst) == 0"
 for rate in $RATES; do
     start_capture "$WORK/replay.log" -f "$FILTER"
     if [ "$rate" = top ]; then
@@ -152,4 +166,50 @@ for rate in $RATES; do
         "$cpu" "$(pct "$cpu" "$wall")"
 done
 echo
+fi
+
+# ---- 3. operations per second on the message shapes ----
+# The same replay, on captures of many small oslo messages (where the work is
+# per message, not per byte), at rising packet rates: the highest rate with
+# no kernel drop and every operation decoded is what one core sustains.
+# ops_ladder FILE PACKETS "PPS...": the first PACKETS packets of FILE.
+ops_ladder() {
+    local src=$1 npk=$2 ladder=$3 f="$WORK/ops-slice.pcap"
+    editcap -F pcap -r "$src" "$f" "1-$npk" 2>/dev/null
+    local want
+    want=$("$BIN" -q -r "$f" -f "$FILTER" -j | wc -l)
+    echo "$(basename "$src"), its first $npk packets ($(( $(stat -c %s "$f") / 1000000 )) MB, $want operations"
+    echo "when read offline):"
+    echo
+    echo "| packets/s asked | reached | operations/s offered | operations decoded | libpcap drops | oslotrace CPU | share of one core |"
+    echo "| --- | --- | --- | --- | --- | --- | --- |"
+    for rate in $ladder; do
+        start_capture "$WORK/ops.log" -f "$FILTER"
+        local args=(--pps="$rate") asked=$rate
+        [ "$rate" = top ] && args=(--topspeed) && asked=topspeed
+        local t0 w0 w1 t1
+        t0=$(cpu_ticks "$CAP_PID")
+        w0=$(date +%s.%N)
+        tcpreplay -i lo "${args[@]}" "$f" > "$WORK/tcpreplay.out" 2>&1
+        w1=$(date +%s.%N)
+        sleep 1
+        t1=$(cpu_ticks "$CAP_PID")
+        stop_capture "$WORK/ops.log"
+        local pps wall cpu
+        pps=$(awk '/Rated:/ {for (i = 1; i <= NF; i++) if ($(i) ~ /^pps/) print $(i-1)}' "$WORK/tcpreplay.out" | tr -d ',')
+        wall=$(python3 -c "print($w1 - $w0)")
+        cpu=$(python3 -c "print(($t1 - $t0) / $HZ)")
+        printf '| %s | %s | %.0f | %s of %s | %s | %.2f s | %s %% |\n' "$asked" "$pps" \
+            "$(python3 -c "print($want / $wall)")" "$ops" "$want" "$dr" "$cpu" "$(pct "$cpu" "$wall")"
+    done
+    echo
+}
+if has_part ops && [ -n "$OPS_REPLAYS" ]; then
+    echo "Operations per second on the message shapes: the same replay at rising packet rates."
+    echo
+    for spec in $OPS_REPLAYS; do
+        IFS=: read -r name npk <<< "$spec"
+        [ -f "$DATA/$name.pcap" ] && ops_ladder "$DATA/$name.pcap" "$npk" "$OPS_RATES"
+    done
+fi
 echo "CPU share: oslotrace's CPU time over the wall time of the traffic (the lab run or the replay)."

@@ -7,9 +7,6 @@
  * escapes and non-ASCII bytes (validated as UTF-8: no overlongs, no
  * surrogates, nothing above U+10FFFF). Input is read through common/rd.h.
  */
-#ifdef __SSE2__
-#include <emmintrin.h>
-#endif
 #include "dissect/json_scan.h"
 
 #include <stdlib.h>
@@ -17,6 +14,7 @@
 
 #include "common/hex.h"
 #include "common/rd.h"
+#include "dissect/json_chars.h"
 
 const char *json_scan_err_name(enum json_scan_err e)
 {
@@ -36,16 +34,6 @@ static void skip_ws(struct rd *r)
     int c;
     while ((c = peek(r)) == ' ' || c == '\t' || c == '\n' || c == '\r')
         r->p++;
-}
-
-/* The character a one-letter escape (the byte after the backslash) stands
- * for, or -1 when e is not one of "\/bfnrt. A table, not strchr: the inner
- * oslo message escapes every quote, so this runs for a tenth of its bytes. */
-static inline int simple_escape(int e)
-{
-    static const char to[256] = {['"'] = '"',  ['\\'] = '\\', ['/'] = '/',  ['b'] = '\b',
-                                 ['f'] = '\f', ['n'] = '\n',  ['r'] = '\r', ['t'] = '\t'};
-    return (unsigned)e < 256 && to[e] ? to[e] : -1;
 }
 
 /* Validates one UTF-8 sequence whose lead byte is at r->p (>= 0x80) and skips it;
@@ -79,48 +67,6 @@ static enum json_scan_err utf8_seq(struct rd *r, uint32_t *cp)
 }
 
 /* r->p is at the opening quote; skips the whole literal. *escaped: saw a backslash. */
-/* Bytes that can appear in a JSON string as they are and need no further
- * look: printable ASCII other than '"' and '\\'. The hot loops of a scanner
- * that walks megabytes of args are runs of these. */
-static bool plain_byte(uint8_t c)
-{
-    return c >= 0x20 && c < 0x80 && c != '"' && c != '\\';
-}
-
-#ifdef __SSE2__
-/* Bit i set when byte i of v is not plain. As signed bytes, everything >= 0x80
- * is negative, so one "less than 0x20" compare catches control bytes and
- * non-ASCII alike. */
-static inline int stop_mask16(__m128i v)
-{
-    const __m128i quote = _mm_set1_epi8('"'), bslash = _mm_set1_epi8('\\');
-    const __m128i space = _mm_set1_epi8(0x20);
-    __m128i stop = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, quote), _mm_cmpeq_epi8(v, bslash)),
-                                _mm_cmplt_epi8(v, space));
-    return _mm_movemask_epi8(stop);
-}
-#endif
-
-/* End of the run of plain bytes starting at p (never past end). */
-static const uint8_t *plain_run(const uint8_t *p, const uint8_t *end)
-{
-#ifdef __SSE2__
-    while (end - p >= 16) {
-        int m = stop_mask16(_mm_loadu_si128((const __m128i *)(const void *)p));
-        if (m)
-            return p + __builtin_ctz((unsigned)m);
-        p += 16;
-    }
-#endif
-    while (end - p >= 8 && plain_byte(p[0]) && plain_byte(p[1]) && plain_byte(p[2]) &&
-           plain_byte(p[3]) && plain_byte(p[4]) && plain_byte(p[5]) && plain_byte(p[6]) &&
-           plain_byte(p[7]))
-        p += 8;
-    while (p < end && plain_byte(*p))
-        p++;
-    return p;
-}
-
 static enum json_scan_err skip_string(struct rd *r, bool *escaped)
 {
     r->p++; /* the quote, checked by the caller */
@@ -128,7 +74,7 @@ static enum json_scan_err skip_string(struct rd *r, bool *escaped)
     for (;;) {
         /* Fast path: plain printable ASCII. */
         if (r->ok)
-            r->p = plain_run(r->p, r->end);
+            r->p = json_plain_run(r->p, r->end);
         int c = peek(r);
         if (c < 0)
             return JSON_SCAN_ERR_TRUNCATED;
@@ -154,7 +100,7 @@ static enum json_scan_err skip_string(struct rd *r, bool *escaped)
                         return JSON_SCAN_ERR_SYNTAX;
                     r->p++;
                 }
-            } else if (simple_escape(e) < 0) {
+            } else if (json_simple_escape(e) < 0) {
                 return JSON_SCAN_ERR_SYNTAX;
             }
             continue;
@@ -225,33 +171,10 @@ static enum json_scan_err skip_literal(struct rd *r, const char *word)
     return JSON_SCAN_OK;
 }
 
-struct bitstack {
-    uint8_t bits[JSON_SCAN_MAX_DEPTH / 8];
-    size_t depth;
-};
-
-static bool bs_push(struct bitstack *s, bool is_object)
-{
-    if (s->depth >= JSON_SCAN_MAX_DEPTH)
-        return false;
-    size_t i = s->depth++;
-    if (is_object)
-        s->bits[i / 8] = (uint8_t)(s->bits[i / 8] | (1u << (i % 8)));
-    else
-        s->bits[i / 8] = (uint8_t)(s->bits[i / 8] & ~(1u << (i % 8)));
-    return true;
-}
-
-static bool bs_top_is_object(const struct bitstack *s)
-{
-    size_t i = s->depth - 1;
-    return (s->bits[i / 8] >> (i % 8)) & 1u;
-}
-
 /* Skips one complete value of any type starting at r->p (after whitespace).
  * *type gets the type of the outermost value. Iterative: the bit stack holds
  * the nesting. */
-static enum json_scan_err skip_value(struct rd *r, struct bitstack *s, enum json_type *type)
+static enum json_scan_err skip_value(struct rd *r, struct json_bitstack *s, enum json_type *type)
 {
     enum { S_VALUE, S_KEY, S_AFTER } st = S_VALUE;
     bool esc, first = true;
@@ -272,7 +195,7 @@ static enum json_scan_err skip_value(struct rd *r, struct bitstack *s, enum json
             } else if (c == '{' || c == '[') {
                 t = c == '{' ? JSON_T_OBJECT : JSON_T_ARRAY;
                 r->p++;
-                if (!bs_push(s, c == '{'))
+                if (!json_bs_push(s, c == '{'))
                     return JSON_SCAN_ERR_DEPTH;
                 skip_ws(r);
                 int d = peek(r);
@@ -325,8 +248,8 @@ static enum json_scan_err skip_value(struct rd *r, struct bitstack *s, enum json
                 return JSON_SCAN_OK;
             if (c == ',') {
                 r->p++;
-                st = bs_top_is_object(s) ? S_KEY : S_VALUE;
-            } else if (c == (bs_top_is_object(s) ? '}' : ']')) {
+                st = json_bs_top_is_object(s) ? S_KEY : S_VALUE;
+            } else if (c == (json_bs_top_is_object(s) ? '}' : ']')) {
                 r->p++;
                 s->depth--;
             } else {
@@ -354,7 +277,7 @@ enum json_scan_err json_scan_object(const uint8_t *p, size_t len, json_scan_fn f
 {
     struct rd r = rd_make(p, len);
     /* 8 KiB on the stack: a malloc per message showed in the profile. */
-    struct bitstack stack, *s = &stack;
+    struct json_bitstack stack, *s = &stack;
     enum json_scan_err err = JSON_SCAN_OK;
     skip_ws(&r);
     int c = peek(&r);
@@ -389,6 +312,7 @@ enum json_scan_err json_scan_object(const uint8_t *p, size_t len, json_scan_fn f
             goto out;
         }
         const uint8_t *k = r.p;
+        m.quoted = m.val_escaped = false;
         if ((err = skip_string(&r, &m.key_escaped)) != JSON_SCAN_OK)
             goto out;
         m.key = k + 1;
@@ -431,7 +355,7 @@ out:
 enum json_scan_err json_scan_value(const uint8_t *p, size_t len, size_t *err_off)
 {
     struct rd r = rd_make(p, len);
-    struct bitstack s;
+    struct json_bitstack s;
     enum json_type t;
     enum json_scan_err err = skip_value(&r, &s, &t);
     if (err == JSON_SCAN_OK) {
@@ -487,7 +411,7 @@ static enum json_scan_err unescape_one(struct rd *r, uint32_t *cp)
     if (!rd_left(r))
         return JSON_SCAN_ERR_TRUNCATED;
     uint8_t e = rd_u8(r);
-    int simple = simple_escape(e);
+    int simple = json_simple_escape(e);
     if (simple >= 0) {
         *cp = (uint32_t)simple;
         return JSON_SCAN_OK;
@@ -544,7 +468,7 @@ enum json_scan_err json_unescape_prefix(const uint8_t *raw, size_t len, char *ou
         while (!*cut && r.end - r.p >= 16 && cap - n > 16) {
             __m128i v = _mm_loadu_si128((const __m128i *)(const void *)r.p);
             _mm_storeu_si128((__m128i *)(void *)(out + n), v);
-            int m = stop_mask16(v);
+            int m = json_stop_mask16(v);
             if (m) {
                 unsigned k = (unsigned)__builtin_ctz((unsigned)m);
                 r.p += k;
@@ -558,8 +482,8 @@ enum json_scan_err json_unescape_prefix(const uint8_t *raw, size_t len, char *ou
             return JSON_SCAN_ERR_TRUNCATED; /* the copy above ran to the end */
 #endif
         /* A one-letter escape, the commonest stop inside an inner message. */
-        if (rd_left(&r) >= 2 && r.p[0] == '\\' && simple_escape(r.p[1]) >= 0) {
-            char e = (char)simple_escape(r.p[1]);
+        if (rd_left(&r) >= 2 && r.p[0] == '\\' && json_simple_escape(r.p[1]) >= 0) {
+            char e = (char)json_simple_escape(r.p[1]);
             r.p += 2;
             if (!*cut && n + 1 < cap)
                 out[n++] = e;
@@ -568,7 +492,7 @@ enum json_scan_err json_unescape_prefix(const uint8_t *raw, size_t len, char *ou
             continue;
         }
         /* A run of plain ASCII is copied at once (what fits). */
-        const uint8_t *run_end = plain_run(r.p, r.end);
+        const uint8_t *run_end = json_plain_run(r.p, r.end);
         if (run_end != r.p) {
             size_t rl = (size_t)(run_end - r.p);
             size_t room = *cut || n + 1 >= cap ? 0 : cap - 1 - n;

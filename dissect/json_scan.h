@@ -51,6 +51,11 @@ struct json_member {
     enum json_type type;
     const uint8_t *val; /* the raw value; strings include their quotes */
     size_t val_len;
+    /* From json_scan_quoted_object: key and val are spans of the text still
+     * escaped inside the outer string (a string value keeps its \" quotes),
+     * and val_escaped says whether a string value holds escapes of its own.
+     * false (both) from json_scan_object. */
+    bool quoted, val_escaped;
 };
 
 /* Return false to stop the scan early (json_scan_object then returns JSON_SCAN_OK). */
@@ -62,6 +67,21 @@ typedef bool (*json_scan_fn)(void *user, const struct json_member *m);
  * offset where scanning stopped. */
 enum json_scan_err json_scan_object(const uint8_t *p, size_t len, json_scan_fn fn, void *user,
                                     size_t *err_off);
+
+/* The same for an object that is itself the content of a JSON string, read
+ * where it lies instead of unescaped first: oslo.messaging's envelope carries
+ * the message as {"oslo.message": "{\"_msg_id\": \"...\", ...}"}. p[0..len)
+ * starts at that string's opening quote; *consumed gets the length through its
+ * closing quote. Only the common form is handled: ASCII text whose only
+ * escapes are the quotes and backslashes of the inner JSON, keys without
+ * escapes, the inner JSON's own escapes inside its strings. Anything else, and
+ * every error, returns false: the caller then unescapes the string and runs
+ * json_scan_object, which decides the error. When true, json_scan_object on
+ * the unescaped string would have reported the same members (differential
+ * fuzz target tests/fuzz/fuzz_json_quoted.c). fn may return false to stop;
+ * the result is then false too. */
+bool json_scan_quoted_object(const uint8_t *p, size_t len, json_scan_fn fn, void *user,
+                             size_t *consumed);
 
 /* Validates one complete JSON value of any type (the same grammar, iterative). */
 enum json_scan_err json_scan_value(const uint8_t *p, size_t len, size_t *err_off);

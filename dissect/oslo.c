@@ -138,6 +138,7 @@ struct scan_ctx {
     enum json_type envelope_type;
     const uint8_t *failure; /* raw `failure` string literal */
     size_t failure_len;
+    bool bail; /* a quoted scan met what it leaves to the unescaping path */
 };
 
 /* A string-valued key into its buffer; non-strings: numbers keep their text, null is absent. */
@@ -145,7 +146,16 @@ static void take_str(struct scan_ctx *c, const struct json_member *jm, char *dst
                      uint32_t bit)
 {
     bool cut = false;
-    if (jm->type == JSON_T_STRING) {
+    if (jm->type == JSON_T_STRING && jm->quoted) {
+        /* Still inside the envelope's string: a value without escapes of its
+         * own is its bytes between the \" quotes; one with escapes goes the
+         * unescaping way (rare: ids, names and versions are plain). */
+        if (jm->val_escaped) {
+            c->bail = true;
+            return;
+        }
+        cut = !copy_bytes(dst, cap, jm->val + 2, jm->val_len - 4);
+    } else if (jm->type == JSON_T_STRING) {
         if (json_unescape(jm->val, jm->val_len, dst, cap, NULL, &cut) != JSON_SCAN_OK)
             return;
     } else if (jm->type == JSON_T_NUMBER) {
@@ -210,7 +220,9 @@ static bool on_member(void *user, const struct json_member *jm)
     } else if (json_key_is(jm, "failure")) {
         m->have |= OSLO_HAVE_FAILURE;
         m->failure_nonnull = jm->type != JSON_T_NULL;
-        if (jm->type == JSON_T_STRING) {
+        if (jm->type == JSON_T_STRING && jm->quoted)
+            c->bail = true; /* decode_failure reads the unescaped text */
+        else if (jm->type == JSON_T_STRING) {
             c->failure = jm->val;
             c->failure_len = jm->val_len;
         }
@@ -222,7 +234,7 @@ static bool on_member(void *user, const struct json_member *jm)
         take_str(c, jm, m->publisher_id, sizeof(m->publisher_id), OSLO_HAVE_PUBLISHER_ID);
     else if (json_key_is(jm, "message_id"))
         take_str(c, jm, m->message_id, sizeof(m->message_id), OSLO_HAVE_MESSAGE_ID);
-    return true;
+    return !c->bail;
 }
 
 /* Makes room for n bytes (+1) in the decoder's reused buffer. */
@@ -254,13 +266,14 @@ static bool json_ws(uint8_t c)
 
 /* The one layout oslo.messaging's serializer produces (json.dumps of a
  * two-key dict): {"oslo.version": "2.0", "oslo.message": "<escaped message>"}.
- * Recognised byte for byte, the envelope string is unescaped straight into the
- * decoder's buffer; the general path first skips it (one pass over every
- * byte) and then unescapes it (a second). Anything else (other spacing or
- * order, more keys, a bad literal) returns false and goes the general way,
- * so results and errors do not depend on which path ran. */
-static bool envelope_fast(struct oslo_decoder *d, const uint8_t *body, size_t len, char version[16],
-                          size_t *inner_len)
+ * Recognised byte for byte, the message string is read where it lies (or
+ * unescaped straight into the decoder's buffer); the general path first skips
+ * it (one pass over every byte) and then unescapes it (a second). Anything
+ * else (other spacing or order, more keys, a bad literal) goes the general
+ * way, so results and errors do not depend on which path ran.
+ *
+ * envelope_head: the version, and where the message string's opening quote is. */
+static bool envelope_head(const uint8_t *body, size_t len, char version[16], size_t *msg_at)
 {
     static const char head[] = "{\"oslo.version\": \"", mid[] = ", \"oslo.message\": \"";
     const size_t hl = sizeof(head) - 1, ml = sizeof(mid) - 1;
@@ -276,14 +289,15 @@ static bool envelope_fast(struct oslo_decoder *d, const uint8_t *body, size_t le
     i++;
     if (len - i < ml || memcmp(body + i, mid, ml) != 0)
         return false;
-    i += ml - 1; /* at the envelope's opening quote */
-    uint8_t *buf = buf_reserve(d, len - i);
-    size_t used;
-    bool cut;
-    if (!buf || json_unescape_prefix(body + i, len - i, (char *)buf, len - i + 1, inner_len, &cut,
-                                     &used) != JSON_SCAN_OK)
-        return false;
-    i += used;
+    memset(version, 0, 16);
+    memcpy(version, body + v0, vlen);
+    *msg_at = i + ml - 1;
+    return true;
+}
+
+/* After the message string (at i): only the closing brace and whitespace. */
+static bool envelope_tail(const uint8_t *body, size_t len, size_t i)
+{
     while (i < len && json_ws(body[i]))
         i++;
     if (i >= len || body[i] != '}')
@@ -291,9 +305,47 @@ static bool envelope_fast(struct oslo_decoder *d, const uint8_t *body, size_t le
     for (i++; i < len; i++)
         if (!json_ws(body[i]))
             return false;
-    memset(version, 0, 16);
-    memcpy(version, body + v0, vlen);
     return true;
+}
+
+/* The message string unescaped into d->buf (its length in *inner_len). */
+static bool envelope_fast(struct oslo_decoder *d, const uint8_t *body, size_t len, char version[16],
+                          size_t *inner_len)
+{
+    size_t i;
+    if (!envelope_head(body, len, version, &i))
+        return false;
+    uint8_t *buf = buf_reserve(d, len - i);
+    size_t used;
+    bool cut;
+    if (!buf || json_unescape_prefix(body + i, len - i, (char *)buf, len - i + 1, inner_len, &cut,
+                                     &used) != JSON_SCAN_OK)
+        return false;
+    return envelope_tail(body, len, i + used);
+}
+
+/* The message decoded straight out of the envelope's string, nothing copied
+ * but the values the record keeps: the publish leg of every message goes
+ * this way unless bodies were asked for (they need the unescaped text). On
+ * false *out and *c are as they were given (cleared), for the general path. */
+static bool envelope_quoted(const uint8_t *body, size_t len, struct oslo_msg *out,
+                            struct scan_ctx *c)
+{
+    char ver[16];
+    size_t i, used;
+    if (!envelope_head(body, len, ver, &i))
+        return false;
+    *c = (struct scan_ctx){.m = out, .top = false};
+    if (json_scan_quoted_object(body + i, len - i, on_member, c, &used) && !c->bail &&
+        envelope_tail(body, len, i + used)) {
+        memcpy(out->oslo_version, ver, sizeof(ver));
+        out->envelope = true;
+        return true;
+    }
+    memset(out, 0, sizeof(*out));
+    out->kind = OSLO_KIND_OTHER;
+    *c = (struct scan_ctx){.m = out, .top = true};
+    return false;
 }
 
 static const char *strip_remote(char *s)
@@ -621,6 +673,13 @@ enum oslo_err oslo_decode_body(struct oslo_decoder *d, const uint8_t *body, size
     enum oslo_err err = OSLO_OK;
     char ver[16];
     size_t ilen = 0;
+    const uint8_t *msg_text = body;
+    size_t msg_len = len;
+    if (!d->cfg.want_bodies && envelope_quoted(body, len, out, &c)) {
+        out->compressed = inflated != NULL;
+        d->read_in_place++;
+        goto decoded;
+    }
     bool inner = envelope_fast(d, body, len, ver, &ilen); /* unescaped into d->buf */
     if (!inner) {
         err = from_scan(json_scan_object(body, len, on_member, &c, NULL));
@@ -633,8 +692,6 @@ enum oslo_err oslo_decode_body(struct oslo_decoder *d, const uint8_t *body, size
             inner = true;
         }
     }
-    const uint8_t *msg_text = body;
-    size_t msg_len = len;
     if (inner) {
         /* Forget what the outer object said: the inner string is the message. */
         memset(out, 0, sizeof(*out));
@@ -662,6 +719,7 @@ enum oslo_err oslo_decode_body(struct oslo_decoder *d, const uint8_t *body, size
     if (err != OSLO_OK)
         goto out;
 
+decoded:
     classify(out, exchange);
     /* From here to seen_store only the body counts (route reads the exchange). */
     uint64_t unparsed = d->failure_unparsed;

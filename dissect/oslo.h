@@ -123,6 +123,7 @@ struct oslo_decoder {
     uint64_t errors[OSLO_ERR_COUNT];
     uint64_t kinds[OSLO_KIND_COUNT];
     uint64_t decoded, inflated, bodies_failed, failure_unparsed, cut_fields;
+    uint64_t read_in_place; /* envelopes decoded without unescaping the message first */
 };
 
 void oslo_decoder_init(struct oslo_decoder *d, const struct oslo_config *cfg);

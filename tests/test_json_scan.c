@@ -5,7 +5,9 @@
  * types and spans, keys found after a 1 MB value, 50,000-deep nesting
  * handled without recursion, every kind of broken input (truncated,
  * garbage, bad escapes, bad numbers, mismatched brackets, invalid UTF-8)
- * rejected with its reason, and bounded unescaping.
+ * rejected with its reason, and bounded unescaping. The quoted scanner (an
+ * object still escaped inside a JSON string) reports what the plain one
+ * reports on the unescaped text, or declines.
  */
 /* clang-format off */
 #include <setjmp.h>
@@ -363,6 +365,154 @@ static void test_unescape_prefixes(void **state)
     }
 }
 
+/* The text json.dumps writes for the string s (ensure_ascii=False), with its quotes. */
+static char *dumps_string(const char *s)
+{
+    size_t n = strlen(s);
+    char *out = malloc(n * 6 + 3), *o = out;
+    *o++ = '"';
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+        if (*p == '"' || *p == '\\') {
+            *o++ = '\\';
+            *o++ = (char)*p;
+        } else if (*p == '\n') {
+            *o++ = '\\';
+            *o++ = 'n';
+        } else if (*p < 0x20) {
+            o += sprintf(o, "\\u%04x", *p);
+        } else {
+            *o++ = (char)*p;
+        }
+    }
+    *o++ = '"';
+    *o = '\0';
+    return out;
+}
+
+/* Members of a quoted scan, each checked against json_scan_object's on the
+ * unescaped text: same keys, types, and values that unescape to the same bytes. */
+struct pair {
+    struct seen plain;
+    int n;
+    const char *inner; /* the unescaped text */
+    bool escaped[16];
+};
+
+static bool collect_quoted(void *user, const struct json_member *m)
+{
+    struct pair *p = user;
+    assert_true(m->quoted);
+    if (p->n < 16)
+        p->escaped[p->n] = m->val_escaped;
+    if (p->n < 16 && p->n < p->plain.n) {
+        char key[32];
+        snprintf(key, sizeof key, "%.*s", (int)m->key_len, m->key);
+        assert_string_equal(key, p->plain.keys[p->n]);
+        assert_int_equal(m->type, p->plain.types[p->n]);
+        /* The span, put back between quotes and unescaped, is the plain span. */
+        char *wrapped = malloc(m->val_len + 3), got[256];
+        size_t glen;
+        bool cut;
+        wrapped[0] = '"';
+        memcpy(wrapped + 1, m->val, m->val_len);
+        wrapped[m->val_len + 1] = '"';
+        assert_int_equal(json_unescape((const uint8_t *)wrapped, m->val_len + 2, got, sizeof got,
+                                       &glen, &cut),
+                         JSON_SCAN_OK);
+        free(wrapped);
+        assert_false(cut);
+        got[glen < 60 ? glen : 60] = '\0';
+        assert_string_equal(got, p->plain.vals[p->n]);
+    }
+    p->n++;
+    return true;
+}
+
+/* true when the quoted scan took the string; then checks it against the plain way. */
+static bool quoted_agrees(const char *inner, struct pair *p)
+{
+    char *e = dumps_string(inner);
+    size_t elen = strlen(e), used = 0;
+    char *tail = malloc(elen + 8);
+    memcpy(tail, e, elen);
+    memcpy(tail + elen, ", \"x\"}", 7); /* what follows the string in an envelope */
+    memset(p, 0, sizeof *p);
+    p->inner = inner;
+    enum json_scan_err plain = scan(inner, &p->plain);
+    bool took = json_scan_quoted_object((const uint8_t *)tail, elen + 6, collect_quoted, p, &used);
+    if (took) {
+        assert_int_equal(plain, JSON_SCAN_OK);
+        assert_int_equal(p->n, p->plain.n);
+        assert_int_equal(used, elen);
+    }
+    free(tail);
+    free(e);
+    return took;
+}
+
+static void test_quoted_oslo_message(void **state)
+{
+    (void)state;
+    struct pair p;
+    const char *msg = "{\"_msg_id\": \"4f3c2a\", \"_reply_q\": \"reply_1\", \"method\": \"ping\","
+                      " \"args\": {\"note\": \"say \\\"hi\\\" \\\\ caf\\u00e9\\n\", \"n\": [1, -2.5e3,"
+                      " true, false, null, {}, []]}, \"_context_roles\": [\"admin\"],"
+                      " \"_timeout\": 60, \"version\": \"1.0\", \"ending\": true}";
+    assert_true(quoted_agrees(msg, &p));
+    assert_int_equal(p.n, 8);
+    assert_false(p.escaped[0]); /* _msg_id: plain, copied as it lies */
+    assert_false(p.escaped[3]); /* args is an object, not a string */
+    assert_true(quoted_agrees("{}", &p));
+    assert_true(quoted_agrees("  { \"a\" : \"b\\\\\" }  ", &p));
+    assert_int_equal(p.n, 1);
+    assert_true(p.escaped[0]);
+}
+
+static void test_quoted_declines(void **state)
+{
+    (void)state;
+    struct pair p;
+    /* Valid, but not the form read in place: the unescaping path decides. */
+    assert_false(quoted_agrees("{\"a\": \"caf\xc3\xa9\"}", &p)); /* raw non-ASCII */
+    assert_false(quoted_agrees("{\n\"a\": 1}", &p));               /* \n between tokens */
+    assert_false(quoted_agrees("{\"a\\\"b\": 1}", &p));            /* an escaped key */
+    assert_false(quoted_agrees("{\"a\": \"x\ty\"}", &p));          /* a control byte: bad JSON */
+    /* Not valid inner JSON: declined, never accepted. */
+    const char *bad[] = {"{\"a\": tru}", "{\"a\" 1}", "{\"a\": 1,}", "[1]", "{\"a\": 01}",
+                         "{\"a\": \"\\x\"}", "{\"a\": [1}", "{\"a\": 1} x", "{\"a\": -}",
+                         "{\"a\": \"\\u12g4\"}", "{\"a\": 1.}", "{\"a\": 1e}", ""};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+        assert_false(quoted_agrees(bad[i], &p));
+    /* Outer text that is not one whole string: */
+    size_t used;
+    const char *outer[] = {"\"{\\\"a\\\": \\\"x\"}\"",   /* a bare quote inside an inner string */
+                           "\"{\\\"a\\\": 1}",           /* no closing quote */
+                           "\"{\\\"a\\\": 1} \\n\"",     /* an escaped newline after the object */
+                           "{\\\"a\\\": 1}\"",           /* no opening quote */
+                           "\"{\\\"a\\\": \\\"x\\/y\\\"}\"", /* \/ : the outer string's own escape */
+                           "\"{\\\"a\\\": 1}\\\"\""};
+    for (size_t i = 0; i < sizeof outer / sizeof outer[0]; i++)
+        assert_false(json_scan_quoted_object((const uint8_t *)outer[i], strlen(outer[i]), NULL,
+                                             NULL, &used));
+}
+
+/* Every prefix of a quoted message is declined without reading past it (ASan). */
+static void test_quoted_every_prefix(void **state)
+{
+    (void)state;
+    char *e = dumps_string("{\"_msg_id\": \"a\\\"b\", \"x\": [1, {\"y\": \"\\u0041\"}], \"t\": 2.5}");
+    size_t n = strlen(e), used;
+    for (size_t i = 0; i < n; i++) {
+        uint8_t *cut = malloc(i ? i : 1);
+        memcpy(cut, e, i);
+        assert_false(json_scan_quoted_object(cut, i, NULL, NULL, &used));
+        free(cut);
+    }
+    assert_true(json_scan_quoted_object((const uint8_t *)e, n, NULL, NULL, &used));
+    assert_int_equal(used, n);
+    free(e);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -371,6 +521,8 @@ int main(void)
         cmocka_unit_test(test_deep_nesting), cmocka_unit_test(test_unescape),
         cmocka_unit_test(test_escaped_key),  cmocka_unit_test(test_number),
         cmocka_unit_test(test_every_prefix), cmocka_unit_test(test_unescape_prefixes),
+        cmocka_unit_test(test_quoted_oslo_message), cmocka_unit_test(test_quoted_declines),
+        cmocka_unit_test(test_quoted_every_prefix),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

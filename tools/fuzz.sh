@@ -3,7 +3,7 @@
 #
 #   bash tools/fuzz.sh [TARGET|all] [SECONDS]     default: all, 15 s each
 #
-# TARGET is fuzz_amqp_stream, fuzz_amqp_table, fuzz_oslo, fuzz_pcap, fuzz_tls or
+# TARGET is fuzz_amqp_stream, fuzz_amqp_table, fuzz_oslo, fuzz_json_quoted, fuzz_pcap, fuzz_tls or
 # fuzz_display_filter (the "fuzz_" may be left out). Builds build/fuzz with clang (OSLOTRACE_FUZZ=ON),
 # cuts seeds from pcaps/ once (tests/fuzz/make_seeds.py), and keeps each
 # target's growing corpus in $FUZZ_WORK/corpus/TARGET (default build/fuzz, not
@@ -22,7 +22,7 @@ SECONDS_EACH=${2:-15}
 BUILD=${FUZZ_BUILD:-$SRC/build/fuzz}
 WORK=${FUZZ_WORK:-$BUILD}
 JOBS=${FUZZ_JOBS:-0}
-ALL="fuzz_amqp_stream fuzz_amqp_table fuzz_oslo fuzz_pcap fuzz_tls fuzz_display_filter"
+ALL="fuzz_amqp_stream fuzz_amqp_table fuzz_oslo fuzz_json_quoted fuzz_pcap fuzz_tls fuzz_display_filter"
 
 if ! command -v clang >/dev/null; then
     echo "fuzz.sh: clang is needed for libFuzzer" >&2
@@ -42,7 +42,7 @@ cat "$SRC"/tests/fuzz/dict/*.dict > "$BUILD/all.dict"
 
 dict_for() {
     case $1 in
-        fuzz_oslo) echo "$SRC/tests/fuzz/dict/oslo.dict" ;;
+        fuzz_oslo | fuzz_json_quoted) echo "$SRC/tests/fuzz/dict/oslo.dict" ;;
         fuzz_display_filter) echo "$SRC/tests/fuzz/dict/display_filter.dict" ;;
         fuzz_pcap) echo "$BUILD/all.dict" ;;
         *) echo "$SRC/tests/fuzz/dict/amqp.dict" ;;

@@ -8,6 +8,7 @@ writes OUTDIR/<target>/<name> for each target:
                     format), in pieces of at most 32 KiB
   fuzz_amqp_table   the field tables found on the wire: connection.start /
                     start-ok properties and content-header `headers`
+  fuzz_json_quoted  oslo envelope message strings, escaped and not
   fuzz_oslo         windows of consecutive oslo messages (publish and deliver
                     legs of calls and replies) in the harness's record format
   fuzz_tls          per TLS connection of a capture with a NAME.keys key log:
@@ -16,6 +17,7 @@ writes OUTDIR/<target>/<name> for each target:
                     few slices from its middle (editcap, so pcapng stays pcapng)
 Deterministic: the same captures give the same seeds."""
 import hashlib
+import json
 import os
 import struct
 import subprocess
@@ -271,6 +273,26 @@ def oslo_seeds(outdir, msgs, limit=60):
             put(outdir, "fuzz_oslo", bytes(rec))
 
 
+def quoted_seeds(outdir, msgs, limit=40):
+    """Envelope message strings for fuzz_json_quoted: the inner JSON (mode 0,
+    the harness escapes it) and the escaped text as it lies (mode 1)."""
+    marker = b'"oslo.message": "'
+    bodies = [m["body"] for m in msgs if marker in m.get("body", b"")]
+    step = max(1, len(bodies) // limit)
+    for body in bodies[::step]:
+        at = body.index(marker) + len(marker)
+        end = body.rfind(b'"')
+        if end <= at:
+            continue
+        escaped = body[at:end]
+        put(outdir, "fuzz_json_quoted", b"\x01" + escaped + b'"')
+        try:
+            inner = json.loads(b'"' + escaped + b'"').encode()
+        except ValueError:
+            continue
+        put(outdir, "fuzz_json_quoted", b"\x00" + inner)
+
+
 def pcap_seeds(outdir, path):
     """A few small captures per input: the first 30 packets and two slices of 20."""
     tmp = os.path.join(outdir, ".slice")
@@ -304,7 +326,9 @@ def main():
         stream_seeds(outdir, flows)
         for t in tables_of(flows):
             put(outdir, "fuzz_amqp_table", b"\x00" + t)
-        oslo_seeds(outdir, messages_of(flows))
+        msgs = messages_of(flows)
+        oslo_seeds(outdir, msgs)
+        quoted_seeds(outdir, msgs)
         tls_seeds(outdir, path)
     for t in sorted(os.listdir(outdir)):
         print("%s: %d seeds" % (t, len(os.listdir(os.path.join(outdir, t)))))
