@@ -135,7 +135,7 @@ fi
 # ---- 2. replay ladder ----
 FILTER="tcp port 5672 and (tcp[tcpflags] & tcp-rst) == 0"
 if has_part replay; then
-offline_ops=$("$BIN" -q -r "$REPLAY" -j | wc -l)
+offline_ops=$("$BIN" -r "$REPLAY" -j 2>/dev/null | wc -l)
 npk=$(capinfos -c -M "$REPLAY" 2>/dev/null | awk -F': *' '/Number of packets/ {print $2}')
 echo "Replay of $(basename "$REPLAY") ($npk packets, $(( $(stat -c %s "$REPLAY") / 1000000 )) MB,"
 echo "$offline_ops operations when read offline) with tcpreplay on lo, default 8 MiB kernel buffer:"
@@ -177,7 +177,7 @@ ops_ladder() {
     local src=$1 npk=$2 ladder=$3 f="$WORK/ops-slice.pcap"
     editcap -F pcap -r "$src" "$f" "1-$npk" 2>/dev/null
     local want
-    want=$("$BIN" -q -r "$f" -f "$FILTER" -j | wc -l)
+    want=$("$BIN" -r "$f" -f "$FILTER" -j 2>/dev/null | wc -l)
     echo "$(basename "$src"), its first $npk packets ($(( $(stat -c %s "$f") / 1000000 )) MB, $want operations"
     echo "when read offline):"
     echo
