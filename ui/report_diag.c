@@ -248,23 +248,35 @@ void report_diag_add_broker_event(struct report_diag *d, const struct amqp_broke
         r->process[0] = '\0';
 }
 
+/* Both per-process tables (proc_row, conn_row) are shown the same way: the
+ * n rows in use (each size bytes from table) sorted by cmp, then the
+ * "(other)" row that took the rest, when given (NULL: it took nothing).
+ * out gets pointers into the table, the comparator sees two of them. */
+static size_t rows_sorted(const void *table, size_t size, size_t n,
+                          int (*cmp)(const void *, const void *), const void *other,
+                          const void **out)
+{
+    const unsigned char *row = table;
+    for (size_t i = 0; i < n; i++)
+        out[i] = row + i * size;
+    qsort(out, n, sizeof *out, cmp);
+    if (other)
+        out[n++] = other;
+    return n;
+}
+
 static int name_cmp(const void *a, const void *b)
 {
-    return strcmp((*(const struct proc_row *const *)a)->name,
-                  (*(const struct proc_row *const *)b)->name);
+    const struct proc_row *x = *(const void *const *)a, *y = *(const void *const *)b;
+    return strcmp(x->name, y->name);
 }
 
 /* The rows in use, by name, "(other)" last when used. */
-static size_t sorted(const struct report_diag *d, const struct proc_row **out)
+static size_t procs_sorted(const struct report_diag *d, const void **out)
 {
-    size_t n = 0;
-    for (size_t i = 0; i < d->nrows; i++)
-        out[n++] = &d->rows[i];
-    qsort(out, n, sizeof *out, name_cmp);
     const struct proc_row *o = &d->rows[REPORT_DIAG_PROCESSES];
-    if (o->made || o->served)
-        out[n++] = o;
-    return n;
+    return rows_sorted(d->rows, sizeof d->rows[0], d->nrows, name_cmp,
+                       o->made || o->served ? o : NULL, out);
 }
 
 static void fmt_ms(double ms, char *buf, size_t len)
@@ -322,26 +334,21 @@ static void text_broker(FILE *out, const struct report_diag *d)
 
 static int conn_cmp(const void *a, const void *b)
 {
-    return strcmp((*(const struct conn_row *const *)a)->process,
-                  (*(const struct conn_row *const *)b)->process);
+    const struct conn_row *x = *(const void *const *)a, *y = *(const void *const *)b;
+    return strcmp(x->process, y->process);
 }
 
 /* The churn/confirm rows in use, by process, "(other)" last when used. */
-static size_t conns_sorted(const struct report_diag *d, const struct conn_row **out)
+static size_t conns_sorted(const struct report_diag *d, const void **out)
 {
-    size_t n = 0;
-    for (size_t i = 0; i < d->nconns; i++)
-        out[n++] = &d->conns[i];
-    qsort(out, n, sizeof *out, conn_cmp);
     const struct conn_row *o = &d->conns[REPORT_DIAG_PROCESSES];
-    if (o->minutes || o->connections_confirming)
-        out[n++] = o;
-    return n;
+    return rows_sorted(d->conns, sizeof d->conns[0], d->nconns, conn_cmp,
+                       o->minutes || o->connections_confirming ? o : NULL, out);
 }
 
 static void text_conns(FILE *out, const struct report_diag *d)
 {
-    const struct conn_row *rows[REPORT_DIAG_PROCESSES + 1];
+    const void *rows[REPORT_DIAG_PROCESSES + 1];
     size_t n = conns_sorted(d, rows);
     bool head = false;
     for (size_t i = 0; i < n; i++) {
@@ -434,8 +441,8 @@ void report_diag_text(FILE *out, const struct report_diag *d, const struct stats
         }
         fputc('\n', out);
     }
-    const struct proc_row *rows[REPORT_DIAG_PROCESSES + 1];
-    size_t np = sorted(d, rows);
+    const void *rows[REPORT_DIAG_PROCESSES + 1];
+    size_t np = procs_sorted(d, rows);
     fprintf(out, "\nProcesses (client: calls made; server: calls served)\n");
     for (size_t i = 0; i < np; i++) {
         const struct proc_row *p = rows[i];
@@ -499,7 +506,7 @@ static json_t *ms3(const struct hist *h)
 static json_t *conns_json(const struct report_diag *d, bool churn)
 {
     json_t *a = json_array();
-    const struct conn_row *rows[REPORT_DIAG_PROCESSES + 1];
+    const void *rows[REPORT_DIAG_PROCESSES + 1];
     size_t n = conns_sorted(d, rows);
     for (size_t i = 0; i < n; i++) {
         const struct conn_row *r = rows[i];
@@ -559,8 +566,8 @@ json_t *report_diag_json(const struct report_diag *d, const struct stats *s)
                                "server_ms", p50_p99(&r->server_time)));
     }
     json_t *procs = json_array();
-    const struct proc_row *rows[REPORT_DIAG_PROCESSES + 1];
-    size_t np = sorted(d, rows);
+    const void *rows[REPORT_DIAG_PROCESSES + 1];
+    size_t np = procs_sorted(d, rows);
     for (size_t i = 0; i < np; i++) {
         const struct proc_row *p = rows[i];
         json_array_append_new(

@@ -61,6 +61,12 @@ def truth(path):
         return [json.loads(line) for line in f if line.strip()]
 
 
+def capture_ops(name):
+    """pcaps/<name>.pcap and its truth's operations that are in the capture."""
+    path = os.path.join(PCAPS, name + ".pcap")
+    return path, [t for t in truth(os.path.join(PCAPS, name + ".truth.jsonl")) if t.get("in_capture", True)]
+
+
 def meta(name):
     path = os.path.join(PCAPS, name + ".meta.json")
     if os.path.exists(path):

@@ -5,13 +5,16 @@ machine, and stopped by its pid whatever happens.
 
     with PrivateBroker("live") as b:   # b.port, b.env, b.dir
         ...
+
+run_lab_scenario() is the whole set-up of a test that checks one of
+tools/lab's scenario scripts (which capture themselves) against its truth.
 """
 import os
 import shutil
 import subprocess
 import tempfile
 
-from common import SRC, free_port, skip
+from common import BIN, SRC, Checker, free_port, skip
 
 BROKER_SH = os.path.join(SRC, "tools", "lab", "broker.sh")
 
@@ -55,3 +58,28 @@ class PrivateBroker:
                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         shutil.rmtree(self.dir, ignore_errors=True)
         return False
+
+
+def run_lab_scenario(name, script, timeout, check):
+    """Runs tools/lab/<script> --port P --out DIR on a PrivateBroker(name),
+    DIR private to this run, where the script leaves its capture(s) and truth
+    file; then check(checker, DIR) and Checker.finish() (exits). The directory
+    is kept for a look when a check failed, else removed. Skips (77) where the
+    lab cannot run or the binary is missing."""
+    require_live_lab(("pika", "oslo_messaging"))
+    if not os.path.exists(BIN):
+        skip("no binary at " + BIN)
+    c = Checker(name)
+    out = tempfile.mkdtemp(prefix="oslotrace-%s-out-" % name)
+    try:
+        with PrivateBroker(name) as broker:
+            subprocess.run(["/usr/bin/python3", os.path.join(SRC, "tools", "lab", script),
+                            "--port", str(broker.port), "--out", out],
+                           check=True, timeout=timeout, stdout=subprocess.DEVNULL)
+        check(c, out)
+    finally:
+        if c.failures:
+            print("kept the capture and truth in", out)
+        else:
+            shutil.rmtree(out, ignore_errors=True)
+    c.finish()

@@ -10,34 +10,19 @@ deliveries its fanout consumers counted per _unique_id. Skipped (77) where the
 lab cannot run (not root, no rabbitmq-server, no pika or oslo.messaging)."""
 import json
 import os
-import subprocess
-import sys
-import tempfile
 
-from common import BIN, SRC, Checker, ndjson, run, skip
-from lab_broker import PrivateBroker, require_live_lab
-
-LAB = os.path.join(SRC, "tools", "lab", "broker_events.py")
+from common import ndjson, run
+from lab_broker import run_lab_scenario
 
 
 def main():
-    require_live_lab(("pika", "oslo_messaging"))
-    if not os.path.exists(BIN):
-        skip("no binary at " + BIN)
-    c = Checker("broker_events")
-    out = tempfile.mkdtemp(prefix="oslotrace-be-")
-    try:
-        with PrivateBroker("broker-events") as broker:
-            subprocess.run(["/usr/bin/python3", LAB, "--port", str(broker.port), "--out", out],
-                           check=True, timeout=300, stdout=subprocess.DEVNULL)
-        check(c, os.path.join(out, "broker-events.pcap"),
-              json.load(open(os.path.join(out, "broker-events.truth.json"))))
-    finally:
-        if c.failures:
-            print("kept the capture and truth in", out)
-        else:
-            subprocess.run(["rm", "-rf", out])
-    c.finish()
+    run_lab_scenario("broker-events", "broker_events.py", 300, check_run)
+
+
+def check_run(c, out):
+    with open(os.path.join(out, "broker-events.truth.json")) as f:
+        truth = json.load(f)
+    check(c, os.path.join(out, "broker-events.pcap"), truth)
 
 
 def check(c, pcap, truth):

@@ -20,35 +20,19 @@ Skipped (77) where the lab cannot run (not root, no rabbitmq-server, no pika
 or oslo.messaging)."""
 import json
 import os
-import subprocess
-import tempfile
 
-from common import BIN, SRC, Checker, ndjson, run, skip
-from lab_broker import PrivateBroker, require_live_lab
-
-LAB = os.path.join(SRC, "tools", "lab", "layout2024.py")
+from common import ndjson, run
+from lab_broker import run_lab_scenario
 
 
 def main():
-    require_live_lab(("pika", "oslo_messaging"))
-    if not os.path.exists(BIN):
-        skip("no binary at " + BIN)
-    c = Checker("layout2024")
-    out = tempfile.mkdtemp(prefix="oslotrace-l24-")
-    try:
-        with PrivateBroker("layout2024") as broker:
-            subprocess.run(["/usr/bin/python3", LAB, "--port", str(broker.port), "--out", out],
-                           check=True, timeout=400, stdout=subprocess.DEVNULL)
-        with open(os.path.join(out, "layout2024.truth.json")) as f:
-            truth = json.load(f)
-        check(c, os.path.join(out, "layout2024.pcap"),
-              os.path.join(out, "layout2024-midstart.pcap"), truth)
-    finally:
-        if c.failures:
-            print("kept the captures and truth in", out)
-        else:
-            subprocess.run(["rm", "-rf", out])
-    c.finish()
+    run_lab_scenario("layout2024", "layout2024.py", 400, check_run)
+
+
+def check_run(c, out):
+    with open(os.path.join(out, "layout2024.truth.json")) as f:
+        truth = json.load(f)
+    check(c, os.path.join(out, "layout2024.pcap"), os.path.join(out, "layout2024-midstart.pcap"), truth)
 
 
 def check(c, pcap, midstart, truth):

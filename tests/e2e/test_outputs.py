@@ -11,7 +11,7 @@ import sys
 import tempfile
 from collections import Counter
 
-from common import BIN, Checker, PCAPS, SKIP, TOKEN_MARKER, ndjson, run, truth
+from common import BIN, Checker, PCAPS, SKIP, TOKEN_MARKER, capture_ops, ndjson, run
 
 TYPES = {"call": "call", "cast": "cast", "fanout_cast": "fanout", "notification": "notification"}
 STATUS = {"result": "ok", "remote_error": "error", "timeout": "timeout", "sent": "ok"}
@@ -27,14 +27,9 @@ def rkey(r):
         r.get("message_id") if r["type"] == "notification" else r.get("unique_id"))
 
 
-def load(name):
-    path = os.path.join(PCAPS, name + ".pcap")
-    return path, [t for t in truth(os.path.join(PCAPS, name + ".truth.jsonl")) if t.get("in_capture", True)]
-
-
 def check_filters(c):
-    path, tr = load("errors")
-    basic, btr = load("basic")
+    path, tr = capture_ops("errors")
+    basic, btr = capture_ops("basic")
     cases = [
         (path, tr, ["--topic", "compute"], lambda t: t["topic"] == "compute"),
         (path, tr, ["--topic", "comp*"], lambda t: t["topic"].startswith("comp")),
@@ -70,7 +65,7 @@ def check_filters(c):
 
 def check_report(c):
     for name in ("basic", "errors", "notifications", "concurrency"):
-        path, tr = load(name)
+        path, tr = capture_ops(name)
         p = run(["-q", "-r", path, "--report", "-j"])
         doc = json.loads(p.stdout)  # one document, or this raises
         per_topic = Counter(t["topic"] for t in tr)
@@ -103,7 +98,7 @@ def check_report(c):
 
 
 def check_write(c):
-    path, tr = load("errors")
+    path, tr = capture_ops("errors")
     with tempfile.TemporaryDirectory() as d:
         out = os.path.join(d, "compute.pcap")
         run(["-q", "-r", path, "--topic", "compute", "-w", out])
@@ -125,7 +120,7 @@ def check_write(c):
 
 def check_text(c):
     for name in ("basic", "errors", "notifications"):
-        path, tr = load(name)
+        path, tr = capture_ops(name)
         out = run(["-r", path]).stdout.decode()
         lines = out.splitlines()
         c.check(len(lines) == len(tr), "%s: %d text lines for %d operations" % (name, len(lines), len(tr)))

@@ -17,7 +17,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from common import BIN, Checker, PCAPS, SKIP, truth  # noqa: E402
-from tui_driver import PROMPT, TuiSession, rows, tmux_available  # noqa: E402
+from tui_driver import PROMPT, TuiSession, at_end, require_tmux, rows  # noqa: E402
 
 
 def find_capture():
@@ -53,10 +53,6 @@ def list_rows(screen):
 def title_counts(screen):
     m = re.search(r"(\d+)/(\d+)", rows(screen)[0])
     return (int(m.group(1)), int(m.group(2))) if m else (None, None)
-
-
-def at_end(s):
-    return "(end)" in s or "end of capture" in s
 
 
 def check_calls_and_filter(c, t, ops, by_topic):
@@ -214,19 +210,14 @@ def check_resize(c, t, by_topic):
 
 
 def wait_exit(c, t, how):
-    # the typed command line holds "TUI-EXIT=$?": wait for the digits
-    s = t.wait_for(lambda x: re.search(r"TUI-EXIT=\d+", x), 30, "oslotrace to exit after " + how)
-    m = re.search(r"TUI-EXIT=(\d+)", s)
-    c.check(m and m.group(1) == "0", "%s: exit status 0 (%s)" % (how, m and m.group(1)))
+    s = t.wait_exit(how, timeout=30)
     c.check(not t.alternate_on(), "%s: the alternate screen is off" % how)
     c.check(rows(s)[-1].startswith(PROMPT.strip()) or PROMPT.strip() in rows(s)[-1],
             "%s: the shell prompt is back: %r" % (how, rows(s)[-3:]))
 
 
 def main():
-    if not tmux_available():
-        print("SKIP: tmux is not installed")
-        sys.exit(SKIP)
+    require_tmux()
     pcap, truth_path = find_capture()
     if not pcap:
         print("SKIP: no basic.pcap with its truth file")
@@ -243,10 +234,8 @@ def main():
             durations[r["topic"]].append((r["t_end"] - r["t_start"]) * 1000.0)
             truth_by_msg[r["msg_id"]] = r
 
-    pidfile = tempfile.mktemp(prefix="oslotrace-tui-pid-")
-    t = TuiSession(c, "offline")
-    try:
-        t.start(["-r", pcap], pidfile)
+    with TuiSession(c, "offline") as t:
+        t.start(["-r", pcap])
         check_calls_and_filter(c, t, ops, by_topic)
         msg_id = check_detail(c, t, truth_by_msg)
         check_write(c, t, msg_id)
@@ -258,22 +247,15 @@ def main():
 
         # SIGTERM (main's handler only sets a flag: the loop must restore the terminal)
         t.keys("clear", "Enter")
-        t.start(["-r", pcap], pidfile)
-        t.wait_for(at_end, 60, "the second run")
-        with open(pidfile) as f:
-            os.kill(int(f.read().strip()), signal.SIGTERM)
+        t.read_capture(pcap)
+        os.kill(t.pid(), signal.SIGTERM)
         wait_exit(c, t, "SIGTERM")
 
         # Ctrl-C from the keyboard is SIGINT through the terminal
         t.keys("clear", "Enter")
-        t.start(["-r", pcap], pidfile)
-        t.wait_for(at_end, 60, "the third run")
+        t.read_capture(pcap)
         t.keys("C-c")
         wait_exit(c, t, "Ctrl-C")
-    finally:
-        t.close()
-        if os.path.exists(pidfile):
-            os.unlink(pidfile)
     c.check(t.screens > 10, "screens were captured (%d)" % t.screens)
     c.finish()
 

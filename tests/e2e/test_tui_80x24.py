@@ -11,11 +11,10 @@ import collections
 import os
 import re
 import sys
-import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from common import PCAPS, Checker, skip, truth  # noqa: E402
-from tui_driver import TuiSession, rows, tmux_available  # noqa: E402
+from common import Checker, capture_ops  # noqa: E402
+from tui_driver import TuiSession, require_tmux, rows  # noqa: E402
 
 MARKS = "\u25bc\u25b2v^"
 
@@ -215,26 +214,16 @@ def check_detail_wrap(c, t, tr):
 
 
 def main():
-    if not tmux_available():
-        skip("tmux is not installed")
-    pcap = os.path.join(PCAPS, "errors.pcap")
-    tr = [r for r in truth(os.path.join(PCAPS, "errors.truth.jsonl")) if r.get("in_capture", True)]
+    require_tmux()
+    pcap, tr = capture_ops("errors")
     c = Checker("tui_80x24")
-    pidfile = tempfile.mktemp(prefix="oslotrace-tui-80x24-pid-")
-    t = TuiSession(c, "80x24", 80, 24)
-    try:
-        t.start(["-r", pcap], pidfile)
-        t.wait_for(lambda x: "(end)" in x, 60, "the end of the capture")
+    with TuiSession(c, "80x24", 80, 24) as t:
+        t.read_capture(pcap)
         check_topics(c, t, tr)
         check_calls_sort(c, t, tr)
         check_find(c, t, tr)
         check_detail_wrap(c, t, tr)
-        t.keys("q")
-        t.wait_for(lambda x: "TUI-EXIT=0" in x, 20, "the TUI to quit")
-    finally:
-        t.close()
-        if os.path.exists(pidfile):
-            os.unlink(pidfile)
+        t.quit()
     c.finish()
 
 

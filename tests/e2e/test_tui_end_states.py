@@ -13,9 +13,9 @@ import sys
 import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from common import PCAPS, Checker, run, skip  # noqa: E402
+from common import PCAPS, Checker, run  # noqa: E402
 from pcapgen import tcp_conversation, write_pcap  # noqa: E402
-from tui_driver import TuiSession, rows, tmux_available  # noqa: E402
+from tui_driver import TuiSession, require_tmux, rows  # noqa: E402
 
 
 def joined(screen):
@@ -28,18 +28,11 @@ def whole(text, screen):
     return "".join(text.split()) in joined(screen)
 
 
-def exit_code(screen):
-    m = re.findall(r"TUI-EXIT=(\d+)", screen)
-    return int(m[-1]) if m else None
-
-
 def main():
-    if not tmux_available():
-        skip("tmux is not installed")
+    require_tmux()
     c = Checker("tui_end_states")
     tmp = tempfile.mkdtemp(prefix="oslotrace-tui-end-")
     t = TuiSession(c, "end", 80, 24)
-    pidfile = os.path.join(tmp, "pid")
     try:
         # 1. TCP without AMQP: the batch run's sentence, in the Calls view
         http = os.path.join(tmp, "http.pcap")
@@ -49,16 +42,14 @@ def main():
         said = p.stderr.decode().strip().splitlines()[0]
         c.check(p.returncode == 0 and "no AMQP at all" in said, "batch run: %r" % said)
         sentence = said.replace("oslotrace: ", "", 1)
-        t.start(["-r", http], pidfile)
+        t.start(["-r", http])
         s = t.wait_for(lambda x: "no AMQP" in x, 20, "the empty-run note")
         c.check(whole(sentence, s), "the TUI says %r whole:\n%s" % (sentence, s))
         c.check("(no operations yet)" not in s, "not just '(no operations yet)'")
         t.keys("3")
         s = t.wait_for(lambda x: "no AMQP" in x, 10, "the note in Topics")
         c.check(whole(sentence, s), "Topics says it too")
-        t.keys("q")
-        s = t.wait_for(lambda x: exit_code(x) is not None, 20, "exit")
-        c.check(exit_code(s) == 0, "exit 0 on an input without operations")
+        t.quit()  # exit 0 on an input without operations
 
         # 2. a capture cut mid-packet: a warning, exit 0, the operations before the cut
         src = os.path.join(PCAPS, "basic.pcap")
@@ -74,16 +65,14 @@ def main():
         msg = err.replace("oslotrace: warning: ", "", 1)
         c.check(len("warning: " + msg) > 78, "the message is longer than the screen (%d)" % len(msg))
         t.keys("clear", "Enter")
-        t.start(["-r", cut], pidfile)
+        t.start(["-r", cut])
         s = t.wait_for(lambda x: "(end)" in x or "truncated" in x, 30, "the end of the cut file")
         s = t.wait_for(lambda x: "warning" in x, 10, "the warning")
         c.check(whole("warning: " + msg, s), "the warning whole on screen %r:\n%s" % (msg, s))
         m = re.search(r"(\d+)/(\d+)", rows(s)[0])
         c.check(m and int(m.group(2)) == batch_ops,
                 "the TUI holds %s ops, the batch run printed %d" % (m and m.group(2), batch_ops))
-        t.keys("q")
-        s = t.wait_for(lambda x: exit_code(x) is not None, 20, "the TUI to end")
-        c.check(exit_code(s) == 0, "exit 0 like the batch run:\n" + s)
+        s = t.quit()  # exit 0 like the batch run
         c.check(whole("oslotrace: warning: " + msg, s), "the warning on stderr after the TUI")
 
         # 3. cut before the first packet: an error, exit 1, in both
@@ -94,20 +83,17 @@ def main():
         err = p.stderr.decode().strip()
         c.check(p.returncode == 1, "batch run on a cut header: exit %d %r" % (p.returncode, err))
         t.keys("clear", "Enter")
-        t.start(["-r", empty], pidfile)
+        t.start(["-r", empty])
         s = t.wait_for(lambda x: "ERROR" in x, 30, "the error")
         c.check(whole("ERROR: " + err.replace("oslotrace: ", "", 1), s),
                 "the whole message %r on screen:\n%s" % (err, s))
-        t.keys("q")
-        s = t.wait_for(lambda x: exit_code(x) is not None, 20, "the TUI to end")
-        c.check(exit_code(s) == 1, "exit 1 like the batch run:\n" + s)
+        s = t.quit(1)  # exit 1 like the batch run
         c.check(whole(err, s), "the whole message %r on stderr after the TUI" % err)
 
         # 4. (point 15) a call without a reply says why in its Detail; ok rows are green
         errors = os.path.join(PCAPS, "errors.pcap")
         t.keys("clear", "Enter")
-        t.start(["-r", errors], pidfile)
-        t.wait_for(lambda x: "(end)" in x, 30, "errors.pcap read")
+        t.read_capture(errors, 30)
         colored = t.tmux("capture-pane", "-p", "-e", "-t", t.name)
         ok_rows = [l for l in colored.splitlines() if re.search(r" ok +\d", re.sub(r"\x1b\[[0-9;]*m", "", l))]
         c.check(ok_rows and all("\x1b[32m" in l or "\x1b[38;5;2m" in l for l in ok_rows),
@@ -129,8 +115,7 @@ def main():
             c.check(whole(why, s) and "(not captured)" not in s,
                     "%s: the Result says %r:\n%s" % (expr, why, s))
             t.keys("Escape")
-        t.keys("q")
-        t.wait_for(lambda x: exit_code(x) is not None, 20, "the TUI to end")
+        t.quit()
     finally:
         t.close()
         shutil.rmtree(tmp, ignore_errors=True)

@@ -6,11 +6,10 @@ a bad line says what and where and leaves the filter as it was."""
 import os
 import re
 import sys
-import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from common import PCAPS, Checker, ndjson, skip, truth  # noqa: E402
-from tui_driver import TuiSession, rows, tmux_available  # noqa: E402
+from common import Checker, capture_ops, ndjson  # noqa: E402
+from tui_driver import TuiSession, require_tmux, rows  # noqa: E402
 
 
 def title_counts(screen):
@@ -25,10 +24,8 @@ def set_filter(t, expr):
 
 
 def main():
-    if not tmux_available():
-        skip("tmux is not installed")
-    pcap = os.path.join(PCAPS, "errors.pcap")
-    tr = [r for r in truth(os.path.join(PCAPS, "errors.truth.jsonl")) if r.get("in_capture", True)]
+    require_tmux()
+    pcap, tr = capture_ops("errors")
     calls = [r for r in tr if r["kind"] == "call"]
     c = Checker("tui_filter")
     cases = [
@@ -44,11 +41,8 @@ def main():
     fast = len(ndjson(["-r", pcap, "-j", "-Y", "latency<2"]))
     c.check(0 < fast < len(tr), "-Y latency<2 selects some operations (%d of %d)" % (fast, len(tr)))
 
-    pidfile = tempfile.mktemp(prefix="oslotrace-tui-filter-pid-")
-    t = TuiSession(c, "filter", 132, 40)
-    try:
-        t.start(["-r", pcap], pidfile)
-        s = t.wait_for(lambda x: "(end)" in x, 60, "the end of the capture")
+    with TuiSession(c, "filter", 132, 40) as t:
+        s = t.read_capture(pcap)
         _, total = title_counts(s)
         c.check(total == len(tr), "the TUI holds %s ops, truth %d" % (total, len(tr)))
         for expr, want in cases:
@@ -75,12 +69,7 @@ def main():
         s = t.wait_for(lambda x: "filter cleared" in x, 10, "the filter cleared")
         shown, total = title_counts(s)
         c.check(shown == total == len(tr), "an empty line clears the filter: %s/%s" % (shown, total))
-        t.keys("q")
-        t.wait_for(lambda x: "TUI-EXIT=0" in x, 20, "the TUI to quit")
-    finally:
-        t.close()
-        if os.path.exists(pidfile):
-            os.unlink(pidfile)
+        t.quit()
     c.finish()
 
 

@@ -9,12 +9,11 @@ opens the view from another one."""
 import os
 import re
 import sys
-import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from common import Checker, PCAPS, SKIP, truth  # noqa: E402
 from test_flows import RANK, STATUS, truth_flows  # noqa: E402
-from tui_driver import TuiSession, rows, tmux_available  # noqa: E402
+from tui_driver import TuiSession, require_tmux, rows  # noqa: E402
 
 LIST_ROW = re.compile(r"^(\d\d:\d\d:\d\d\.\d{6})\s+(\S+)\s+(\w+)\s+(\d+)\s+(\d+)\s")
 
@@ -69,9 +68,7 @@ def check_ladder(c, t, fl, width):
 
 
 def main():
-    if not tmux_available():
-        print("SKIP: tmux is not installed")
-        sys.exit(SKIP)
+    require_tmux()
     pcap = os.path.join(PCAPS, "chain.pcap")
     tpath = os.path.join(PCAPS, "chain.truth.jsonl")
     if not os.path.exists(tpath):
@@ -82,11 +79,8 @@ def main():
     boot = max(flows, key=len)
     migrate = next(fl for fl in flows if worst(fl) == "timeout")
     c = Checker("tui_flows")
-    pidfile = tempfile.mktemp(prefix="oslotrace-tui-flows-pid-")
-    t = TuiSession(c, "flows", width=200, height=50)
-    try:
-        t.start(["-r", pcap], pidfile)
-        t.wait_for(lambda x: "(end)" in x or "end of capture" in x, 60, "the end of the capture")
+    with TuiSession(c, "flows", width=200, height=50) as t:
+        t.read_capture(pcap)
         t.keys("5")
         s = check_list(c, t, flows, 200)
         c.check("5 Flows" in rows(s)[0], "the title bar names the Flows view")
@@ -122,12 +116,7 @@ def main():
         s = t.wait_for(lambda x: "#1 call" in x, 10, "the ladder's first leg after PgUp")
         t.keys("Escape")
         t.wait_for(lambda x: len(list_rows(x)) >= len(flows), 10, "the list after Esc")
-        t.keys("q")
-        t.wait_for(lambda x: "TUI-EXIT=0" in x, 20, "a clean exit")
-    finally:
-        t.close()
-        if os.path.exists(pidfile):
-            os.unlink(pidfile)
+        t.quit()
     c.finish()
 
 

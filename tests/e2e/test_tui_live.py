@@ -19,15 +19,14 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from common import BIN, Checker, SRC, skip  # noqa: E402
-from tui_driver import TuiSession, rows, tmux_available  # noqa: E402
+from tui_driver import TuiSession, require_tmux, rows  # noqa: E402
 from lab_broker import PrivateBroker, require_live_lab  # noqa: E402
 
 LAB = os.path.join(SRC, "tools", "lab")
 
 
 def main():
-    if not tmux_available():
-        skip("tmux is not installed")
+    require_tmux()
     traffic = os.path.join(LAB, "traffic.py")
     if not os.path.exists(traffic):
         skip("tools/lab/traffic.py (the lab's traffic generator) is not there")
@@ -42,13 +41,12 @@ def run_with_broker(c, broker, traffic):
     PORT = broker.port
     work = tempfile.mkdtemp(prefix="oslotrace-tui-live-")
     events = os.path.join(work, "events.jsonl")
-    pidfile = os.path.join(work, "pid")
     t = TuiSession(c, "live")
     gen = None
     try:
         # Only our broker's port: another broker on 5672 (a second test run, the
         # lab) must not leak into the counts.
-        t.start(["-i", "lo", "--amqp-port", str(PORT), "-f", "tcp port %d" % PORT], pidfile)
+        t.start(["-i", "lo", "--amqp-port", str(PORT), "-f", "tcp port %d" % PORT])
         s = t.wait_for(lambda x: "iface lo" in x, 15, "the live status line")
         time.sleep(1.0)  # the capture is open; start the traffic now
         # its own process group, so the servers it starts go with it on any failure
@@ -122,9 +120,7 @@ def run_with_broker(c, broker, traffic):
                 continue
             got = int(line[0].split()[1])
             c.check(got == want, "%s: %d calls shown, the client made %d" % (topic, got, want))
-        t.keys("q")
-        s = t.wait_for(lambda x: re.search(r"TUI-EXIT=\d+", x), 30, "oslotrace to exit")
-        c.check("TUI-EXIT=0" in s, "q: exit status 0")
+        t.quit(timeout=30)
         c.check(not t.alternate_on(), "q: the alternate screen is off")
     finally:
         if gen:

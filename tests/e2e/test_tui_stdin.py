@@ -9,18 +9,15 @@ import subprocess
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from common import BIN, PCAPS, Checker, skip, truth  # noqa: E402
-from tui_driver import TuiSession, rows, tmux_available  # noqa: E402
+from common import BIN, Checker, capture_ops  # noqa: E402
+from tui_driver import TuiSession, require_tmux, rows  # noqa: E402
 
 
 def main():
-    if not tmux_available():
-        skip("tmux is not installed")
-    pcap = os.path.join(PCAPS, "errors.pcap")
-    tr = [r for r in truth(os.path.join(PCAPS, "errors.truth.jsonl")) if r.get("in_capture", True)]
+    require_tmux()
+    pcap, tr = capture_ops("errors")
     c = Checker("tui_stdin")
-    t = TuiSession(c, "stdin", 132, 40)
-    try:
+    with TuiSession(c, "stdin", 132, 40) as t:
         t.literal("cat '%s' | '%s' --tui -r -; echo TUI-EXIT=$?" % (pcap, BIN))
         t.keys("Enter")
         s = t.wait_for(lambda x: "(end)" in x, 60, "the end of stdin")
@@ -35,11 +32,7 @@ def main():
             line = [l for l in rows(s) if l.startswith(topic + " ")]
             c.check(line and int(line[0].split()[1]) == want,
                     "%s: %s calls, truth %d" % (topic, line and line[0].split()[1], want))
-        t.keys("q")
-        s = t.wait_for(lambda x: re.search(r"TUI-EXIT=\d", x), 20, "the TUI to quit")
-        c.check("TUI-EXIT=0" in s, "q exits 0")
-    finally:
-        t.close()
+        t.quit()
     with open(pcap, "rb") as f:
         p = subprocess.run([BIN, "--tui", "-r", "-"], stdin=f, stdout=subprocess.PIPE,
                            stderr=subprocess.PIPE, timeout=30, start_new_session=True)

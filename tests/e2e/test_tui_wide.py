@@ -8,11 +8,10 @@ import collections
 import os
 import re
 import sys
-import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from common import PCAPS, Checker, skip, truth  # noqa: E402
-from tui_driver import TuiSession, rows, tmux_available  # noqa: E402
+from common import Checker, capture_ops  # noqa: E402
+from tui_driver import TuiSession, require_tmux, rows  # noqa: E402
 
 
 def table(screen):
@@ -35,17 +34,12 @@ def table(screen):
 
 
 def main():
-    if not tmux_available():
-        skip("tmux is not installed")
-    pcap = os.path.join(PCAPS, "errors.pcap")
-    tr = [r for r in truth(os.path.join(PCAPS, "errors.truth.jsonl")) if r.get("in_capture", True)]
+    require_tmux()
+    pcap, tr = capture_ops("errors")
     by_req = {r["request_id"]: r for r in tr if r.get("request_id")}
     c = Checker("tui_wide")
-    pidfile = tempfile.mktemp(prefix="oslotrace-tui-wide-pid-")
-    t = TuiSession(c, "wide", 230, 70)
-    try:
-        t.start(["-r", pcap], pidfile)
-        s = t.wait_for(lambda x: "(end)" in x, 60, "the end of the capture")
+    with TuiSession(c, "wide", 230, 70) as t:
+        s = t.read_capture(pcap)
         names, got = table(s)
         if c.check(names, "the Calls header is there"):
             for col in ("ERROR", "SERVER", "CLIENT", "REQUEST_ID"):
@@ -75,12 +69,7 @@ def main():
                 "each server host of the truth shows as one process: %r" % dict(host_proc))
         c.check(len(set(procs)) == len(procs),
                 "two hosts never show as the same server: %r" % dict(host_proc))
-        t.keys("q")
-        t.wait_for(lambda x: "TUI-EXIT=0" in x, 20, "the TUI to quit")
-    finally:
-        t.close()
-        if os.path.exists(pidfile):
-            os.unlink(pidfile)
+        t.quit()
     c.finish()
 
 
