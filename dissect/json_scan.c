@@ -14,7 +14,7 @@
 
 #include "common/hex.h"
 #include "common/rd.h"
-#include "dissect/json_chars.h"
+#include "dissect/json_scan_parts.h"
 
 const char *json_scan_err_name(enum json_scan_err e)
 {

@@ -23,7 +23,7 @@
 #include <stdint.h>
 
 #include "common/hex.h"
-#include "dissect/json_chars.h"
+#include "dissect/json_scan_parts.h"
 #include "dissect/json_scan.h"
 
 /* A cursor over the outer string's text. A bare '"' is where that string ends. */
