@@ -206,6 +206,12 @@ ops_ladder() {
 }
 if has_part ops && [ -n "$OPS_REPLAYS" ]; then
     echo "Operations per second on the message shapes: the same replay at rising packet rates."
+    echo "For scale: the OpenStack performance team's oslo.messaging simulator runs drove one"
+    echo "3-node RabbitMQ cluster to at most 6,800 CALL, 14,700 CAST and 14,300 NOTIFY msg/s (HA"
+    echo "queues off), 2,400-3,200 CALL msg/s with mirrored queues (\"RabbitMQ Performance Report\","
+    echo "openstack/performance-docs, doc/source/test_results/mq/rabbitmq/index.rst, Intel-Mirantis"
+    echo "lab): what one control plane's broker carries at its limit, so the rate a capture on it has"
+    echo "to keep up with. No public figure for a production cloud's rate was found."
     echo
     for spec in $OPS_REPLAYS; do
         IFS=: read -r name npk <<< "$spec"
