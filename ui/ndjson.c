@@ -22,6 +22,9 @@
 #include "ui/start_order.h"
 #include "dissect/hist.h"
 
+/* A record buffer grown past this (bodies of megabytes) is freed after its line. */
+#define NDJSON_BUF_KEEP (1u << 20)
+
 enum field_kind {
     F_STR,  /* a const char * member: string, null when NULL */
     F_TS,   /* a uint64_t member in ns: seconds since the epoch, null when 0 */
@@ -326,24 +329,31 @@ static void w_nodes(struct jbuf *b, const struct op *op, const char *const *name
     jb_lit(b, "}");
 }
 
+/* The record's object, appended to b. */
+static void write_record(struct jbuf *b, const struct op *op, const char *const *names,
+                         size_t nnames)
+{
+    bool first = true;
+    jb_lit(b, "{");
+    for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++) {
+        if (fields[i].when && !fields[i].when(op))
+            continue;
+        jb_key(b, fields[i].key, first);
+        write_field(b, &fields[i], op);
+        first = false;
+        if (names && fields[i].write == w_timeline) {
+            jb_key(b, "nodes", false);
+            w_nodes(b, op, names, nnames);
+        }
+    }
+    jb_lit(b, "}");
+}
+
 bool ndjson_format_op_nodes(const struct op *op, const char *const *names, size_t nnames,
                             char **line, size_t *len)
 {
     struct jbuf b = {0};
-    bool first = true;
-    jb_lit(&b, "{");
-    for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++) {
-        if (fields[i].when && !fields[i].when(op))
-            continue;
-        jb_key(&b, fields[i].key, first);
-        write_field(&b, &fields[i], op);
-        first = false;
-        if (names && fields[i].write == w_timeline) {
-            jb_key(&b, "nodes", false);
-            w_nodes(&b, op, names, nnames);
-        }
-    }
-    jb_lit(&b, "}");
+    write_record(&b, op, names, nnames);
     return jb_finish(&b, line, len);
 }
 
@@ -352,16 +362,20 @@ bool ndjson_format_op(const struct op *op, char **line, size_t *len)
     return ndjson_format_op_nodes(op, NULL, 0, line, len);
 }
 
-static bool write_op(FILE *out, const struct op *op, const char *const *names, size_t nnames,
-                     bool flush)
+/* A record and its newline through b, a buffer kept from one record to the
+ * next (no allocation per record once it has grown); one write per line. */
+static bool write_op(FILE *out, struct jbuf *b, const struct op *op, const char *const *names,
+                     size_t nnames, bool flush)
 {
-    char *line = NULL;
-    size_t len;
-    if (!ndjson_format_op_nodes(op, names, nnames, &line, &len))
-        return false;
-    line[len] = '\n'; /* over the NUL: one write for the whole line */
-    bool ok = fwrite(line, 1, len + 1, out) == len + 1;
-    free(line);
+    b->len = 0;
+    b->failed = false;
+    write_record(b, op, names, nnames);
+    jb_put(b, "\n", 1);
+    bool ok = !b->failed && fwrite(b->p, 1, b->len, out) == b->len;
+    if (b->cap > NDJSON_BUF_KEEP) { /* one record with huge --args bodies: let it go */
+        free(b->p);
+        *b = (struct jbuf){0};
+    }
     if (flush && fflush(out) != 0)
         ok = false;
     return ok;
@@ -369,7 +383,10 @@ static bool write_op(FILE *out, const struct op *op, const char *const *names, s
 
 bool ndjson_write_op(FILE *out, const struct op *op, bool flush)
 {
-    return write_op(out, op, NULL, 0, flush);
+    struct jbuf b = {0};
+    bool ok = write_op(out, &b, op, NULL, 0, flush);
+    free(b.p);
+    return ok;
 }
 
 static void ms_or_null(struct jbuf *b, const char *key, const struct hist *h, double p)
@@ -478,6 +495,7 @@ bool ndjson_format_broker_event(const struct amqp_broker_event *ev, char **line,
 
 struct ndjson_sink {
     struct sink_env env;
+    struct jbuf line; /* reused for every record */
     const char *names[ENGINE_MAX_FILES]; /* several files: each one's node */
     size_t nnames;
     struct start_order *order; /* --sort-start, else NULL */
@@ -514,7 +532,7 @@ static void *sink_open(const struct sink_env *env, char *err, size_t errlen)
 
 static void sink_on_op(void *s, const struct op *op)
 {
-    const struct ndjson_sink *st = s;
+    struct ndjson_sink *st = s;
     if (st->order) {
         char *line = NULL;
         size_t len;
@@ -525,7 +543,8 @@ static void sink_on_op(void *s, const struct op *op)
         }
         return;
     }
-    write_op(st->env.out, op, st->nnames ? st->names : NULL, st->nnames, st->env.flush_lines);
+    write_op(st->env.out, &st->line, op, st->nnames ? st->names : NULL, st->nnames,
+             st->env.flush_lines);
 }
 
 static void sink_tick(void *s, double now)
@@ -548,6 +567,7 @@ static void sink_close(void *s)
 {
     struct ndjson_sink *st = s;
     start_order_free(st->order);
+    free(st->line.p);
     free(st);
 }
 
