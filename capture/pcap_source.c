@@ -653,8 +653,14 @@ static bool merge_ready(struct pcap_source *src)
     struct pollfd fds[64];
     size_t nf = 0;
     bool any_pending = false;
-    for (size_t i = 0; i < src->nin; i++)
-        any_pending = any_pending || src->in[i].has_pending;
+    bool waiting = false; /* a pipe with nothing yet: only then is the clock read */
+    for (size_t i = 0; i < src->nin; i++) {
+        const struct input *in = &src->in[i];
+        any_pending = any_pending || in->has_pending;
+        waiting = waiting || (in->stream && !in->done && !in->has_pending);
+    }
+    if (!waiting)
+        return true; /* files only, or every pipe has a packet: once per packet */
     double now = mono_s();
     for (size_t i = 0; i < src->nin && nf < 64; i++) {
         struct input *in = &src->in[i];

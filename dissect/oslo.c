@@ -634,20 +634,13 @@ enum oslo_err oslo_decode_body(struct oslo_decoder *d, const uint8_t *body, size
                                const struct amqp_bytes *headers,
                                const struct amqp_bytes *expiration, struct oslo_msg *out)
 {
-    memset(out, 0, sizeof(*out));
-    out->kind = OSLO_KIND_OTHER;
-    if (!body || len == 0)
-        return count(d, OSLO_ERR_EMPTY);
     struct seen_key kb, *key = NULL;
-
     enum inflate_codec codec = INFLATE_CODEC_NONE;
-    if (headers && headers->p && headers->len) {
+    if (body && len && headers && headers->p && headers->len)
         codec = inflate_codec_from_headers(headers->p, headers->len);
-        if (codec == INFLATE_CODEC_OTHER)
-            return count(d, OSLO_ERR_CODEC);
-    }
-    /* Seen before (the raw bytes are the key, compressed or not)? */
-    if (d->seen && len <= OSLO_SEEN_MAX_BODY) {
+    /* Seen before (the raw bytes are the key, compressed or not)? The whole
+     * message is copied from there, so *out is cleared only on the other paths. */
+    if (body && len && codec != INFLATE_CODEC_OTHER && d->seen && len <= OSLO_SEEN_MAX_BODY) {
         kb = (struct seen_key){body, len, oslo_seen_hash(body, len), (uint32_t)codec};
         key = &kb;
         const struct seen_val *v = oslo_seen_find(d->seen, body, len, kb.hash, kb.tag);
@@ -658,6 +651,12 @@ enum oslo_err oslo_decode_body(struct oslo_decoder *d, const uint8_t *body, size
             return OSLO_OK;
         }
     }
+    memset(out, 0, sizeof(*out));
+    out->kind = OSLO_KIND_OTHER;
+    if (!body || len == 0)
+        return count(d, OSLO_ERR_EMPTY);
+    if (codec == INFLATE_CODEC_OTHER)
+        return count(d, OSLO_ERR_CODEC);
     uint8_t *inflated = NULL;
     if (codec == INFLATE_CODEC_ZLIB) {
         size_t ilen;
