@@ -84,8 +84,12 @@ bool corr_id_equal(const struct corr_id *a, const struct corr_id *b)
 
 uint32_t corr_id_hash(const struct corr_id *id)
 {
-    if (id->form == CORR_ID_STR)
-        return id_str(id)->hash ^ 0x9e3779b9u;
+    if (id->form == CORR_ID_STR) {
+        /* FNV of the text as before (the pool's chain hash is its own):
+         * the correlation table's slot order follows these values. */
+        const struct strpool_str *p = id_str(id);
+        return strpool_hash(p->s, p->len, STRPOOL_HASH_SEED) ^ 0x9e3779b9u;
+    }
     return strpool_hash(id->b, 16, strpool_hash(&id->form, 1, STRPOOL_HASH_SEED));
 }
 
