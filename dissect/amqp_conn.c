@@ -101,8 +101,44 @@ struct amqp_conn {
     bool churn_opened, churn_closed, tcp_ended;
 };
 
+/* The arguments this file reads by name. Their positions are looked up once
+ * per method when the dissector is made (argix below): by name, with a
+ * strcmp loop, they were looked up about ten times per message. */
+enum arg_name {
+    ARG_EXCHANGE,
+    ARG_ROUTING_KEY,
+    ARG_CONSUMER_TAG,
+    ARG_REPLY_TEXT,
+    ARG_REPLY_CODE,
+    ARG_DELIVERY_TAG,
+    ARG_REDELIVERED,
+    ARG_MANDATORY,
+    ARG_MULTIPLE,
+    ARG_QUEUE,
+    ARG_DESTINATION,
+    ARG_REASON,
+    ARG_CLASS_ID,
+    ARG_METHOD_ID,
+    ARG_NAMES
+};
+
+static const char *const arg_names[ARG_NAMES] = {
+    [ARG_EXCHANGE] = "exchange",         [ARG_ROUTING_KEY] = "routing_key",
+    [ARG_CONSUMER_TAG] = "consumer_tag", [ARG_REPLY_TEXT] = "reply_text",
+    [ARG_REPLY_CODE] = "reply_code",     [ARG_DELIVERY_TAG] = "delivery_tag",
+    [ARG_REDELIVERED] = "redelivered",   [ARG_MANDATORY] = "mandatory",
+    [ARG_MULTIPLE] = "multiple",         [ARG_QUEUE] = "queue",
+    [ARG_DESTINATION] = "destination",   [ARG_REASON] = "reason",
+    [ARG_CLASS_ID] = "class_id",         [ARG_METHOD_ID] = "method_id",
+};
+
 struct amqp_dissector {
     struct amqp_config cfg;
+    /* argix[m - methods][name]: the index of that argument of method m
+     * (amqp_method_arg_index), -1 when it has none. Every method this file
+     * sees comes from amqp_method_find, so it is a row of methods. */
+    const struct amqp_method_def *methods;
+    int8_t (*argix)[ARG_NAMES];
     uint16_t ports[MAX_BROKER_PORTS];
     size_t nports;
     struct amqp_callbacks cb;
@@ -147,6 +183,16 @@ struct amqp_dissector *amqp_dissector_new(const struct amqp_config *cfg,
     struct amqp_dissector *d = calloc(1, sizeof *d);
     if (!d)
         return NULL;
+    size_t nmethods;
+    d->methods = amqp_method_table(&nmethods);
+    d->argix = malloc(nmethods * sizeof *d->argix);
+    if (!d->argix) {
+        free(d);
+        return NULL;
+    }
+    for (size_t i = 0; i < nmethods; i++)
+        for (int a = 0; a < ARG_NAMES; a++)
+            d->argix[i][a] = (int8_t)amqp_method_arg_index(&d->methods[i], arg_names[a]);
     list_init(&d->conns);
     list_init(&d->partials);
     if (cfg)
@@ -627,18 +673,25 @@ static bool bytes_eq(struct amqp_bytes b, const char *s)
     return b.len == n && (n == 0 || memcmp(b.p, s, n) == 0);
 }
 
-static void arg_bytes(const struct amqp_method_def *m, const struct amqp_arg_value *args,
-                      const char *name, struct amqp_bytes *out)
+/* Index of argument name of method m (a row of the method table), -1 for none. */
+static int arg_index(const struct amqp_dissector *d, const struct amqp_method_def *m,
+                     enum arg_name name)
 {
-    int i = amqp_method_arg_index(m, name);
+    return d->argix[m - d->methods][name];
+}
+
+static void arg_bytes(const struct amqp_dissector *d, const struct amqp_method_def *m,
+                      const struct amqp_arg_value *args, enum arg_name name, struct amqp_bytes *out)
+{
+    int i = arg_index(d, m, name);
     if (i >= 0)
         *out = args[i].bytes;
 }
 
-static uint64_t arg_u(const struct amqp_method_def *m, const struct amqp_arg_value *args,
-                      const char *name)
+static uint64_t arg_u(const struct amqp_dissector *d, const struct amqp_method_def *m,
+                      const struct amqp_arg_value *args, enum arg_name name)
 {
-    int i = amqp_method_arg_index(m, name);
+    int i = arg_index(d, m, name);
     return i >= 0 ? args[i].u : 0;
 }
 
@@ -715,14 +768,14 @@ static void assembly_complete(struct amqp_conn *c, struct assembly *as, const ui
     msg.channel = as->ch->id;
     msg.ts_ns = as->ts_method;
     msg.ts_end_ns = as->ts_end;
-    arg_bytes(m, ev.args, "exchange", &msg.exchange);
-    arg_bytes(m, ev.args, "routing_key", &msg.routing_key);
-    arg_bytes(m, ev.args, "consumer_tag", &msg.consumer_tag);
-    arg_bytes(m, ev.args, "reply_text", &msg.reply_text);
-    msg.delivery_tag = arg_u(m, ev.args, "delivery_tag");
-    msg.redelivered = arg_u(m, ev.args, "redelivered") != 0;
-    msg.mandatory = arg_u(m, ev.args, "mandatory") != 0;
-    msg.reply_code = (uint16_t)arg_u(m, ev.args, "reply_code");
+    arg_bytes(d, m, ev.args, ARG_EXCHANGE, &msg.exchange);
+    arg_bytes(d, m, ev.args, ARG_ROUTING_KEY, &msg.routing_key);
+    arg_bytes(d, m, ev.args, ARG_CONSUMER_TAG, &msg.consumer_tag);
+    arg_bytes(d, m, ev.args, ARG_REPLY_TEXT, &msg.reply_text);
+    msg.delivery_tag = arg_u(d, m, ev.args, ARG_DELIVERY_TAG);
+    msg.redelivered = arg_u(d, m, ev.args, ARG_REDELIVERED) != 0;
+    msg.mandatory = arg_u(d, m, ev.args, ARG_MANDATORY) != 0;
+    msg.reply_code = (uint16_t)arg_u(d, m, ev.args, ARG_REPLY_CODE);
     if (msg.consumer_tag.len) {
         struct consumer *k = consumer_find(c, as->ch->id, msg.consumer_tag, NULL);
         if (k && k->qlen) {
@@ -1140,17 +1193,17 @@ static void on_channel_state(struct amqp_conn *c, struct amqp_channel *ch,
 
 /* Remembers the queue or exchange a client method names (queue.*, exchange.*, basic.consume/get).
  */
-static void note_name(struct amqp_channel *ch, const struct amqp_method_def *m,
-                      const struct amqp_arg_value *a)
+static void note_name(const struct amqp_dissector *d, struct amqp_channel *ch,
+                      const struct amqp_method_def *m, const struct amqp_arg_value *a)
 {
     if (!ch || m->flow != AMQP_FLOW_TO_BROKER)
         return;
-    static const char *const keys[] = {"queue", "exchange", "destination"};
+    static const enum arg_name keys[] = {ARG_QUEUE, ARG_EXCHANGE, ARG_DESTINATION};
     for (size_t k = 0; k < 3; k++) {
-        int i = amqp_method_arg_index(m, keys[k]);
+        int i = arg_index(d, m, keys[k]);
         if (i < 0)
             continue;
-        int rk = amqp_method_arg_index(m, "routing_key");
+        int rk = arg_index(d, m, ARG_ROUTING_KEY);
         if (k == 1 && a[i].bytes.len == 0 && rk >= 0 && m->content) {
             /* basic.publish to the default exchange: the routing key is the queue */
             k = 0;
@@ -1188,10 +1241,10 @@ static void broker_event(struct amqp_conn *c, struct amqp_channel *ch,
     ev.npkts = mev->npkts;
     char qname[256];
     if (key == (10u << 16 | 60)) {
-        arg_bytes(m, a, "reason", &ev.reply_text);
+        arg_bytes(d, m, a, ARG_REASON, &ev.reply_text);
     } else if (key == (60u << 16 | 30)) {
         struct amqp_bytes tag = {0};
-        arg_bytes(m, a, "consumer_tag", &tag);
+        arg_bytes(d, m, a, ARG_CONSUMER_TAG, &tag);
         struct consumer *k = consumer_find(c, mev->channel, tag, NULL);
         if (k && k->qlen) {
             snprintf(qname, sizeof qname, "%.*s", (int)k->qlen, k->s + k->taglen);
@@ -1199,10 +1252,10 @@ static void broker_event(struct amqp_conn *c, struct amqp_channel *ch,
             ev.name_kind = "queue";
         }
     } else if (key == (10u << 16 | 50) || key == (20u << 16 | 40)) {
-        ev.reply_code = (uint16_t)arg_u(m, a, "reply_code");
-        arg_bytes(m, a, "reply_text", &ev.reply_text);
-        const struct amqp_method_def *fm =
-            amqp_method_find((uint16_t)arg_u(m, a, "class_id"), (uint16_t)arg_u(m, a, "method_id"));
+        ev.reply_code = (uint16_t)arg_u(d, m, a, ARG_REPLY_CODE);
+        arg_bytes(d, m, a, ARG_REPLY_TEXT, &ev.reply_text);
+        const struct amqp_method_def *fm = amqp_method_find(
+            (uint16_t)arg_u(d, m, a, ARG_CLASS_ID), (uint16_t)arg_u(d, m, a, ARG_METHOD_ID));
         ev.failed_method = fm ? fm->name : NULL;
         if (ch && ch->last_kind) {
             ev.name = ch->last_name;
@@ -1255,8 +1308,8 @@ static void confirm_method(struct amqp_conn *c, struct amqp_channel *ch,
     if ((key != (60u << 16 | 80) && !nack) || mev->dir != 1)
         return;
     struct nack_acc acc = {0};
-    amqp_confirm_resolve(ch->cf, c->cf, arg_u(m, a, "delivery_tag"), arg_u(m, a, "multiple") != 0,
-                         nack, mev->ts_ns, on_confirmed, &acc);
+    amqp_confirm_resolve(ch->cf, c->cf, arg_u(d, m, a, ARG_DELIVERY_TAG),
+                         arg_u(d, m, a, ARG_MULTIPLE) != 0, nack, mev->ts_ns, on_confirmed, &acc);
     if (!acc.n || !d->cb.on_broker_event)
         return;
     struct amqp_broker_event ev;
@@ -1267,7 +1320,7 @@ static void confirm_method(struct amqp_conn *c, struct amqp_channel *ch,
     ev.event = m->name;
     ev.pkts = mev->pkts;
     ev.npkts = mev->npkts;
-    ev.delivery_tag = arg_u(m, a, "delivery_tag");
+    ev.delivery_tag = arg_u(d, m, a, ARG_DELIVERY_TAG);
     ev.messages = acc.n;
     ev.latency_ns = acc.oldest_ns;
     if (ch->last_kind) {
@@ -1376,7 +1429,7 @@ static void on_method_frame(struct amqp_conn *c, const struct amqp_frame *f)
         if (c->info.nhandshake_pkts)
             notify_conn(c, AMQP_CONN_UPDATE);
     }
-    note_name(ch, m, ev.args);
+    note_name(d, ch, m, ev.args);
     broker_event(c, ch, m, ev.args, &ev);
     if (cid == 10)
         on_connection_method(c, m, ev.args, f);
@@ -1528,6 +1581,7 @@ void amqp_dissector_free(struct amqp_dissector *d)
         return;
     for (struct list_node *n; (n = list_first(&d->conns));)
         conn_release(list_item(n, struct amqp_conn, link), false);
+    free(d->argix);
     free(d);
 }
 

@@ -43,7 +43,7 @@ static void test_forms(void **state)
     check_round_trip(&sp, HEX, CORR_ID_HEX);
     check_round_trip(&sp, UUID, CORR_ID_UUID);
     check_round_trip(&sp, REQ, CORR_ID_REQ_UUID);
-    check_round_trip(&sp, "0123456789ABCDEFFEDCBA9876543210", CORR_ID_STR); /* upper case */
+    check_round_trip(&sp, "0123456789ABCDEFFEDCBA9876543210", CORR_ID_STR);  /* upper case */
     check_round_trip(&sp, "0123456789abcdeffedcba987654321", CORR_ID_STR);   /* 31 */
     check_round_trip(&sp, "0123456789abcdeffedcba98765432100", CORR_ID_STR); /* 33 */
     check_round_trip(&sp, "01234567-89ab-cdef-fedc-ba987654321", CORR_ID_STR);
@@ -79,8 +79,7 @@ static void sweep(struct strpool *sp, const char *good, enum corr_id_form form)
             memcpy(s, good, len + 1);
             s[pos] = (char)c;
             bool dash = good[pos] == '-';
-            bool ok = dash ? c == '-'
-                           : (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
+            bool ok = dash ? c == '-' : (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
             if (form == CORR_ID_REQ_UUID && pos < 4)
                 ok = c == good[pos];
             check_round_trip(sp, s, ok ? form : CORR_ID_STR);
@@ -115,7 +114,8 @@ static void test_hash_is_fnv(void **state)
     assert_int_not_equal(corr_id_hash(&a), corr_id_hash(&b)); /* same bytes, other form */
     assert_false(corr_id_equal(&a, &b));
     /* pooled: FNV-1a of the text, xor a constant */
-    assert_int_equal(corr_id_hash(&c), strpool_hash("not-an-uuid", 11, STRPOOL_HASH_SEED) ^ 0x9e3779b9u);
+    assert_int_equal(corr_id_hash(&c),
+                     strpool_hash("not-an-uuid", 11, STRPOOL_HASH_SEED) ^ 0x9e3779b9u);
     /* FNV-1a's own test vector, so that strpool_hash itself cannot drift */
     assert_int_equal(strpool_hash("a", 1, STRPOOL_HASH_SEED), 0xe40c292cu);
     struct corr_id c2;
