@@ -47,8 +47,12 @@ struct assembly {
     const struct amqp_method_def *def;
     uint8_t *method; /* method frame payload copy (ids included) */
     size_t method_len;
+    /* The method's arguments and (once header is set) the content header,
+     * decoded once and pointing into the copies: the frames that complete
+     * or drop the content reuse them instead of decoding again. */
+    struct amqp_arg_value args[AMQP_METHOD_MAX_ARGS];
+    struct amqp_content_header hdr;
     uint8_t *header; /* content header payload copy */
-    size_t header_len;
     uint64_t body_size, received;
     uint8_t *body;
     size_t body_len, body_cap;
@@ -626,18 +630,17 @@ static void emit_incomplete(struct amqp_conn *c, struct assembly *as)
     if (!c->d->cfg.want_methods || !c->d->cb.on_method)
         return;
     struct amqp_method_event ev;
-    struct amqp_content_header hdr;
     fill_event_base(c, &ev, as->tcp_dir, as->ch->id, as->ts_method);
     ev.class_id = as->def->class_id;
     ev.method_id = as->def->method_id;
     ev.method = as->def;
     ev.nargs = as->def->nargs;
-    amqp_method_decode_args(as->def, as->method + 4, as->method_len - 4, ev.args);
+    memcpy(ev.args, as->args, as->def->nargs * sizeof as->args[0]);
     ev.has_content = true;
     ev.content_complete = false;
-    if (as->header && amqp_content_header_parse(as->header, as->header_len, &hdr) == AMQP_OK) {
-        ev.props = &hdr.props;
-        ev.body_size = hdr.body_size;
+    if (as->header) {
+        ev.props = &as->hdr.props;
+        ev.body_size = as->hdr.body_size;
     }
     ev.body_len = as->body_len;
     ev.body_truncated = true;
@@ -736,7 +739,6 @@ static void assembly_complete(struct amqp_conn *c, struct assembly *as, const ui
 {
     struct amqp_dissector *d = c->d;
     struct amqp_message msg;
-    struct amqp_content_header hdr;
     struct amqp_method_event ev;
     const struct amqp_method_def *m = as->def;
     fill_event_base(c, &ev, as->tcp_dir, as->ch->id, as->ts_method);
@@ -744,9 +746,8 @@ static void assembly_complete(struct amqp_conn *c, struct assembly *as, const ui
     ev.method_id = m->method_id;
     ev.method = m;
     ev.nargs = m->nargs;
-    /* Both were decoded successfully when their frames arrived. */
-    amqp_method_decode_args(m, as->method + 4, as->method_len - 4, ev.args);
-    amqp_content_header_parse(as->header, as->header_len, &hdr);
+    /* Both were decoded when their frames arrived. */
+    memcpy(ev.args, as->args, m->nargs * sizeof as->args[0]);
 
     memset(&msg, 0, sizeof msg);
     switch (m->method_id) {
@@ -783,7 +784,7 @@ static void assembly_complete(struct amqp_conn *c, struct assembly *as, const ui
             msg.queue.len = k->qlen;
         }
     }
-    msg.props = hdr.props;
+    msg.props = as->hdr.props;
     msg.body = body;
     msg.body_len = body_len;
     msg.body_size = as->body_size;
@@ -795,7 +796,7 @@ static void assembly_complete(struct amqp_conn *c, struct assembly *as, const ui
 
     ev.has_content = true;
     ev.content_complete = true;
-    ev.props = &hdr.props;
+    ev.props = &as->hdr.props;
     ev.body_size = as->body_size;
     ev.body_len = body_len;
     ev.body_truncated = as->truncated;
@@ -887,11 +888,9 @@ static void body_cut(struct assembly *as, const uint8_t *kept, size_t nkept)
     as->skel = json_skel_new();
     if (!as->skel)
         return;
-    struct amqp_content_header hdr;
-    if (amqp_content_header_parse(as->header, as->header_len, &hdr) == AMQP_OK &&
-        (hdr.props.present & AMQP_PROP_HEADERS) &&
-        inflate_codec_from_headers(hdr.props.headers.p, hdr.props.headers.len) ==
-            INFLATE_CODEC_ZLIB)
+    const struct amqp_basic_props *props = &as->hdr.props;
+    if (as->header && (props->present & AMQP_PROP_HEADERS) &&
+        inflate_codec_from_headers(props->headers.p, props->headers.len) == INFLATE_CODEC_ZLIB)
         as->zs = inflate_stream_new(SKEL_MAX_INFLATE, skel_out, as->skel);
     skel_feed(as, kept, nkept);
 }
@@ -922,8 +921,11 @@ static void body_append(struct amqp_dissector *d, struct assembly *as, const uin
     }
 }
 
+/* args: m's arguments as decoded from f, kept (moved onto the copy) for the
+ * frames that complete the content. */
 static void on_content_method(struct amqp_conn *c, struct amqp_channel *ch,
-                              const struct amqp_method_def *m, const struct amqp_frame *f)
+                              const struct amqp_method_def *m, const struct amqp_frame *f,
+                              const struct amqp_arg_value *args)
 {
     int dir = c->cur_dir;
     struct assembly *as = calloc(1, sizeof *as);
@@ -941,6 +943,11 @@ static void on_content_method(struct amqp_conn *c, struct amqp_channel *ch,
     }
     memcpy(as->method, f->payload, f->size);
     as->method_len = f->size;
+    for (unsigned i = 0; i < m->nargs; i++) {
+        as->args[i] = args[i];
+        if (args[i].bytes.p) /* the same offset in the copy */
+            as->args[i].bytes.p = as->method + (args[i].bytes.p - f->payload);
+    }
     as->conn = c;
     as->ch = ch;
     as->tcp_dir = dir;
@@ -969,24 +976,27 @@ static void on_header_frame(struct amqp_conn *c, const struct amqp_frame *f)
             ch->skip[dir] = true;
         return;
     }
-    struct amqp_content_header hdr;
-    enum amqp_err e = amqp_content_header_parse(f->payload, f->size, &hdr);
-    if (e == AMQP_OK && hdr.class_id != as->def->class_id)
+    /* Parsed in its copy, so that as->hdr points at bytes the assembly owns
+     * (in the frame itself only when the copy could not be made). */
+    uint8_t *copy = malloc(f->size ? f->size : 1);
+    if (copy)
+        memcpy(copy, f->payload, f->size);
+    enum amqp_err e = amqp_content_header_parse(copy ? copy : f->payload, f->size, &as->hdr);
+    if (e == AMQP_OK && as->hdr.class_id != as->def->class_id)
         e = AMQP_ERR_BAD_CONTENT_HEADER;
     if (e != AMQP_OK) {
+        free(copy);
         c->d->st.malformed_frames++;
         c->info.malformed++;
         assembly_drop(c, as, e);
         return;
     }
-    as->header = malloc(f->size ? f->size : 1);
-    if (!as->header) {
+    if (!copy) {
         assembly_drop(c, as, AMQP_ERR_CONTENT_UNFINISHED);
         return;
     }
-    memcpy(as->header, f->payload, f->size);
-    as->header_len = f->size;
-    as->body_size = hdr.body_size;
+    as->header = copy;
+    as->body_size = as->hdr.body_size;
     as->ts_end = f->ts_ns;
     add_pkts(as->pkts, &as->npkts, MAX_MESSAGE_PKTS, f->pkts, f->npkts);
     as->phase = ASM_WAIT_BODY;
@@ -1440,7 +1450,7 @@ static void on_method_frame(struct amqp_conn *c, const struct amqp_frame *f)
     if (ch)
         confirm_method(c, ch, m, ev.args, &ev);
     if (m->content && ch) {
-        on_content_method(c, ch, m, f);
+        on_content_method(c, ch, m, f, ev.args);
     } else if (d->cfg.want_methods && d->cb.on_method) {
         ev.method = m;
         ev.nargs = m->nargs;
