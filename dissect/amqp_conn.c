@@ -12,6 +12,7 @@
  */
 #include "dissect/amqp_conn.h"
 
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -37,6 +38,13 @@ enum role_source { ROLE_GUESS, ROLE_METHOD, ROLE_PORT, ROLE_PROTOCOL_HEADER };
 
 enum asm_phase { ASM_WAIT_HEADER, ASM_WAIT_BODY };
 
+/* Finished assemblies kept for the next content, with their method and
+ * header buffers (when no bigger than ASM_KEEP_BUF): one calloc, two
+ * mallocs and three frees per message were a tenth of the AMQP stage. The
+ * list is bounded; an assembly beyond it is freed (it holds no data). */
+#define ASM_SPARE_MAX 16
+#define ASM_KEEP_BUF 4096
+
 /* A content being put together on one (channel, TCP direction). */
 struct assembly {
     struct amqp_conn *conn;
@@ -45,14 +53,8 @@ struct assembly {
     enum asm_phase phase;
     struct list_node lru; /* on amqp_dissector.partials while it holds body bytes */
     const struct amqp_method_def *def;
-    uint8_t *method; /* method frame payload copy (ids included) */
     size_t method_len;
-    /* The method's arguments and (once header is set) the content header,
-     * decoded once and pointing into the copies: the frames that complete
-     * or drop the content reuse them instead of decoding again. */
-    struct amqp_arg_value args[AMQP_METHOD_MAX_ARGS];
-    struct amqp_content_header hdr;
-    uint8_t *header; /* content header payload copy */
+    bool has_header; /* hdr and the header copy are set */
     uint64_t body_size, received;
     uint8_t *body;
     size_t body_len, body_cap;
@@ -60,8 +62,20 @@ struct assembly {
     struct json_skel *skel;    /* once truncated: the body's top-level keys (json_skel.h) */
     struct inflate_stream *zs; /* ... inflated first when the body is compressed */
     uint64_t ts_method, ts_end;
-    uint64_t pkts[MAX_MESSAGE_PKTS];
     size_t npkts;
+    struct assembly *next_spare; /* on amqp_dissector.spare */
+
+    /* From here on a reused assembly is not cleared (assembly_new): the
+     * buffers are kept, the rest is written before it is read. */
+    uint8_t *method; /* method frame payload copy (ids included) */
+    uint8_t *header; /* content header payload copy */
+    size_t method_cap, header_cap;
+    /* The method's arguments and (has_header) the content header, decoded
+     * once and pointing into the copies: the frames that complete or drop
+     * the content reuse them instead of decoding again. */
+    struct amqp_arg_value args[AMQP_METHOD_MAX_ARGS];
+    struct amqp_content_header hdr;
+    uint64_t pkts[MAX_MESSAGE_PKTS]; /* [0, npkts) */
 };
 
 struct amqp_channel {
@@ -149,6 +163,8 @@ struct amqp_dissector {
     struct amqp_stats st;
     struct list_node conns;    /* struct amqp_conn.link, newest first */
     struct list_node partials; /* struct assembly.lru holding body bytes, oldest first */
+    struct assembly *spare;    /* idle assemblies for reuse, at most ASM_SPARE_MAX */
+    size_t nspare;
     struct amqp_churn churn;
 };
 
@@ -590,17 +606,65 @@ static struct assembly *oldest_partial(const struct amqp_dissector *d)
     return n ? list_item(n, struct assembly, lru) : NULL;
 }
 
+/* A cleared assembly, a spare one when there is one; NULL when out of memory. */
+static struct assembly *assembly_new(struct amqp_dissector *d)
+{
+    struct assembly *as = d->spare;
+    if (!as)
+        return calloc(1, sizeof *as);
+    d->spare = as->next_spare;
+    d->nspare--;
+    memset(as, 0, offsetof(struct assembly, method));
+    return as;
+}
+
+/* Room for n bytes in a kept buffer; its old bytes are not kept. */
+static bool buf_fit(uint8_t **buf, size_t *cap, size_t n)
+{
+    if (n <= *cap && *buf)
+        return true;
+    free(*buf);
+    *cap = 0;
+    *buf = malloc(n ? n : 1);
+    if (!*buf)
+        return false;
+    *cap = n ? n : 1;
+    return true;
+}
+
+/* Back to the spare list (buffers over ASM_KEEP_BUF freed), or freed when it is full. */
+static void assembly_recycle(struct amqp_dissector *d, struct assembly *as)
+{
+    if (d->nspare >= ASM_SPARE_MAX) {
+        free(as->method);
+        free(as->header);
+        free(as);
+        return;
+    }
+    if (as->method_cap > ASM_KEEP_BUF) {
+        free(as->method);
+        as->method = NULL;
+        as->method_cap = 0;
+    }
+    if (as->header_cap > ASM_KEEP_BUF) {
+        free(as->header);
+        as->header = NULL;
+        as->header_cap = 0;
+    }
+    as->next_spare = d->spare;
+    d->spare = as;
+    d->nspare++;
+}
+
 static void assembly_free(struct amqp_dissector *d, struct assembly *as)
 {
     list_unlink(&as->lru);
     d->st.partial_bytes -= as->body_cap;
     as->ch->as[as->tcp_dir] = NULL;
-    free(as->method);
-    free(as->header);
     free(as->body);
     json_skel_free(as->skel);
     inflate_stream_free(as->zs);
-    free(as);
+    assembly_recycle(d, as);
 }
 
 static void add_pkts(uint64_t *list, size_t *n, size_t max, const uint64_t *pkts, size_t np)
@@ -638,7 +702,7 @@ static void emit_incomplete(struct amqp_conn *c, struct assembly *as)
     memcpy(ev.args, as->args, as->def->nargs * sizeof as->args[0]);
     ev.has_content = true;
     ev.content_complete = false;
-    if (as->header) {
+    if (as->has_header) {
         ev.props = &as->hdr.props;
         ev.body_size = as->hdr.body_size;
     }
@@ -889,7 +953,7 @@ static void body_cut(struct assembly *as, const uint8_t *kept, size_t nkept)
     if (!as->skel)
         return;
     const struct amqp_basic_props *props = &as->hdr.props;
-    if (as->header && (props->present & AMQP_PROP_HEADERS) &&
+    if (as->has_header && (props->present & AMQP_PROP_HEADERS) &&
         inflate_codec_from_headers(props->headers.p, props->headers.len) == INFLATE_CODEC_ZLIB)
         as->zs = inflate_stream_new(SKEL_MAX_INFLATE, skel_out, as->skel);
     skel_feed(as, kept, nkept);
@@ -928,15 +992,10 @@ static void on_content_method(struct amqp_conn *c, struct amqp_channel *ch,
                               const struct amqp_arg_value *args)
 {
     int dir = c->cur_dir;
-    struct assembly *as = calloc(1, sizeof *as);
-    if (!as) {
-        c->d->st.contents_dropped++;
-        ch->skip[dir] = true;
-        return;
-    }
-    as->method = malloc(f->size);
-    if (!as->method) {
-        free(as);
+    struct assembly *as = assembly_new(c->d);
+    if (!as || !buf_fit(&as->method, &as->method_cap, f->size)) {
+        if (as)
+            assembly_recycle(c->d, as);
         c->d->st.contents_dropped++;
         ch->skip[dir] = true;
         return;
@@ -978,24 +1037,24 @@ static void on_header_frame(struct amqp_conn *c, const struct amqp_frame *f)
     }
     /* Parsed in its copy, so that as->hdr points at bytes the assembly owns
      * (in the frame itself only when the copy could not be made). */
-    uint8_t *copy = malloc(f->size ? f->size : 1);
-    if (copy)
-        memcpy(copy, f->payload, f->size);
-    enum amqp_err e = amqp_content_header_parse(copy ? copy : f->payload, f->size, &as->hdr);
+    bool copied = buf_fit(&as->header, &as->header_cap, f->size);
+    if (copied)
+        memcpy(as->header, f->payload, f->size);
+    enum amqp_err e =
+        amqp_content_header_parse(copied ? as->header : f->payload, f->size, &as->hdr);
     if (e == AMQP_OK && as->hdr.class_id != as->def->class_id)
         e = AMQP_ERR_BAD_CONTENT_HEADER;
     if (e != AMQP_OK) {
-        free(copy);
         c->d->st.malformed_frames++;
         c->info.malformed++;
         assembly_drop(c, as, e);
         return;
     }
-    if (!copy) {
+    if (!copied) {
         assembly_drop(c, as, AMQP_ERR_CONTENT_UNFINISHED);
         return;
     }
-    as->header = copy;
+    as->has_header = true;
     as->body_size = as->hdr.body_size;
     as->ts_end = f->ts_ns;
     add_pkts(as->pkts, &as->npkts, MAX_MESSAGE_PKTS, f->pkts, f->npkts);
@@ -1591,6 +1650,13 @@ void amqp_dissector_free(struct amqp_dissector *d)
         return;
     for (struct list_node *n; (n = list_first(&d->conns));)
         conn_release(list_item(n, struct amqp_conn, link), false);
+    while (d->spare) {
+        struct assembly *as = d->spare;
+        d->spare = as->next_spare;
+        free(as->method);
+        free(as->header);
+        free(as);
+    }
     free(d->argix);
     free(d);
 }
