@@ -681,7 +681,11 @@ static void add_pkts(uint64_t *list, size_t *n, size_t max, const uint64_t *pkts
 static void fill_event_base(struct amqp_conn *c, struct amqp_method_event *ev, int tcp_dir,
                             uint16_t channel, uint64_t ts)
 {
-    memset(ev, 0, sizeof *ev);
+    /* Everything but args, which whoever sets nargs writes for [0, nargs)
+     * and no one reads beyond: zeroing those 320 bytes on every frame was
+     * the largest cost here. */
+    memset(ev, 0, offsetof(struct amqp_method_event, args));
+    memset(&ev->has_content, 0, sizeof *ev - offsetof(struct amqp_method_event, has_content));
     ev->conn = &c->info;
     ev->dir = amqp_dir(c, tcp_dir);
     ev->channel = channel;
