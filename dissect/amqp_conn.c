@@ -154,9 +154,14 @@ struct amqp_dissector {
     struct amqp_config cfg;
     /* argix[m - methods][name]: the index of that argument of method m
      * (amqp_method_arg_index), -1 when it has none. Every method this file
-     * sees comes from amqp_method_find, so it is a row of methods. */
+     * sees comes from method_find, so it is a row of methods. */
     const struct amqp_method_def *methods;
     int8_t (*argix)[ARG_NAMES];
+    /* method_at[class_id / 10][method_id]: the row of that method in
+     * methods, -1 for none; a row found is checked against both ids, so a
+     * class that shares a slot only falls back to amqp_method_find. The
+     * binary search for every method frame was as dear as decoding it. */
+    int8_t method_at[10][128];
     uint16_t ports[MAX_BROKER_PORTS];
     size_t nports;
     struct amqp_callbacks cb;
@@ -210,9 +215,14 @@ struct amqp_dissector *amqp_dissector_new(const struct amqp_config *cfg,
         free(d);
         return NULL;
     }
-    for (size_t i = 0; i < nmethods; i++)
+    memset(d->method_at, -1, sizeof d->method_at);
+    for (size_t i = 0; i < nmethods; i++) {
         for (int a = 0; a < ARG_NAMES; a++)
             d->argix[i][a] = (int8_t)amqp_method_arg_index(&d->methods[i], arg_names[a]);
+        const struct amqp_method_def *m = &d->methods[i];
+        if (m->class_id < 100 && m->method_id < 128 && i <= INT8_MAX)
+            d->method_at[m->class_id / 10][m->method_id] = (int8_t)i;
+    }
     list_init(&d->conns);
     list_init(&d->partials);
     if (cfg)
@@ -742,6 +752,18 @@ static bool bytes_eq(struct amqp_bytes b, const char *s)
 {
     size_t n = strlen(s);
     return b.len == n && (n == 0 || memcmp(b.p, s, n) == 0);
+}
+
+/* amqp_method_find through method_at. */
+static const struct amqp_method_def *method_find(const struct amqp_dissector *d, uint16_t class_id,
+                                                 uint16_t method_id)
+{
+    if (class_id < 100 && method_id < 128) {
+        int i = d->method_at[class_id / 10][method_id];
+        if (i >= 0 && d->methods[i].class_id == class_id && d->methods[i].method_id == method_id)
+            return &d->methods[i];
+    }
+    return amqp_method_find(class_id, method_id);
 }
 
 /* Index of argument name of method m (a row of the method table), -1 for none. */
@@ -1466,7 +1488,7 @@ static void on_method_frame(struct amqp_conn *c, const struct amqp_frame *f)
                 assembly_drop(c, ch->as[dir], AMQP_ERR_CONTENT_INTERRUPTED);
         }
     }
-    const struct amqp_method_def *m = amqp_method_find(cid, mid);
+    const struct amqp_method_def *m = method_find(d, cid, mid);
     struct amqp_method_event ev;
     fill_event_base(c, &ev, dir, f->channel, f->ts_ns);
     ev.class_id = cid;
