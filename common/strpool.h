@@ -18,7 +18,7 @@
 
 struct strpool_str {
     struct strpool_str *next; /* hash chain */
-    uint32_t refs, hash, len;
+    uint32_t refs, hash, len; /* hash: the pool's own chain hash, not strpool_hash */
     char s[]; /* len bytes and a NUL */
 };
 

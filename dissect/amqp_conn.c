@@ -12,6 +12,7 @@
  */
 #include "dissect/amqp_conn.h"
 
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -37,6 +38,13 @@ enum role_source { ROLE_GUESS, ROLE_METHOD, ROLE_PORT, ROLE_PROTOCOL_HEADER };
 
 enum asm_phase { ASM_WAIT_HEADER, ASM_WAIT_BODY };
 
+/* Finished assemblies kept for the next content, with their method and
+ * header buffers (when no bigger than ASM_KEEP_BUF): one calloc, two
+ * mallocs and three frees per message were a tenth of the AMQP stage. The
+ * list is bounded; an assembly beyond it is freed (it holds no data). */
+#define ASM_SPARE_MAX 16
+#define ASM_KEEP_BUF 4096
+
 /* A content being put together on one (channel, TCP direction). */
 struct assembly {
     struct amqp_conn *conn;
@@ -45,10 +53,8 @@ struct assembly {
     enum asm_phase phase;
     struct list_node lru; /* on amqp_dissector.partials while it holds body bytes */
     const struct amqp_method_def *def;
-    uint8_t *method; /* method frame payload copy (ids included) */
     size_t method_len;
-    uint8_t *header; /* content header payload copy */
-    size_t header_len;
+    bool has_header; /* hdr and the header copy are set */
     uint64_t body_size, received;
     uint8_t *body;
     size_t body_len, body_cap;
@@ -56,8 +62,20 @@ struct assembly {
     struct json_skel *skel;    /* once truncated: the body's top-level keys (json_skel.h) */
     struct inflate_stream *zs; /* ... inflated first when the body is compressed */
     uint64_t ts_method, ts_end;
-    uint64_t pkts[MAX_MESSAGE_PKTS];
     size_t npkts;
+    struct assembly *next_spare; /* on amqp_dissector.spare */
+
+    /* From here on a reused assembly is not cleared (assembly_new): the
+     * buffers are kept, the rest is written before it is read. */
+    uint8_t *method; /* method frame payload copy (ids included) */
+    uint8_t *header; /* content header payload copy */
+    size_t method_cap, header_cap;
+    /* The method's arguments and (has_header) the content header, decoded
+     * once and pointing into the copies: the frames that complete or drop
+     * the content reuse them instead of decoding again. */
+    struct amqp_arg_value args[AMQP_METHOD_MAX_ARGS];
+    struct amqp_content_header hdr;
+    uint64_t pkts[MAX_MESSAGE_PKTS]; /* [0, npkts) */
 };
 
 struct amqp_channel {
@@ -101,14 +119,57 @@ struct amqp_conn {
     bool churn_opened, churn_closed, tcp_ended;
 };
 
+/* The arguments this file reads by name. Their positions are looked up once
+ * per method when the dissector is made (argix below): by name, with a
+ * strcmp loop, they were looked up about ten times per message. */
+enum arg_name {
+    ARG_EXCHANGE,
+    ARG_ROUTING_KEY,
+    ARG_CONSUMER_TAG,
+    ARG_REPLY_TEXT,
+    ARG_REPLY_CODE,
+    ARG_DELIVERY_TAG,
+    ARG_REDELIVERED,
+    ARG_MANDATORY,
+    ARG_MULTIPLE,
+    ARG_QUEUE,
+    ARG_DESTINATION,
+    ARG_REASON,
+    ARG_CLASS_ID,
+    ARG_METHOD_ID,
+    ARG_NAMES
+};
+
+static const char *const arg_names[ARG_NAMES] = {
+    [ARG_EXCHANGE] = "exchange",         [ARG_ROUTING_KEY] = "routing_key",
+    [ARG_CONSUMER_TAG] = "consumer_tag", [ARG_REPLY_TEXT] = "reply_text",
+    [ARG_REPLY_CODE] = "reply_code",     [ARG_DELIVERY_TAG] = "delivery_tag",
+    [ARG_REDELIVERED] = "redelivered",   [ARG_MANDATORY] = "mandatory",
+    [ARG_MULTIPLE] = "multiple",         [ARG_QUEUE] = "queue",
+    [ARG_DESTINATION] = "destination",   [ARG_REASON] = "reason",
+    [ARG_CLASS_ID] = "class_id",         [ARG_METHOD_ID] = "method_id",
+};
+
 struct amqp_dissector {
     struct amqp_config cfg;
+    /* argix[m - methods][name]: the index of that argument of method m
+     * (amqp_method_arg_index), -1 when it has none. Every method this file
+     * sees comes from method_find, so it is a row of methods. */
+    const struct amqp_method_def *methods;
+    int8_t (*argix)[ARG_NAMES];
+    /* method_at[class_id / 10][method_id]: the row of that method in
+     * methods, -1 for none; a row found is checked against both ids, so a
+     * class that shares a slot only falls back to amqp_method_find. The
+     * binary search for every method frame was as dear as decoding it. */
+    int8_t method_at[10][128];
     uint16_t ports[MAX_BROKER_PORTS];
     size_t nports;
     struct amqp_callbacks cb;
     struct amqp_stats st;
     struct list_node conns;    /* struct amqp_conn.link, newest first */
     struct list_node partials; /* struct assembly.lru holding body bytes, oldest first */
+    struct assembly *spare;    /* idle assemblies for reuse, at most ASM_SPARE_MAX */
+    size_t nspare;
     struct amqp_churn churn;
 };
 
@@ -147,6 +208,21 @@ struct amqp_dissector *amqp_dissector_new(const struct amqp_config *cfg,
     struct amqp_dissector *d = calloc(1, sizeof *d);
     if (!d)
         return NULL;
+    size_t nmethods;
+    d->methods = amqp_method_table(&nmethods);
+    d->argix = malloc(nmethods * sizeof *d->argix);
+    if (!d->argix) {
+        free(d);
+        return NULL;
+    }
+    memset(d->method_at, -1, sizeof d->method_at);
+    for (size_t i = 0; i < nmethods; i++) {
+        for (int a = 0; a < ARG_NAMES; a++)
+            d->argix[i][a] = (int8_t)amqp_method_arg_index(&d->methods[i], arg_names[a]);
+        const struct amqp_method_def *m = &d->methods[i];
+        if (m->class_id < 100 && m->method_id < 128 && i <= INT8_MAX)
+            d->method_at[m->class_id / 10][m->method_id] = (int8_t)i;
+    }
     list_init(&d->conns);
     list_init(&d->partials);
     if (cfg)
@@ -540,17 +616,65 @@ static struct assembly *oldest_partial(const struct amqp_dissector *d)
     return n ? list_item(n, struct assembly, lru) : NULL;
 }
 
+/* A cleared assembly, a spare one when there is one; NULL when out of memory. */
+static struct assembly *assembly_new(struct amqp_dissector *d)
+{
+    struct assembly *as = d->spare;
+    if (!as)
+        return calloc(1, sizeof *as);
+    d->spare = as->next_spare;
+    d->nspare--;
+    memset(as, 0, offsetof(struct assembly, method));
+    return as;
+}
+
+/* Room for n bytes in a kept buffer; its old bytes are not kept. */
+static bool buf_fit(uint8_t **buf, size_t *cap, size_t n)
+{
+    if (n <= *cap && *buf)
+        return true;
+    free(*buf);
+    *cap = 0;
+    *buf = malloc(n ? n : 1);
+    if (!*buf)
+        return false;
+    *cap = n ? n : 1;
+    return true;
+}
+
+/* Back to the spare list (buffers over ASM_KEEP_BUF freed), or freed when it is full. */
+static void assembly_recycle(struct amqp_dissector *d, struct assembly *as)
+{
+    if (d->nspare >= ASM_SPARE_MAX) {
+        free(as->method);
+        free(as->header);
+        free(as);
+        return;
+    }
+    if (as->method_cap > ASM_KEEP_BUF) {
+        free(as->method);
+        as->method = NULL;
+        as->method_cap = 0;
+    }
+    if (as->header_cap > ASM_KEEP_BUF) {
+        free(as->header);
+        as->header = NULL;
+        as->header_cap = 0;
+    }
+    as->next_spare = d->spare;
+    d->spare = as;
+    d->nspare++;
+}
+
 static void assembly_free(struct amqp_dissector *d, struct assembly *as)
 {
     list_unlink(&as->lru);
     d->st.partial_bytes -= as->body_cap;
     as->ch->as[as->tcp_dir] = NULL;
-    free(as->method);
-    free(as->header);
     free(as->body);
     json_skel_free(as->skel);
     inflate_stream_free(as->zs);
-    free(as);
+    assembly_recycle(d, as);
 }
 
 static void add_pkts(uint64_t *list, size_t *n, size_t max, const uint64_t *pkts, size_t np)
@@ -567,7 +691,11 @@ static void add_pkts(uint64_t *list, size_t *n, size_t max, const uint64_t *pkts
 static void fill_event_base(struct amqp_conn *c, struct amqp_method_event *ev, int tcp_dir,
                             uint16_t channel, uint64_t ts)
 {
-    memset(ev, 0, sizeof *ev);
+    /* Everything but args, which whoever sets nargs writes for [0, nargs)
+     * and no one reads beyond: zeroing those 320 bytes on every frame was
+     * the largest cost here. */
+    memset(ev, 0, offsetof(struct amqp_method_event, args));
+    memset(&ev->has_content, 0, sizeof *ev - offsetof(struct amqp_method_event, has_content));
     ev->conn = &c->info;
     ev->dir = amqp_dir(c, tcp_dir);
     ev->channel = channel;
@@ -580,18 +708,17 @@ static void emit_incomplete(struct amqp_conn *c, struct assembly *as)
     if (!c->d->cfg.want_methods || !c->d->cb.on_method)
         return;
     struct amqp_method_event ev;
-    struct amqp_content_header hdr;
     fill_event_base(c, &ev, as->tcp_dir, as->ch->id, as->ts_method);
     ev.class_id = as->def->class_id;
     ev.method_id = as->def->method_id;
     ev.method = as->def;
     ev.nargs = as->def->nargs;
-    amqp_method_decode_args(as->def, as->method + 4, as->method_len - 4, ev.args);
+    memcpy(ev.args, as->args, as->def->nargs * sizeof as->args[0]);
     ev.has_content = true;
     ev.content_complete = false;
-    if (as->header && amqp_content_header_parse(as->header, as->header_len, &hdr) == AMQP_OK) {
-        ev.props = &hdr.props;
-        ev.body_size = hdr.body_size;
+    if (as->has_header) {
+        ev.props = &as->hdr.props;
+        ev.body_size = as->hdr.body_size;
     }
     ev.body_len = as->body_len;
     ev.body_truncated = true;
@@ -627,18 +754,37 @@ static bool bytes_eq(struct amqp_bytes b, const char *s)
     return b.len == n && (n == 0 || memcmp(b.p, s, n) == 0);
 }
 
-static void arg_bytes(const struct amqp_method_def *m, const struct amqp_arg_value *args,
-                      const char *name, struct amqp_bytes *out)
+/* amqp_method_find through method_at. */
+static const struct amqp_method_def *method_find(const struct amqp_dissector *d, uint16_t class_id,
+                                                 uint16_t method_id)
 {
-    int i = amqp_method_arg_index(m, name);
+    if (class_id < 100 && method_id < 128) {
+        int i = d->method_at[class_id / 10][method_id];
+        if (i >= 0 && d->methods[i].class_id == class_id && d->methods[i].method_id == method_id)
+            return &d->methods[i];
+    }
+    return amqp_method_find(class_id, method_id);
+}
+
+/* Index of argument name of method m (a row of the method table), -1 for none. */
+static int arg_index(const struct amqp_dissector *d, const struct amqp_method_def *m,
+                     enum arg_name name)
+{
+    return d->argix[m - d->methods][name];
+}
+
+static void arg_bytes(const struct amqp_dissector *d, const struct amqp_method_def *m,
+                      const struct amqp_arg_value *args, enum arg_name name, struct amqp_bytes *out)
+{
+    int i = arg_index(d, m, name);
     if (i >= 0)
         *out = args[i].bytes;
 }
 
-static uint64_t arg_u(const struct amqp_method_def *m, const struct amqp_arg_value *args,
-                      const char *name)
+static uint64_t arg_u(const struct amqp_dissector *d, const struct amqp_method_def *m,
+                      const struct amqp_arg_value *args, enum arg_name name)
 {
-    int i = amqp_method_arg_index(m, name);
+    int i = arg_index(d, m, name);
     return i >= 0 ? args[i].u : 0;
 }
 
@@ -683,7 +829,6 @@ static void assembly_complete(struct amqp_conn *c, struct assembly *as, const ui
 {
     struct amqp_dissector *d = c->d;
     struct amqp_message msg;
-    struct amqp_content_header hdr;
     struct amqp_method_event ev;
     const struct amqp_method_def *m = as->def;
     fill_event_base(c, &ev, as->tcp_dir, as->ch->id, as->ts_method);
@@ -691,9 +836,8 @@ static void assembly_complete(struct amqp_conn *c, struct assembly *as, const ui
     ev.method_id = m->method_id;
     ev.method = m;
     ev.nargs = m->nargs;
-    /* Both were decoded successfully when their frames arrived. */
-    amqp_method_decode_args(m, as->method + 4, as->method_len - 4, ev.args);
-    amqp_content_header_parse(as->header, as->header_len, &hdr);
+    /* Both were decoded when their frames arrived. */
+    memcpy(ev.args, as->args, m->nargs * sizeof as->args[0]);
 
     memset(&msg, 0, sizeof msg);
     switch (m->method_id) {
@@ -715,14 +859,14 @@ static void assembly_complete(struct amqp_conn *c, struct assembly *as, const ui
     msg.channel = as->ch->id;
     msg.ts_ns = as->ts_method;
     msg.ts_end_ns = as->ts_end;
-    arg_bytes(m, ev.args, "exchange", &msg.exchange);
-    arg_bytes(m, ev.args, "routing_key", &msg.routing_key);
-    arg_bytes(m, ev.args, "consumer_tag", &msg.consumer_tag);
-    arg_bytes(m, ev.args, "reply_text", &msg.reply_text);
-    msg.delivery_tag = arg_u(m, ev.args, "delivery_tag");
-    msg.redelivered = arg_u(m, ev.args, "redelivered") != 0;
-    msg.mandatory = arg_u(m, ev.args, "mandatory") != 0;
-    msg.reply_code = (uint16_t)arg_u(m, ev.args, "reply_code");
+    arg_bytes(d, m, ev.args, ARG_EXCHANGE, &msg.exchange);
+    arg_bytes(d, m, ev.args, ARG_ROUTING_KEY, &msg.routing_key);
+    arg_bytes(d, m, ev.args, ARG_CONSUMER_TAG, &msg.consumer_tag);
+    arg_bytes(d, m, ev.args, ARG_REPLY_TEXT, &msg.reply_text);
+    msg.delivery_tag = arg_u(d, m, ev.args, ARG_DELIVERY_TAG);
+    msg.redelivered = arg_u(d, m, ev.args, ARG_REDELIVERED) != 0;
+    msg.mandatory = arg_u(d, m, ev.args, ARG_MANDATORY) != 0;
+    msg.reply_code = (uint16_t)arg_u(d, m, ev.args, ARG_REPLY_CODE);
     if (msg.consumer_tag.len) {
         struct consumer *k = consumer_find(c, as->ch->id, msg.consumer_tag, NULL);
         if (k && k->qlen) {
@@ -730,7 +874,7 @@ static void assembly_complete(struct amqp_conn *c, struct assembly *as, const ui
             msg.queue.len = k->qlen;
         }
     }
-    msg.props = hdr.props;
+    msg.props = as->hdr.props;
     msg.body = body;
     msg.body_len = body_len;
     msg.body_size = as->body_size;
@@ -742,7 +886,7 @@ static void assembly_complete(struct amqp_conn *c, struct assembly *as, const ui
 
     ev.has_content = true;
     ev.content_complete = true;
-    ev.props = &hdr.props;
+    ev.props = &as->hdr.props;
     ev.body_size = as->body_size;
     ev.body_len = body_len;
     ev.body_truncated = as->truncated;
@@ -834,11 +978,9 @@ static void body_cut(struct assembly *as, const uint8_t *kept, size_t nkept)
     as->skel = json_skel_new();
     if (!as->skel)
         return;
-    struct amqp_content_header hdr;
-    if (amqp_content_header_parse(as->header, as->header_len, &hdr) == AMQP_OK &&
-        (hdr.props.present & AMQP_PROP_HEADERS) &&
-        inflate_codec_from_headers(hdr.props.headers.p, hdr.props.headers.len) ==
-            INFLATE_CODEC_ZLIB)
+    const struct amqp_basic_props *props = &as->hdr.props;
+    if (as->has_header && (props->present & AMQP_PROP_HEADERS) &&
+        inflate_codec_from_headers(props->headers.p, props->headers.len) == INFLATE_CODEC_ZLIB)
         as->zs = inflate_stream_new(SKEL_MAX_INFLATE, skel_out, as->skel);
     skel_feed(as, kept, nkept);
 }
@@ -869,25 +1011,28 @@ static void body_append(struct amqp_dissector *d, struct assembly *as, const uin
     }
 }
 
+/* args: m's arguments as decoded from f, kept (moved onto the copy) for the
+ * frames that complete the content. */
 static void on_content_method(struct amqp_conn *c, struct amqp_channel *ch,
-                              const struct amqp_method_def *m, const struct amqp_frame *f)
+                              const struct amqp_method_def *m, const struct amqp_frame *f,
+                              const struct amqp_arg_value *args)
 {
     int dir = c->cur_dir;
-    struct assembly *as = calloc(1, sizeof *as);
-    if (!as) {
-        c->d->st.contents_dropped++;
-        ch->skip[dir] = true;
-        return;
-    }
-    as->method = malloc(f->size);
-    if (!as->method) {
-        free(as);
+    struct assembly *as = assembly_new(c->d);
+    if (!as || !buf_fit(&as->method, &as->method_cap, f->size)) {
+        if (as)
+            assembly_recycle(c->d, as);
         c->d->st.contents_dropped++;
         ch->skip[dir] = true;
         return;
     }
     memcpy(as->method, f->payload, f->size);
     as->method_len = f->size;
+    for (unsigned i = 0; i < m->nargs; i++) {
+        as->args[i] = args[i];
+        if (args[i].bytes.p) /* the same offset in the copy */
+            as->args[i].bytes.p = as->method + (args[i].bytes.p - f->payload);
+    }
     as->conn = c;
     as->ch = ch;
     as->tcp_dir = dir;
@@ -916,9 +1061,14 @@ static void on_header_frame(struct amqp_conn *c, const struct amqp_frame *f)
             ch->skip[dir] = true;
         return;
     }
-    struct amqp_content_header hdr;
-    enum amqp_err e = amqp_content_header_parse(f->payload, f->size, &hdr);
-    if (e == AMQP_OK && hdr.class_id != as->def->class_id)
+    /* Parsed in its copy, so that as->hdr points at bytes the assembly owns
+     * (in the frame itself only when the copy could not be made). */
+    bool copied = buf_fit(&as->header, &as->header_cap, f->size);
+    if (copied)
+        memcpy(as->header, f->payload, f->size);
+    enum amqp_err e =
+        amqp_content_header_parse(copied ? as->header : f->payload, f->size, &as->hdr);
+    if (e == AMQP_OK && as->hdr.class_id != as->def->class_id)
         e = AMQP_ERR_BAD_CONTENT_HEADER;
     if (e != AMQP_OK) {
         c->d->st.malformed_frames++;
@@ -926,14 +1076,12 @@ static void on_header_frame(struct amqp_conn *c, const struct amqp_frame *f)
         assembly_drop(c, as, e);
         return;
     }
-    as->header = malloc(f->size ? f->size : 1);
-    if (!as->header) {
+    if (!copied) {
         assembly_drop(c, as, AMQP_ERR_CONTENT_UNFINISHED);
         return;
     }
-    memcpy(as->header, f->payload, f->size);
-    as->header_len = f->size;
-    as->body_size = hdr.body_size;
+    as->has_header = true;
+    as->body_size = as->hdr.body_size;
     as->ts_end = f->ts_ns;
     add_pkts(as->pkts, &as->npkts, MAX_MESSAGE_PKTS, f->pkts, f->npkts);
     as->phase = ASM_WAIT_BODY;
@@ -1140,17 +1288,17 @@ static void on_channel_state(struct amqp_conn *c, struct amqp_channel *ch,
 
 /* Remembers the queue or exchange a client method names (queue.*, exchange.*, basic.consume/get).
  */
-static void note_name(struct amqp_channel *ch, const struct amqp_method_def *m,
-                      const struct amqp_arg_value *a)
+static void note_name(const struct amqp_dissector *d, struct amqp_channel *ch,
+                      const struct amqp_method_def *m, const struct amqp_arg_value *a)
 {
     if (!ch || m->flow != AMQP_FLOW_TO_BROKER)
         return;
-    static const char *const keys[] = {"queue", "exchange", "destination"};
+    static const enum arg_name keys[] = {ARG_QUEUE, ARG_EXCHANGE, ARG_DESTINATION};
     for (size_t k = 0; k < 3; k++) {
-        int i = amqp_method_arg_index(m, keys[k]);
+        int i = arg_index(d, m, keys[k]);
         if (i < 0)
             continue;
-        int rk = amqp_method_arg_index(m, "routing_key");
+        int rk = arg_index(d, m, ARG_ROUTING_KEY);
         if (k == 1 && a[i].bytes.len == 0 && rk >= 0 && m->content) {
             /* basic.publish to the default exchange: the routing key is the queue */
             k = 0;
@@ -1188,10 +1336,10 @@ static void broker_event(struct amqp_conn *c, struct amqp_channel *ch,
     ev.npkts = mev->npkts;
     char qname[256];
     if (key == (10u << 16 | 60)) {
-        arg_bytes(m, a, "reason", &ev.reply_text);
+        arg_bytes(d, m, a, ARG_REASON, &ev.reply_text);
     } else if (key == (60u << 16 | 30)) {
         struct amqp_bytes tag = {0};
-        arg_bytes(m, a, "consumer_tag", &tag);
+        arg_bytes(d, m, a, ARG_CONSUMER_TAG, &tag);
         struct consumer *k = consumer_find(c, mev->channel, tag, NULL);
         if (k && k->qlen) {
             snprintf(qname, sizeof qname, "%.*s", (int)k->qlen, k->s + k->taglen);
@@ -1199,10 +1347,10 @@ static void broker_event(struct amqp_conn *c, struct amqp_channel *ch,
             ev.name_kind = "queue";
         }
     } else if (key == (10u << 16 | 50) || key == (20u << 16 | 40)) {
-        ev.reply_code = (uint16_t)arg_u(m, a, "reply_code");
-        arg_bytes(m, a, "reply_text", &ev.reply_text);
-        const struct amqp_method_def *fm =
-            amqp_method_find((uint16_t)arg_u(m, a, "class_id"), (uint16_t)arg_u(m, a, "method_id"));
+        ev.reply_code = (uint16_t)arg_u(d, m, a, ARG_REPLY_CODE);
+        arg_bytes(d, m, a, ARG_REPLY_TEXT, &ev.reply_text);
+        const struct amqp_method_def *fm = amqp_method_find(
+            (uint16_t)arg_u(d, m, a, ARG_CLASS_ID), (uint16_t)arg_u(d, m, a, ARG_METHOD_ID));
         ev.failed_method = fm ? fm->name : NULL;
         if (ch && ch->last_kind) {
             ev.name = ch->last_name;
@@ -1255,8 +1403,8 @@ static void confirm_method(struct amqp_conn *c, struct amqp_channel *ch,
     if ((key != (60u << 16 | 80) && !nack) || mev->dir != 1)
         return;
     struct nack_acc acc = {0};
-    amqp_confirm_resolve(ch->cf, c->cf, arg_u(m, a, "delivery_tag"), arg_u(m, a, "multiple") != 0,
-                         nack, mev->ts_ns, on_confirmed, &acc);
+    amqp_confirm_resolve(ch->cf, c->cf, arg_u(d, m, a, ARG_DELIVERY_TAG),
+                         arg_u(d, m, a, ARG_MULTIPLE) != 0, nack, mev->ts_ns, on_confirmed, &acc);
     if (!acc.n || !d->cb.on_broker_event)
         return;
     struct amqp_broker_event ev;
@@ -1267,7 +1415,7 @@ static void confirm_method(struct amqp_conn *c, struct amqp_channel *ch,
     ev.event = m->name;
     ev.pkts = mev->pkts;
     ev.npkts = mev->npkts;
-    ev.delivery_tag = arg_u(m, a, "delivery_tag");
+    ev.delivery_tag = arg_u(d, m, a, ARG_DELIVERY_TAG);
     ev.messages = acc.n;
     ev.latency_ns = acc.oldest_ns;
     if (ch->last_kind) {
@@ -1340,7 +1488,7 @@ static void on_method_frame(struct amqp_conn *c, const struct amqp_frame *f)
                 assembly_drop(c, ch->as[dir], AMQP_ERR_CONTENT_INTERRUPTED);
         }
     }
-    const struct amqp_method_def *m = amqp_method_find(cid, mid);
+    const struct amqp_method_def *m = method_find(d, cid, mid);
     struct amqp_method_event ev;
     fill_event_base(c, &ev, dir, f->channel, f->ts_ns);
     ev.class_id = cid;
@@ -1376,7 +1524,7 @@ static void on_method_frame(struct amqp_conn *c, const struct amqp_frame *f)
         if (c->info.nhandshake_pkts)
             notify_conn(c, AMQP_CONN_UPDATE);
     }
-    note_name(ch, m, ev.args);
+    note_name(d, ch, m, ev.args);
     broker_event(c, ch, m, ev.args, &ev);
     if (cid == 10)
         on_connection_method(c, m, ev.args, f);
@@ -1387,7 +1535,7 @@ static void on_method_frame(struct amqp_conn *c, const struct amqp_frame *f)
     if (ch)
         confirm_method(c, ch, m, ev.args, &ev);
     if (m->content && ch) {
-        on_content_method(c, ch, m, f);
+        on_content_method(c, ch, m, f, ev.args);
     } else if (d->cfg.want_methods && d->cb.on_method) {
         ev.method = m;
         ev.nargs = m->nargs;
@@ -1528,6 +1676,14 @@ void amqp_dissector_free(struct amqp_dissector *d)
         return;
     for (struct list_node *n; (n = list_first(&d->conns));)
         conn_release(list_item(n, struct amqp_conn, link), false);
+    while (d->spare) {
+        struct assembly *as = d->spare;
+        d->spare = as->next_spare;
+        free(as->method);
+        free(as->header);
+        free(as);
+    }
+    free(d->argix);
     free(d);
 }
 

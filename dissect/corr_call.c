@@ -294,7 +294,7 @@ void corr_on_reply(struct corr *c, struct rpc_msg *r)
         }
         if (!e->timeline[leg]) {
             e->timeline[leg] = m->ts_ns ? m->ts_ns : 1;
-            e->conn[leg] = corr_counted(c, corr_op_conn(&c->sp, m->conn));
+            e->conn[leg] = corr_counted(c, corr_op_conn(&c->sp, &c->conn_memo, m->conn));
         }
         e->flags |= leg == LEG_REPLY_PUBLISH ? CORR_F_FINAL_PUB : CORR_F_FINAL_DEL;
     }

@@ -146,7 +146,7 @@ void corr_set_leg(struct corr *c, struct corr_entry *e, enum op_leg leg,
     if (!e->timeline[leg])
         e->timeline[leg] = m->ts_ns ? m->ts_ns : 1;
     if (!e->conn[leg])
-        e->conn[leg] = corr_counted(c, corr_op_conn(&c->sp, m->conn));
+        e->conn[leg] = corr_counted(c, corr_op_conn(&c->sp, &c->conn_memo, m->conn));
     if (!e->first_ns || m->ts_ns < e->first_ns)
         e->first_ns = m->ts_ns;
     if (m->body_truncated)

@@ -15,6 +15,7 @@
 
 #include "common/strpool.h"
 #include "dissect/corr_id.h"
+#include "dissect/corr_op.h"
 #include "dissect/corr_seen.h"
 #include "dissect/corr_table.h"
 #include "dissect/correlate.h"
@@ -41,6 +42,7 @@ struct corr {
     void *user;
     struct dialects dialects;
     struct strpool sp;
+    struct corr_conn_memo conn_memo; /* corr_op_conn's, references into sp */
     struct corr_table t;
     uint64_t now;                        /* packet time */
     uint8_t legs_seen[OP_DIALECT_COUNT]; /* bit per op_leg: call legs of that kind in view */

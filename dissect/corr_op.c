@@ -74,7 +74,16 @@ static void shape_fields(const struct strpool_str *sh, const char *out[SH_COUNT]
 /* Connection identity as pooled bytes: id(8) family(1) ip(16) port(2) name. */
 #define CONN_HDR 29
 
-struct strpool_str *corr_op_conn(struct strpool *sp, const struct amqp_conn_info *ci)
+void corr_conn_memo_free(struct strpool *sp, struct corr_conn_memo *memo)
+{
+    for (size_t i = 0; i < CORR_CONN_MEMO; i++) {
+        strpool_put(sp, memo->key[i]);
+        memo->key[i] = NULL;
+    }
+}
+
+struct strpool_str *corr_op_conn(struct strpool *sp, struct corr_conn_memo *memo,
+                                 const struct amqp_conn_info *ci)
 {
     uint8_t buf[CONN_HDR + sizeof(ci->connection_name)];
     if (!ci)
@@ -86,7 +95,17 @@ struct strpool_str *corr_op_conn(struct strpool *sp, const struct amqp_conn_info
     memcpy(buf + 25, &ci->client.port, 2);
     memcpy(buf + 27, &ci->source, 2);
     memcpy(buf + CONN_HDR, ci->connection_name, nl);
-    return strpool_get(sp, buf, CONN_HDR + nl);
+    size_t n = CONN_HDR + nl;
+    struct strpool_str **slot =
+        &memo->key[(ci->id * 0x9e3779b97f4a7c15ull) >> (64 - CORR_CONN_MEMO_BITS)];
+    if (*slot && (*slot)->len == n && memcmp((*slot)->s, buf, n) == 0)
+        return strpool_ref(*slot); /* what strpool_get would answer */
+    struct strpool_str *p = strpool_get(sp, buf, n);
+    if (p) {
+        strpool_put(sp, *slot);
+        *slot = strpool_ref(p);
+    }
+    return p;
 }
 
 static void conn_peer(const struct strpool_str *p, struct op_peer *peer, uint64_t *id,

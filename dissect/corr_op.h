@@ -18,8 +18,22 @@
 
 /* The request's shape as one pooled string; NULL when the pool is full. */
 struct strpool_str *corr_op_shape(struct strpool *sp, const struct rpc_msg *r);
+/* The connection keys interned last, a slot per flow id (hashed: ids are
+ * not spread evenly), each holding a reference: an operation on a connection
+ * seen before takes one more reference to its key instead of hashing the
+ * ~130 bytes again (checked byte for byte, since the client's address and
+ * name can still change). Zeroed to start; corr_conn_memo_free() drops the
+ * references (64 strings at most, well inside the pool's headroom). */
+#define CORR_CONN_MEMO_BITS 6
+#define CORR_CONN_MEMO (1u << CORR_CONN_MEMO_BITS)
+struct corr_conn_memo {
+    struct strpool_str *key[CORR_CONN_MEMO];
+};
+void corr_conn_memo_free(struct strpool *sp, struct corr_conn_memo *memo);
+
 /* A connection's identity (id, client address, connection name), pooled; NULL when full or !ci. */
-struct strpool_str *corr_op_conn(struct strpool *sp, const struct amqp_conn_info *ci);
+struct strpool_str *corr_op_conn(struct strpool *sp, struct corr_conn_memo *memo,
+                                 const struct amqp_conn_info *ci);
 
 /* Room for the ids an op shows as text while it is handed out. */
 struct corr_op_text {

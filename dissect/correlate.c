@@ -246,6 +246,7 @@ void corr_free(struct corr *c)
     for (struct corr_entry *e; (e = corr_table_oldest(&c->t));)
         corr_entry_free(c, e);
     corr_table_free(&c->t);
+    corr_conn_memo_free(&c->sp, &c->conn_memo);
     strpool_free(&c->sp);
     dialects_close(&c->dialects);
     free(c->seen);
