@@ -23,16 +23,10 @@ const char *json_scan_err_name(enum json_scan_err e)
     return (unsigned)e < JSON_SCAN_ERR_COUNT ? names[e] : "?";
 }
 
-/* Next byte without consuming it, -1 at the end. */
-static int peek(const struct rd *r)
-{
-    return rd_left(r) ? r->p[0] : -1;
-}
-
 static void skip_ws(struct rd *r)
 {
     int c;
-    while ((c = peek(r)) == ' ' || c == '\t' || c == '\n' || c == '\r')
+    while ((c = json_peek(r)) == ' ' || c == '\t' || c == '\n' || c == '\r')
         r->p++;
 }
 
@@ -75,7 +69,7 @@ static enum json_scan_err skip_string(struct rd *r, bool *escaped)
         /* Fast path: plain printable ASCII. */
         if (r->ok)
             r->p = json_plain_run(r->p, r->end);
-        int c = peek(r);
+        int c = json_peek(r);
         if (c < 0)
             return JSON_SCAN_ERR_TRUNCATED;
         if (c == '"') {
@@ -87,13 +81,13 @@ static enum json_scan_err skip_string(struct rd *r, bool *escaped)
         if (c == '\\') {
             *escaped = true;
             r->p++;
-            int e = peek(r);
+            int e = json_peek(r);
             if (e < 0)
                 return JSON_SCAN_ERR_TRUNCATED;
             r->p++;
             if (e == 'u') {
                 for (int i = 0; i < 4; i++) {
-                    int h = peek(r);
+                    int h = json_peek(r);
                     if (h < 0)
                         return JSON_SCAN_ERR_TRUNCATED;
                     if (hex_digit(h) < 0)
@@ -112,65 +106,6 @@ static enum json_scan_err skip_string(struct rd *r, bool *escaped)
     }
 }
 
-static bool is_digit(int c)
-{
-    return c >= '0' && c <= '9';
-}
-
-/* Strict JSON number: -?(0|[1-9]d*)(.d+)?([eE][+-]?d+)? */
-static enum json_scan_err skip_number(struct rd *r)
-{
-    if (peek(r) == '-')
-        r->p++;
-    int c = peek(r);
-    if (c < 0)
-        return JSON_SCAN_ERR_TRUNCATED;
-    if (c == '0') {
-        r->p++;
-    } else if (is_digit(c)) {
-        while (is_digit(peek(r)))
-            r->p++;
-    } else {
-        return JSON_SCAN_ERR_SYNTAX;
-    }
-    if (peek(r) == '.') {
-        r->p++;
-        if (peek(r) < 0)
-            return JSON_SCAN_ERR_TRUNCATED;
-        if (!is_digit(peek(r)))
-            return JSON_SCAN_ERR_SYNTAX;
-        while (is_digit(peek(r)))
-            r->p++;
-    }
-    c = peek(r);
-    if (c == 'e' || c == 'E') {
-        r->p++;
-        c = peek(r);
-        if (c == '+' || c == '-')
-            r->p++;
-        if (peek(r) < 0)
-            return JSON_SCAN_ERR_TRUNCATED;
-        if (!is_digit(peek(r)))
-            return JSON_SCAN_ERR_SYNTAX;
-        while (is_digit(peek(r)))
-            r->p++;
-    }
-    return JSON_SCAN_OK;
-}
-
-static enum json_scan_err skip_literal(struct rd *r, const char *word)
-{
-    for (const char *w = word; *w; w++) {
-        int c = peek(r);
-        if (c < 0)
-            return JSON_SCAN_ERR_TRUNCATED;
-        if (c != *w)
-            return JSON_SCAN_ERR_SYNTAX;
-        r->p++;
-    }
-    return JSON_SCAN_OK;
-}
-
 /* Skips one complete value of any type starting at r->p (after whitespace).
  * *type gets the type of the outermost value. Iterative: the bit stack holds
  * the nesting. */
@@ -182,7 +117,7 @@ static enum json_scan_err skip_value(struct rd *r, struct json_bitstack *s, enum
     for (;;) {
         enum json_scan_err err = JSON_SCAN_OK;
         skip_ws(r);
-        int c = peek(r);
+        int c = json_peek(r);
         if (c < 0)
             return JSON_SCAN_ERR_TRUNCATED;
         switch (st) {
@@ -198,7 +133,7 @@ static enum json_scan_err skip_value(struct rd *r, struct json_bitstack *s, enum
                 if (!json_bs_push(s, c == '{'))
                     return JSON_SCAN_ERR_DEPTH;
                 skip_ws(r);
-                int d = peek(r);
+                int d = json_peek(r);
                 if (d == (c == '{' ? '}' : ']')) {
                     r->p++;
                     s->depth--;
@@ -209,16 +144,16 @@ static enum json_scan_err skip_value(struct rd *r, struct json_bitstack *s, enum
                 }
             } else if (c == 't') {
                 t = JSON_T_TRUE;
-                err = skip_literal(r, "true");
+                err = json_skip_literal(r, "true");
             } else if (c == 'f') {
                 t = JSON_T_FALSE;
-                err = skip_literal(r, "false");
+                err = json_skip_literal(r, "false");
             } else if (c == 'n') {
                 t = JSON_T_NULL;
-                err = skip_literal(r, "null");
-            } else if (c == '-' || is_digit(c)) {
+                err = json_skip_literal(r, "null");
+            } else if (c == '-' || json_is_digit(c)) {
                 t = JSON_T_NUMBER;
-                err = skip_number(r);
+                err = json_skip_number(r);
             } else {
                 return JSON_SCAN_ERR_SYNTAX;
             }
@@ -235,7 +170,7 @@ static enum json_scan_err skip_value(struct rd *r, struct json_bitstack *s, enum
             if (err != JSON_SCAN_OK)
                 return err;
             skip_ws(r);
-            c = peek(r);
+            c = json_peek(r);
             if (c < 0)
                 return JSON_SCAN_ERR_TRUNCATED;
             if (c != ':')
@@ -280,7 +215,7 @@ enum json_scan_err json_scan_object(const uint8_t *p, size_t len, json_scan_fn f
     struct json_bitstack stack, *s = &stack;
     enum json_scan_err err = JSON_SCAN_OK;
     skip_ws(&r);
-    int c = peek(&r);
+    int c = json_peek(&r);
     if (c < 0) {
         err = JSON_SCAN_ERR_TRUNCATED;
         goto out;
@@ -295,14 +230,14 @@ enum json_scan_err json_scan_object(const uint8_t *p, size_t len, json_scan_fn f
     }
     r.p++;
     skip_ws(&r);
-    if (peek(&r) == '}') {
+    if (json_peek(&r) == '}') {
         r.p++;
         goto tail;
     }
     for (;;) {
         struct json_member m;
         skip_ws(&r);
-        c = peek(&r);
+        c = json_peek(&r);
         if (c < 0) {
             err = JSON_SCAN_ERR_TRUNCATED;
             goto out;
@@ -318,7 +253,7 @@ enum json_scan_err json_scan_object(const uint8_t *p, size_t len, json_scan_fn f
         m.key = k + 1;
         m.key_len = (size_t)(r.p - k) - 2;
         skip_ws(&r);
-        c = peek(&r);
+        c = json_peek(&r);
         if (c != ':') {
             err = c < 0 ? JSON_SCAN_ERR_TRUNCATED : JSON_SCAN_ERR_SYNTAX;
             goto out;
@@ -332,7 +267,7 @@ enum json_scan_err json_scan_object(const uint8_t *p, size_t len, json_scan_fn f
         if (fn && !fn(user, &m))
             goto out;
         skip_ws(&r);
-        c = peek(&r);
+        c = json_peek(&r);
         if (c == ',') {
             r.p++;
             continue;

@@ -1,8 +1,9 @@
 /*
  * json_scan_parts.h: the pieces both JSON scanners share (dissect/json_scan.c
  * reads plain JSON, dissect/json_scan_quoted.c reads JSON still escaped
- * inside another JSON string): the one-letter escapes and the bit stack that
- * holds object/array nesting; common/json_plain.h has the runs of plain bytes.
+ * inside another JSON string): the cursor's peek, numbers and the literals
+ * true/false/null (no escapes in them, so read alike), the one-letter escapes and
+ * the bit stack that holds object/array nesting; common/json_plain.h has the runs of plain bytes.
  *
  * Private to those two files: static inline, so each keeps its own copy in
  * its hot loops.
@@ -15,7 +16,75 @@
 #include <stdint.h>
 
 #include "common/json_plain.h"
+#include "common/rd.h"
 #include "dissect/json_scan.h"
+
+/* Next byte without consuming it, -1 at the end. */
+static inline int json_peek(const struct rd *r)
+{
+    return rd_left(r) ? r->p[0] : -1;
+}
+
+static inline bool json_is_digit(int c)
+{
+    return c >= '0' && c <= '9';
+}
+
+/* Strict JSON number: -?(0|[1-9]d*)(.d+)?([eE][+-]?d+)? A number holds no
+ * escapes, so both scanners read it alike. */
+static inline enum json_scan_err json_skip_number(struct rd *r)
+{
+    if (json_peek(r) == '-')
+        r->p++;
+    int c = json_peek(r);
+    if (c < 0)
+        return JSON_SCAN_ERR_TRUNCATED;
+    if (c == '0') {
+        r->p++;
+    } else if (json_is_digit(c)) {
+        while (json_is_digit(json_peek(r)))
+            r->p++;
+    } else {
+        return JSON_SCAN_ERR_SYNTAX;
+    }
+    if (json_peek(r) == '.') {
+        r->p++;
+        if (json_peek(r) < 0)
+            return JSON_SCAN_ERR_TRUNCATED;
+        if (!json_is_digit(json_peek(r)))
+            return JSON_SCAN_ERR_SYNTAX;
+        while (json_is_digit(json_peek(r)))
+            r->p++;
+    }
+    c = json_peek(r);
+    if (c == 'e' || c == 'E') {
+        r->p++;
+        c = json_peek(r);
+        if (c == '+' || c == '-')
+            r->p++;
+        if (json_peek(r) < 0)
+            return JSON_SCAN_ERR_TRUNCATED;
+        if (!json_is_digit(json_peek(r)))
+            return JSON_SCAN_ERR_SYNTAX;
+        while (json_is_digit(json_peek(r)))
+            r->p++;
+    }
+    return JSON_SCAN_OK;
+}
+
+/* true, false or null, the word given. */
+static inline enum json_scan_err json_skip_literal(struct rd *r, const char *word)
+{
+    for (const char *w = word; *w; w++) {
+        int c = json_peek(r);
+        if (c < 0)
+            return JSON_SCAN_ERR_TRUNCATED;
+        if (c != *w)
+            return JSON_SCAN_ERR_SYNTAX;
+        r->p++;
+    }
+    return JSON_SCAN_OK;
+}
 
 /* The character a one-letter escape (the byte after the backslash) stands
  * for, or -1 when e is not one of "\/bfnrt. A table, not strchr: the inner

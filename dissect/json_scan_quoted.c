@@ -15,37 +15,32 @@
  * keys without escapes. Everything else (a raw non-ASCII byte, an escape of
  * the outer string alone such as \n or \u00e9, an escaped key) and every error
  * returns false, and the caller takes the unescape-then-scan path, so which
- * path ran never changes a result or an error. The grammar checks mirror
- * dissect/json_scan.c's skip_value state machine token for token.
+ * path ran never changes a result or an error. Numbers and literals are read
+ * by the pieces json_scan.c uses (dissect/json_scan_parts.h); the walk of
+ * values mirrors its skip_value state machine, with strings that start at \".
  */
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
 #include "common/hex.h"
-#include "dissect/json_scan_parts.h"
+#include "common/rd.h"
 #include "dissect/json_scan.h"
+#include "dissect/json_scan_parts.h"
 
-/* A cursor over the outer string's text. A bare '"' is where that string ends. */
-struct qr {
-    const uint8_t *p, *end;
-};
-
-static inline int qpeek(const struct qr *r)
-{
-    return r->p < r->end ? *r->p : -1;
-}
+/* The cursor (common/rd.h) runs over the outer string's text; a bare '"' is
+ * where that string ends. */
 
 /* Whitespace between inner tokens: only a space can stand there unescaped
  * (a tab or newline would be written \t, \n in the outer text: not handled). */
-static inline void qskip_ws(struct qr *r)
+static inline void qskip_ws(struct rd *r)
 {
     while (r->p < r->end && *r->p == ' ')
         r->p++;
 }
 
 /* At \" : an inner string starts (or ends) here. */
-static inline bool q_at_quote(const struct qr *r)
+static inline bool q_at_quote(const struct rd *r)
 {
     return r->end - r->p >= 2 && r->p[0] == '\\' && r->p[1] == '"';
 }
@@ -53,7 +48,7 @@ static inline bool q_at_quote(const struct qr *r)
 /* The inner escape's character after its backslash, as the outer text writes
  * it: \" or \\ (the outer string's escapes of '"' and '\\'), a letter of
  * /bfnrt, or u and four hex digits. */
-static bool q_skip_inner_escape(struct qr *r)
+static bool q_skip_inner_escape(struct rd *r)
 {
     if (r->p >= r->end)
         return false;
@@ -82,7 +77,7 @@ static bool q_skip_inner_escape(struct qr *r)
 
 /* At \" : skips the inner string through its closing \". *escaped: it holds
  * escapes of its own. */
-static bool q_skip_string(struct qr *r, bool *escaped)
+static bool q_skip_string(struct rd *r, bool *escaped)
 {
     r->p += 2;
     *escaped = false;
@@ -104,60 +99,8 @@ static bool q_skip_string(struct qr *r, bool *escaped)
     }
 }
 
-static inline bool q_digit(int c)
-{
-    return c >= '0' && c <= '9';
-}
-
-/* Strict JSON number, as json_scan.c's skip_number. */
-static bool q_skip_number(struct qr *r)
-{
-    if (qpeek(r) == '-')
-        r->p++;
-    int c = qpeek(r);
-    if (c == '0') {
-        r->p++;
-    } else if (q_digit(c)) {
-        while (q_digit(qpeek(r)))
-            r->p++;
-    } else {
-        return false;
-    }
-    if (qpeek(r) == '.') {
-        r->p++;
-        if (!q_digit(qpeek(r)))
-            return false;
-        while (q_digit(qpeek(r)))
-            r->p++;
-    }
-    c = qpeek(r);
-    if (c == 'e' || c == 'E') {
-        r->p++;
-        c = qpeek(r);
-        if (c == '+' || c == '-')
-            r->p++;
-        if (!q_digit(qpeek(r)))
-            return false;
-        while (q_digit(qpeek(r)))
-            r->p++;
-    }
-    return true;
-}
-
-static bool q_skip_literal(struct qr *r, const char *word, size_t n)
-{
-    if ((size_t)(r->end - r->p) < n)
-        return false;
-    for (size_t i = 0; i < n; i++)
-        if (r->p[i] != (uint8_t)word[i])
-            return false;
-    r->p += n;
-    return true;
-}
-
 /* One complete value; *type of the outermost, *escaped for a string value. */
-static bool q_skip_value(struct qr *r, struct json_bitstack *s, enum json_type *type,
-                         bool *escaped)
+static bool q_skip_value(struct rd *r, struct json_bitstack *s, enum json_type *type, bool *escaped)
 {
     enum { S_VALUE, S_KEY, S_AFTER } st = S_VALUE;
     bool first = true, esc;
@@ -165,7 +108,7 @@ static bool q_skip_value(struct qr *r, struct json_bitstack *s, enum json_type *
     s->depth = 0;
     for (;;) {
         qskip_ws(r);
-        int c = qpeek(r);
+        int c = json_peek(r);
         if (c < 0)
             return false;
         bool ok = true;
@@ -186,7 +129,7 @@ static bool q_skip_value(struct qr *r, struct json_bitstack *s, enum json_type *
                 if (!json_bs_push(s, c == '{'))
                     return false;
                 qskip_ws(r);
-                if (qpeek(r) == (c == '{' ? '}' : ']')) {
+                if (json_peek(r) == (c == '{' ? '}' : ']')) {
                     r->p++;
                     s->depth--;
                 } else {
@@ -194,16 +137,16 @@ static bool q_skip_value(struct qr *r, struct json_bitstack *s, enum json_type *
                 }
             } else if (c == 't') {
                 t = JSON_T_TRUE;
-                ok = q_skip_literal(r, "true", 4);
+                ok = json_skip_literal(r, "true") == JSON_SCAN_OK;
             } else if (c == 'f') {
                 t = JSON_T_FALSE;
-                ok = q_skip_literal(r, "false", 5);
+                ok = json_skip_literal(r, "false") == JSON_SCAN_OK;
             } else if (c == 'n') {
                 t = JSON_T_NULL;
-                ok = q_skip_literal(r, "null", 4);
-            } else if (c == '-' || q_digit(c)) {
+                ok = json_skip_literal(r, "null") == JSON_SCAN_OK;
+            } else if (c == '-' || json_is_digit(c)) {
                 t = JSON_T_NUMBER;
-                ok = q_skip_number(r);
+                ok = json_skip_number(r) == JSON_SCAN_OK;
             } else {
                 return false;
             }
@@ -217,7 +160,7 @@ static bool q_skip_value(struct qr *r, struct json_bitstack *s, enum json_type *
             if (!q_at_quote(r) || !q_skip_string(r, &esc))
                 return false;
             qskip_ws(r);
-            if (qpeek(r) != ':')
+            if (json_peek(r) != ':')
                 return false;
             r->p++;
             st = S_VALUE;
@@ -244,17 +187,17 @@ static bool q_skip_value(struct qr *r, struct json_bitstack *s, enum json_type *
 bool json_scan_quoted_object(const uint8_t *p, size_t len, json_scan_fn fn, void *user,
                              size_t *consumed)
 {
-    struct qr r = {p, p + len};
+    struct rd r = rd_make(p, len);
     struct json_bitstack stack; /* 8 KiB on the stack, as json_scan_object */
     if (len == 0 || p[0] != '"')
         return false;
     r.p++;
     qskip_ws(&r);
-    if (qpeek(&r) != '{')
+    if (json_peek(&r) != '{')
         return false;
     r.p++;
     qskip_ws(&r);
-    if (qpeek(&r) == '}') {
+    if (json_peek(&r) == '}') {
         r.p++;
     } else {
         for (;;) {
@@ -268,7 +211,7 @@ bool json_scan_quoted_object(const uint8_t *p, size_t len, json_scan_fn fn, void
             m.key = k + 2;
             m.key_len = (size_t)(r.p - k) - 4;
             qskip_ws(&r);
-            if (qpeek(&r) != ':')
+            if (json_peek(&r) != ':')
                 return false;
             r.p++;
             qskip_ws(&r);
@@ -280,7 +223,7 @@ bool json_scan_quoted_object(const uint8_t *p, size_t len, json_scan_fn fn, void
             if (fn && !fn(user, &m))
                 return false;
             qskip_ws(&r);
-            int c = qpeek(&r);
+            int c = json_peek(&r);
             if (c == ',') {
                 r.p++;
                 continue;
@@ -292,7 +235,7 @@ bool json_scan_quoted_object(const uint8_t *p, size_t len, json_scan_fn fn, void
         }
     }
     qskip_ws(&r);
-    if (qpeek(&r) != '"')
+    if (json_peek(&r) != '"')
         return false;
     *consumed = (size_t)(r.p + 1 - p);
     return true;
