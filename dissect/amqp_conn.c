@@ -642,13 +642,19 @@ static bool buf_fit(uint8_t **buf, size_t *cap, size_t n)
     return true;
 }
 
+/* An assembly and the buffers it keeps, gone for good. */
+static void assembly_destroy(struct assembly *as)
+{
+    free(as->method);
+    free(as->header);
+    free(as);
+}
+
 /* Back to the spare list (buffers over ASM_KEEP_BUF freed), or freed when it is full. */
 static void assembly_recycle(struct amqp_dissector *d, struct assembly *as)
 {
     if (d->nspare >= ASM_SPARE_MAX) {
-        free(as->method);
-        free(as->header);
-        free(as);
+        assembly_destroy(as);
         return;
     }
     if (as->method_cap > ASM_KEEP_BUF) {
@@ -1679,9 +1685,7 @@ void amqp_dissector_free(struct amqp_dissector *d)
     while (d->spare) {
         struct assembly *as = d->spare;
         d->spare = as->next_spare;
-        free(as->method);
-        free(as->header);
-        free(as);
+        assembly_destroy(as);
     }
     free(d->argix);
     free(d);
